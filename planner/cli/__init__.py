@@ -1,0 +1,63 @@
+"""The `planner` command: a thin layer over the Python API.
+
+Subcommands live in their own modules and are imported only when invoked, so ``planner --help``
+does not pay for pandas, pydantic or the cloud SDKs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from planner.errors import PlannerError
+
+# name -> (module, attribute, one-line help shown by `planner --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "compare": ("planner.cli.compare_cmd", "compare", "Compare a scenario's cost on AWS, GCP and Azure."),
+    "scale": ("planner.cli.compare_cmd", "scale", "Cost and capacity of one workload as its QPS grows."),
+    "catalog": ("planner.cli.catalog_cmd", "catalog", "Browse, import, refresh and switch price catalogs."),
+    "capacity": ("planner.cli.capacity_cmd", "capacity", "Size hardware for LLM serving and training."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        mod, attr, _ = COMMANDS[name]
+        try:
+            return getattr(importlib.import_module(mod), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith(mod.rsplit(".", 1)[0]):
+                return None
+            raise
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlannerError as exc:
+            if os.environ.get("PLANNER_DEBUG") == "1":
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="planner")
+def main() -> None:
+    """What ML workloads cost on AWS, GCP and Azure, how much hardware they need, and how both grow.
+
+    Start with: planner compare scenarios/chat-assistant.yaml
+    """

@@ -1,0 +1,8 @@
+"""Where prices come from and how they are kept: the offer record, catalogs, sources, price books.
+
+This package knows nothing of workloads; :mod:`planner` joins its offers with capacity requirements.
+"""
+
+from pricing.schema import Offer, PURCHASE_OPTIONS, PROVIDERS, RESOURCES
+
+__all__ = ["Offer", "PURCHASE_OPTIONS", "PROVIDERS", "RESOURCES"]

@@ -1,0 +1,148 @@
+"""Catalogs: a named set of offers with provenance (source, fetched_at) and queries over it.
+
+``embedded`` is the curated snapshot shipped in ``pricing/data``; other names are snapshots kept by
+:mod:`pricing.store` under the user's data directory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pricing.schema import Offer, read_offers_csv
+
+EMBEDDED = "embedded"
+STALE_AFTER_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    name: str
+    source: str
+    offers: int
+    fetched_at: str
+    active: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "offers": self.offers,
+            "fetched_at": self.fetched_at,
+            "active": self.active,
+        }
+
+
+@dataclass(eq=False)
+class Catalog:
+    name: str
+    source: str
+    fetched_at: str
+    offers: list[Offer] = field(repr=False)
+
+    @cached_property
+    def _by_provider_region(self) -> dict[tuple[str, str], list[Offer]]:
+        idx: dict[tuple[str, str], list[Offer]] = defaultdict(list)
+        for o in self.offers:
+            idx[(o.provider, o.region)].append(o)
+        return dict(idx)
+
+    def age_days(self, now: datetime | None = None) -> int:
+        now = now or datetime.now(UTC)
+        fetched = parse_when(self.fetched_at)
+        return max(0, (now.date() - fetched).days)
+
+    def is_stale(self, now: datetime | None = None, max_days: int = STALE_AFTER_DAYS) -> bool:
+        return self.age_days(now) > max_days
+
+    def info(self, active: bool = False) -> CatalogInfo:
+        return CatalogInfo(self.name, self.source, len(self.offers), self.fetched_at, active)
+
+    # -- vocabulary (for validation and "did you mean") -------------------------------------------
+    def providers(self) -> list[str]:
+        return sorted({p for p, _ in self._by_provider_region})
+
+    def regions(self, provider: str | None = None) -> list[str]:
+        return sorted({r for p, r in self._by_provider_region if provider in (None, p)})
+
+    def instance_types(self, provider: str | None = None) -> list[str]:
+        return sorted(
+            {o.instance_type for o in self.offers if o.instance_type and provider in (None, o.provider)}
+        )
+
+    def accelerators(self, provider: str | None = None) -> list[str]:
+        return sorted({o.accelerator for o in self.offers if o.accelerator and provider in (None, o.provider)})
+
+    # -- queries --------------------------------------------------------------------------------
+    def query(
+        self,
+        *,
+        provider: str | None = None,
+        region: str | None = None,
+        resource: str | None = None,
+        instance_type: str | None = None,
+        accelerator: str | None = None,
+        purchase_option: str | None = None,
+        storage_class: str | None = None,
+    ) -> list[Offer]:
+        if provider is not None and region is not None:
+            pool: list[Offer] = self._by_provider_region.get((provider, region), [])
+        else:
+            pool = self.offers
+        acc = accelerator.lower() if accelerator else None
+        itype = instance_type.lower() if instance_type else None
+        return [
+            o
+            for o in pool
+            if (provider is None or o.provider == provider)
+            and (region is None or o.region == region)
+            and (resource is None or o.resource == resource)
+            and (itype is None or (o.instance_type or "").lower() == itype)
+            and (acc is None or (o.accelerator or "").lower() == acc)
+            and (purchase_option is None or o.purchase_option == purchase_option)
+            and (storage_class is None or o.storage_class == storage_class)
+        ]
+
+
+def parse_when(text: str) -> date:
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        return date.fromisoformat(text[:10])
+
+
+def embedded_dir() -> Path:
+    return Path(str(resources.files("pricing") / "data"))
+
+
+def load_embedded() -> Catalog:
+    d = embedded_dir()
+    manifest = json.loads((d / "embedded.json").read_text(encoding="utf-8"))
+    offers = read_offers_csv(d / "embedded.csv")
+    return Catalog(EMBEDDED, manifest["source"], manifest["fetched_at"], offers)
+
+
+def load_catalog(name: str | None = None) -> Catalog:
+    """Load a catalog by name; ``None`` means the active one (``embedded`` unless ``catalog use`` chose another)."""
+    from pricing import store
+
+    name = name or store.active_name()
+    if name == EMBEDDED:
+        return load_embedded()
+    return store.load_snapshot(name)
+
+
+def list_catalogs() -> list[CatalogInfo]:
+    """``embedded`` first, then every stored snapshot, newest first."""
+    from pricing import store
+
+    active = store.active_name()
+    emb = load_embedded().info(active=active == EMBEDDED)
+    return [emb, *store.list_snapshots(active=active)]

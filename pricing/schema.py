@@ -1,0 +1,186 @@
+"""The normalized offer record: one row = one price point.
+
+Every source (embedded data, cloud APIs, SkyPilot CSV) produces :class:`Offer` rows; every consumer
+(costing, ``catalog show``, snapshots) reads them. A missing price is ``None``, never 0.
+
+Field meanings
+--------------
+provider          aws | gcp | azure | lambda
+service           provider service name (e.g. "AmazonEC2", "Compute Engine", "Virtual Machines")
+sku               provider SKU / meter id, or a stable synthetic id when the source has none
+region            provider region id (us-east-1, us-central1, eastus); "global" for global prices
+resource          instance | storage | requests_write | requests_read | egress
+instance_type     for instances: the provider's type name (p5.48xlarge, a3-highgpu-8g, Standard_ND96isr_H100_v5)
+accelerator       canonical accelerator id (H100-SXM, A100-80GB, L4, ...) or None for CPU-only instances
+accelerator_count accelerators per instance (0 for CPU-only)
+vcpus, memory_gib instance shape
+storage_class     for storage/requests: object_standard | object_infrequent | object_archive | block_ssd | block_hdd
+purchase_option   on_demand | spot | reserved_1y | reserved_3y | savings_plan_1y | savings_plan_3y |
+                  committed_1y | committed_3y
+unit              hour | GB-month | GB | request
+price             USD per unit (Decimal), None when the source lists the item without a price
+tier_start        usage (in unit per month) at which this price starts, inclusive
+tier_end          usage at which it stops, exclusive; None = no upper bound
+effective_date    date the price took effect / was published (ISO date)
+source            where the figure comes from (URL or file + commit)
+fetched_at        when it was read from the source (ISO timestamp or date)
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+PROVIDERS = ("aws", "gcp", "azure", "lambda")
+RESOURCES = ("instance", "storage", "requests_write", "requests_read", "egress")
+PURCHASE_OPTIONS = (
+    "on_demand",
+    "spot",
+    "reserved_1y",
+    "reserved_3y",
+    "savings_plan_1y",
+    "savings_plan_3y",
+    "committed_1y",
+    "committed_3y",
+)
+UNITS = ("hour", "GB-month", "GB", "request")
+STORAGE_CLASSES = ("object_standard", "object_infrequent", "object_archive", "block_ssd", "block_hdd")
+HOURS_PER_YEAR = Decimal(8760)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    provider: str
+    service: str
+    sku: str
+    region: str
+    resource: str
+    purchase_option: str
+    unit: str
+    price: Decimal | None
+    source: str
+    effective_date: str
+    fetched_at: str
+    instance_type: str | None = None
+    accelerator: str | None = None
+    accelerator_count: int = 0
+    vcpus: float | None = None
+    memory_gib: float | None = None
+    storage_class: str | None = None
+    tier_start: Decimal = Decimal(0)
+    tier_end: Decimal | None = None
+
+    @property
+    def priced(self) -> bool:
+        return self.price is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (Decimals as strings so no precision is lost, None stays null)."""
+        out: dict[str, Any] = {}
+        for f in FIELDS:
+            v = getattr(self, f)
+            out[f] = str(v) if isinstance(v, Decimal) else v
+        return out
+
+
+FIELDS: tuple[str, ...] = (
+    "provider",
+    "service",
+    "sku",
+    "region",
+    "resource",
+    "instance_type",
+    "accelerator",
+    "accelerator_count",
+    "vcpus",
+    "memory_gib",
+    "storage_class",
+    "purchase_option",
+    "unit",
+    "price",
+    "tier_start",
+    "tier_end",
+    "effective_date",
+    "source",
+    "fetched_at",
+)
+assert set(FIELDS) == {f.name for f in dataclasses.fields(Offer)}
+
+
+def _dec(text: str) -> Decimal | None:
+    text = text.strip()
+    if text == "":
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {text!r}") from None
+
+
+def _num(text: str) -> float | None:
+    text = text.strip()
+    return float(text) if text else None
+
+
+def offer_from_row(row: dict[str, str]) -> Offer:
+    """Build an Offer from a CSV row of :data:`FIELDS` (strings; empty = missing)."""
+    return Offer(
+        provider=row["provider"],
+        service=row["service"],
+        sku=row["sku"],
+        region=row["region"],
+        resource=row["resource"],
+        instance_type=row.get("instance_type") or None,
+        accelerator=row.get("accelerator") or None,
+        accelerator_count=int(float(row.get("accelerator_count") or 0)),
+        vcpus=_num(row.get("vcpus", "")),
+        memory_gib=_num(row.get("memory_gib", "")),
+        storage_class=row.get("storage_class") or None,
+        purchase_option=row["purchase_option"],
+        unit=row["unit"],
+        price=_dec(row.get("price", "")),
+        tier_start=_dec(row.get("tier_start", "")) or Decimal(0),
+        tier_end=_dec(row.get("tier_end", "")),
+        effective_date=row["effective_date"],
+        source=row["source"],
+        fetched_at=row["fetched_at"],
+    )
+
+
+def offer_to_row(offer: Offer) -> dict[str, str]:
+    out = {}
+    for f in FIELDS:
+        v = getattr(offer, f)
+        out[f] = "" if v is None else str(v)
+    return out
+
+
+def read_offers_csv(path: Path | str) -> list[Offer]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    offers = []
+    for i, row in enumerate(rows, start=2):
+        try:
+            offers.append(offer_from_row(row))
+        except (KeyError, ValueError) as exc:
+            from planner.errors import CatalogError
+
+            raise CatalogError(f"row {i}: {exc}", where=str(path)) from None
+    return offers
+
+
+def write_offers_csv(offers: Iterable[Offer], out: IO[str]) -> None:
+    w = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    w.writeheader()
+    for o in offers:
+        w.writerow(offer_to_row(o))
+
+
+def iter_dicts(offers: Iterable[Offer]) -> Iterator[dict[str, Any]]:
+    for o in offers:
+        yield o.to_dict()
