@@ -1,0 +1,305 @@
+"""`planner catalog ...`: browse, import, refresh, switch and compare price catalogs.
+
+Each command parses its flags, calls one function of :mod:`pricing` and formats the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from planner.errors import InputError, PlannerError, SourceError, UnknownNameError, suggest
+
+FORMATS = click.Choice(["table", "json"])
+CLOUDS = click.Choice(["aws", "gcp", "azure"])
+TABLE_LIMIT = 50
+
+
+def _stale_days() -> int:
+    from pricing.catalog import STALE_AFTER_DAYS
+
+    raw = os.environ.get("PLANNER_STALE_DAYS")
+    if raw is None:
+        return STALE_AFTER_DAYS
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputError(f"PLANNER_STALE_DAYS must be a whole number of days, not {raw!r}") from None
+
+
+def _age_days(fetched_at: str) -> int | None:
+    from pricing.catalog import parse_when
+
+    try:
+        return max(0, (datetime.now(UTC).date() - parse_when(fetched_at)).days)
+    except ValueError:
+        return None
+
+
+def _warn_if_stale(name: str, fetched_at: str) -> None:
+    age, limit = _age_days(fetched_at), _stale_days()
+    if age is not None and age > limit:
+        click.echo(
+            f"Warning: catalog {name!r} is {age} days old (older than {limit}); "
+            f"run `planner catalog refresh` or import a newer one",
+            err=True,
+        )
+
+
+def _console() -> Any:
+    import sys
+
+    from rich.console import Console
+
+    # Piped output (files, CI logs) gets a wide table instead of rich's 80-column default.
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def _now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+@click.group()
+def catalog() -> None:
+    """Browse, import, refresh and switch price catalogs (snapshots of offers)."""
+
+
+@catalog.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def list_cmd(fmt: str) -> None:
+    """List the embedded catalog and every stored snapshot (newest first)."""
+    from pricing.catalog import list_catalogs
+
+    infos = list_catalogs()
+    rows = [{**i.to_dict(), "age_days": _age_days(i.fetched_at)} for i in infos]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        from rich.table import Table
+
+        t = Table("active", "name", "source", "offers", "fetched_at", "age")
+        for r in rows:
+            age = "?" if r["age_days"] is None else f"{r['age_days']} d"
+            t.add_row("*" if r["active"] else "", r["name"], r["source"], str(r["offers"]), r["fetched_at"], age)
+        _console().print(t)
+    for i in infos:
+        if i.active:
+            _warn_if_stale(i.name, i.fetched_at)
+
+
+def _check_filter(value: str | None, vocab: list[str], what: str, *, fold: bool = False) -> None:
+    if value is None:
+        return
+    known = {v.lower() for v in vocab} if fold else set(vocab)
+    if (value.lower() if fold else value) not in known:
+        raise UnknownNameError(suggest(value, vocab, what=what))
+
+
+@catalog.command("show")
+@click.argument("name")
+@click.option("--provider")
+@click.option("--region")
+@click.option("--instance-type")
+@click.option("--accelerator")
+@click.option("--purchase-option")
+@click.option("--resource")
+@click.option("--limit", type=click.IntRange(min=1), help=f"At most N offers (table default {TABLE_LIMIT}).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def show_cmd(
+    name: str,
+    provider: str | None,
+    region: str | None,
+    instance_type: str | None,
+    accelerator: str | None,
+    purchase_option: str | None,
+    resource: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """Show the offers of catalog NAME (`embedded`, a snapshot name, or `active`)."""
+    from pricing.catalog import load_catalog
+    from pricing.schema import PURCHASE_OPTIONS, RESOURCES
+
+    cat = load_catalog(None if name == "active" else name)
+    _check_filter(provider, cat.providers(), "provider")
+    _check_filter(region, cat.regions(provider), "region" + (f" for {provider}" if provider else ""))
+    _check_filter(instance_type, cat.instance_types(provider), "instance type", fold=True)
+    _check_filter(accelerator, cat.accelerators(provider), "accelerator", fold=True)
+    _check_filter(purchase_option, list(PURCHASE_OPTIONS), "purchase option")
+    _check_filter(resource, list(RESOURCES), "resource")
+    offers = cat.query(
+        provider=provider,
+        region=region,
+        resource=resource,
+        instance_type=instance_type,
+        accelerator=accelerator,
+        purchase_option=purchase_option,
+    )
+    total = len(offers)
+    if fmt == "json":
+        click.echo(json.dumps([o.to_dict() for o in offers[:limit]], indent=2))
+    else:
+        from rich.table import Table
+
+        shown = offers[: limit or TABLE_LIMIT]
+        t = Table("provider", "region", "resource", "instance_type", "accelerator", "vcpus", "memory_gib",
+                  "purchase_option", "price_usd", "unit", title=f"{cat.name} ({cat.source}, fetched {cat.fetched_at})")
+        for o in shown:
+            acc = f"{o.accelerator_count}x {o.accelerator}" if o.accelerator else ""
+            t.add_row(o.provider, o.region, o.resource, o.instance_type or o.storage_class or "", acc,
+                      "" if o.vcpus is None else f"{o.vcpus:g}", "" if o.memory_gib is None else f"{o.memory_gib:g}",
+                      o.purchase_option, "missing" if o.price is None else str(o.price), o.unit)
+        _console().print(t)
+        if len(shown) < total:
+            click.echo(f"showing {len(shown)} of {total} offers; use --limit or filters to see more", err=True)
+    _warn_if_stale(cat.name, cat.fetched_at)
+
+
+def _print_counts(info: Any, counts: dict[str, dict[str, int]]) -> None:
+    click.echo(f"Wrote snapshot {info.name!r}: {info.offers} offers")
+    for what, c in counts.items():
+        click.echo(f"  {what}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
+
+
+@catalog.command("import")
+@click.option("--format", "fmt", type=click.Choice(["skypilot"]), required=True, help="Input file format.")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--provider", type=CLOUDS, required=True)
+@click.option("--name", help="Snapshot name (default skypilot-<provider>-YYYYMMDD-HHMMSS).")
+def import_cmd(fmt: str, file: str, provider: str, name: str | None) -> None:
+    """Import a SkyPilot-format vms.csv as a new snapshot and switch to it."""
+    from pricing import store
+    from pricing.sources.skypilot import import_skypilot_csv
+
+    name = store.check_name(name or f"skypilot-{provider}-{_now_stamp()}")
+    result = import_skypilot_csv(file, provider)
+    info = store.write_snapshot(
+        name,
+        result.offers,
+        source=result.source,
+        fetched_at=result.fetched_at,
+        extra={"format": fmt, "provider": provider, "skipped_rows": len(result.skipped)},
+    )
+    store.use(name)
+    _print_counts(info, store.read_manifest(name)["counts"])
+    if result.skipped:
+        reasons: dict[str, int] = {}
+        for _line, reason in result.skipped:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        click.echo(f"  skipped rows: {len(result.skipped)} (" + "; ".join(f"{r}: {n}" for r, n in reasons.items()) + ")")
+    click.echo(f"Now using catalog {name!r}")
+
+
+def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any], str]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    if bulk:
+        if cloud != "aws":
+            raise InputError("--bulk is available for --cloud aws only")
+        from pricing.sources.aws_bulk import AwsBulkSource
+
+        src: Any = AwsBulkSource()
+    else:
+        from pricing.sources import get_source
+
+        src = get_source(cloud)
+    offers: list[Any] = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
+                  console=_console_err()) as bar:
+        task = bar.add_task(f"{cloud}: starting", total=None)
+
+        def progress(*args: Any, **kwargs: Any) -> None:
+            words = [str(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()]
+            bar.update(task, description=f"{cloud}: {' '.join(words)} ({len(offers)} offers)")
+
+        for offer in src.fetch(list(regions) or None, progress=progress):
+            offers.append(offer)
+            if len(offers) % 500 == 0:
+                bar.update(task, description=f"{cloud}: {len(offers)} offers")
+    return offers, str(getattr(src, "description", None) or f"{cloud} price API")
+
+
+def _console_err() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@catalog.command("refresh")
+@click.option("--cloud", type=CLOUDS, required=True)
+@click.option("--region", "regions", multiple=True, help="Region to fetch (repeatable; default: the source's defaults).")
+@click.option("--name", help="Snapshot name (default <cloud>-YYYYMMDD-HHMMSS).")
+@click.option("--bulk", is_flag=True, help="AWS only: read the bulk Price List CSV instead of the query API.")
+def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bool) -> None:
+    """Fetch current prices from a cloud into a new snapshot and switch to it (all or nothing)."""
+    from pricing import store
+
+    name = store.check_name(name or f"{cloud}-{_now_stamp()}")
+    before = store.active_name()
+    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        offers, source = _collect(cloud, regions, bulk)
+    except PlannerError as exc:
+        raise type(exc)(f"{exc.message}; catalog {before!r} is still active", where=exc.where, field=exc.field) from None
+    except Exception as exc:  # noqa: BLE001 - any source failure is reported in one line
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise SourceError(f"refresh of {cloud} failed ({type(exc).__name__}: {detail}); "
+                          f"catalog {before!r} is still active") from None
+    if not offers:
+        raise SourceError(f"refresh of {cloud} returned no offers; catalog {before!r} is still active")
+    info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
+                                extra={"cloud": cloud, "regions": list(regions), "bulk": bulk})
+    store.use(name)
+    _print_counts(info, store.read_manifest(name)["counts"])
+    click.echo(f"Now using catalog {name!r}")
+
+
+@catalog.command("use")
+@click.argument("name")
+def use_cmd(name: str) -> None:
+    """Make NAME (`embedded` or a snapshot) the active catalog."""
+    from pricing import store
+
+    store.use(name)
+    click.echo(f"Now using catalog {name!r}")
+
+
+@catalog.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--threshold-pct", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Ignore price changes smaller than this percentage.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def diff_cmd(a: str, b: str, threshold_pct: float, fmt: str) -> None:
+    """What got cheaper or dearer from catalog A to catalog B, and what appeared or vanished."""
+    from pricing import store
+
+    d = store.diff(a, b, threshold_pct=threshold_pct)
+    if fmt == "json":
+        click.echo(json.dumps(d.to_dict(), indent=2))
+        return
+    from rich.table import Table
+
+    con = _console()
+    con.print(f"{a} -> {b}: " + ", ".join(f"{k} {v}" for k, v in d.summary().items()))
+    for title, items in (("cheaper", d.cheaper), ("dearer", d.dearer), ("lost price", d.lost_price),
+                         ("gained price", d.gained_price)):
+        if not items:
+            continue
+        t = Table("provider", "region", "resource", "item", "purchase_option", "old", "new", "change", title=title)
+        for c in items[:TABLE_LIMIT]:
+            r = c.to_dict()
+            pct = "" if r["change_pct"] is None else f"{r['change_pct']:+.2f}%"
+            t.add_row(r["provider"], r["region"], r["resource"], r["instance_type"] or r["storage_class"] or "",
+                      r["purchase_option"], r["old_price"] or "missing", r["new_price"] or "missing", pct)
+        con.print(t)
+    for title, offers in (("appeared", d.appeared), ("vanished", d.vanished)):
+        if offers:
+            names = sorted({f"{o.provider}/{o.region}/{o.instance_type or o.storage_class or o.resource}"
+                            f"/{o.purchase_option}" for o in offers})
+            more = f" ... ({len(names)} in all)" if len(names) > TABLE_LIMIT else ""
+            con.print(f"{title}: " + ", ".join(names[:TABLE_LIMIT]) + more)

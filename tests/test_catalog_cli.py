@@ -1,0 +1,145 @@
+"""`planner catalog ...` through click's CliRunner on `planner.cli.main`, with PLANNER_HOME in a tmp dir."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import pricing.catalog
+from planner.cli import main
+from pricing import store
+from pricing.schema import FIELDS, Offer, offer_to_row
+
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+def offer(provider: str, region: str, itype: str, price: str | None, po: str = "on_demand",
+          acc: str | None = None, n: int = 0, fetched_at: str = TODAY) -> Offer:
+    return Offer(provider=provider, service="svc", sku=f"{provider}-{itype}-{po}", region=region, resource="instance",
+                 purchase_option=po, unit="hour", price=None if price is None else Decimal(price),
+                 source="test fixture", effective_date=fetched_at, fetched_at=fetched_at, instance_type=itype,
+                 accelerator=acc, accelerator_count=n, vcpus=8.0, memory_gib=32.0)
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private PLANNER_HOME and a tiny embedded catalog (independent of the shipped data)."""
+    monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PLANNER_STALE_DAYS", raising=False)
+    emb = tmp_path / "embedded"
+    emb.mkdir()
+    (emb / "embedded.json").write_text(json.dumps({"name": "embedded", "source": "tiny", "fetched_at": TODAY}))
+    rows = [offer_to_row(offer("aws", "us-east-1", "g5.xlarge", "1.006", acc="A10G", n=1))]
+    lines = [",".join(FIELDS)] + [",".join(r[f] for f in FIELDS) for r in rows]
+    (emb / "embedded.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(pricing.catalog, "embedded_dir", lambda: emb)
+    return tmp_path
+
+
+SNAP = [
+    offer("aws", "us-east-1", "p5.48xlarge", "55.04", acc="H100-SXM", n=8),
+    offer("aws", "us-east-1", "p5.48xlarge", "12.5", po="spot", acc="H100-SXM", n=8),
+    offer("aws", "us-east-1", "p5e.48xlarge", None, acc="H200", n=8),
+    offer("aws", "us-west-2", "g5.xlarge", "1.006", acc="A10G", n=1),
+    offer("gcp", "us-central1", "a3-highgpu-8g", "43.07006", acc="H100-SXM", n=8),
+]
+
+
+def test_list_json_always_has_embedded(runner: CliRunner) -> None:
+    r = runner.invoke(main, ["catalog", "list", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [(x["name"], x["offers"], x["active"]) for x in rows] == [("embedded", 1, True)]
+    assert set(rows[0]) >= {"name", "source", "offers", "fetched_at", "active", "age_days"}
+
+
+def test_list_shows_snapshots_and_active(runner: CliRunner) -> None:
+    store.write_snapshot("snap", SNAP, source="unit", fetched_at=TODAY)
+    assert runner.invoke(main, ["catalog", "use", "snap"]).exit_code == 0
+    rows = json.loads(runner.invoke(main, ["catalog", "list", "--format", "json"]).stdout)
+    assert [(x["name"], x["offers"], x["active"], x["age_days"]) for x in rows] == [
+        ("embedded", 1, False, 0), ("snap", 5, True, 0)]
+    table = runner.invoke(main, ["catalog", "list"]).stdout
+    assert "snap" in table and "embedded" in table
+
+
+def test_show_json_filters_and_missing_price_is_null(runner: CliRunner) -> None:
+    store.write_snapshot("snap", SNAP, source="unit", fetched_at=TODAY)
+    r = runner.invoke(main, ["catalog", "show", "snap", "--provider", "aws", "--region", "us-east-1", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [(x["instance_type"], x["purchase_option"], x["price"]) for x in rows] == [
+        ("p5.48xlarge", "on_demand", "55.04"), ("p5.48xlarge", "spot", "12.5"), ("p5e.48xlarge", "on_demand", None)]
+    assert set(rows[0]) == set(FIELDS)
+    r = runner.invoke(main, ["catalog", "show", "snap", "--accelerator", "h100-sxm", "--purchase-option", "on_demand",
+                             "--format", "json"])
+    assert [x["instance_type"] for x in json.loads(r.stdout)] == ["p5.48xlarge", "a3-highgpu-8g"]
+    r = runner.invoke(main, ["catalog", "show", "snap", "--limit", "1", "--format", "json"])
+    assert len(json.loads(r.stdout)) == 1
+
+
+def test_show_table_says_missing(runner: CliRunner) -> None:
+    store.write_snapshot("snap", SNAP, source="unit", fetched_at=TODAY)
+    r = runner.invoke(main, ["catalog", "show", "snap", "--instance-type", "p5e.48xlarge"])
+    assert r.exit_code == 0, r.output
+    assert "missing" in r.stdout and " 0 " not in r.stdout
+
+
+def test_show_unknown_region_suggests(runner: CliRunner) -> None:
+    store.write_snapshot("snap", SNAP, source="unit", fetched_at=TODAY)
+    r = runner.invoke(main, ["catalog", "show", "snap", "--provider", "aws", "--region", "us-east1"])
+    assert r.exit_code == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: unknown region for aws 'us-east1'")
+    assert "did you mean 'us-east-1'" in r.stderr
+    r = runner.invoke(main, ["catalog", "show", "snap", "--provider", "amazon"])
+    assert r.exit_code == 2 and "Valid: aws, gcp" in r.stderr
+
+
+def test_show_unknown_catalog(runner: CliRunner) -> None:
+    store.write_snapshot("aws-snap", SNAP, source="unit", fetched_at=TODAY)
+    r = runner.invoke(main, ["catalog", "show", "aws-snp"])
+    assert r.exit_code == 2 and "did you mean 'aws-snap'" in r.stderr
+
+
+def test_stale_warning_threshold_from_env(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = (datetime.now(UTC) - timedelta(days=10)).date().isoformat()
+    store.write_snapshot("old", SNAP[:1], source="unit", fetched_at=old)
+    r = runner.invoke(main, ["catalog", "show", "old", "--format", "json"])
+    assert r.exit_code == 0 and "Warning" not in r.stderr  # 10 days < STALE_AFTER_DAYS (90)
+    monkeypatch.setenv("PLANNER_STALE_DAYS", "7")
+    r = runner.invoke(main, ["catalog", "show", "old", "--format", "json"])
+    assert r.stderr.count("\n") == 1 and "'old' is 10 days old" in r.stderr
+    json.loads(r.stdout)  # the warning does not pollute JSON on stdout
+
+
+def test_use_and_diff(runner: CliRunner) -> None:
+    store.write_snapshot("a", SNAP, source="unit", fetched_at=TODAY)
+    changed = [SNAP[0].__class__(**{**SNAP[0].to_dict(), "price": Decimal("44.032"), "tier_start": Decimal(0)}),
+               *SNAP[1:4]]
+    store.write_snapshot("b", changed, source="unit", fetched_at=TODAY)
+    r = runner.invoke(main, ["catalog", "use", "b"])
+    assert r.exit_code == 0 and "b" in r.stdout and store.active_name() == "b"
+    r = runner.invoke(main, ["catalog", "diff", "a", "b", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    # p5.48xlarge on demand 55.04 -> 44.032: (44.032 - 55.04) / 55.04 = -20 %
+    assert [(c["instance_type"], c["change_pct"]) for c in d["cheaper"]] == [("p5.48xlarge", -20.0)]
+    assert [o["instance_type"] for o in d["vanished"]] == ["a3-highgpu-8g"]
+    r = runner.invoke(main, ["catalog", "diff", "a", "b", "--threshold-pct", "25", "--format", "json"])
+    assert json.loads(r.stdout)["cheaper"] == []
+    assert "cheaper" in runner.invoke(main, ["catalog", "diff", "a", "b"]).stdout
+
+
+def test_use_unknown(runner: CliRunner) -> None:
+    r = runner.invoke(main, ["catalog", "use", "nope"])
+    assert r.exit_code == 2 and r.stderr.startswith("Error: unknown catalog 'nope'")
