@@ -1,0 +1,100 @@
+"""What every price source implements, and the small pieces they share.
+
+A source reads one provider's public prices and yields :class:`pricing.schema.Offer` rows:
+
+* prices are :class:`~decimal.Decimal` in USD per unit, parsed from the provider's decimal strings
+  (never through float);
+* ``source`` names the API the figure came from (for example ``aws:pricing.get_products``), never
+  an endpoint with credentials or tokens in it;
+* ``fetched_at`` is one ISO-8601 UTC timestamp per :meth:`PriceSource.fetch` call.
+
+Missing prices
+--------------
+An item the provider lists for a product we model, but without a usable price (no price term, an
+empty price), becomes an Offer with ``price=None`` -- missing, never 0. An item we do not model at
+all (Windows images, custom machine parts, other currencies, a storage class outside
+:data:`pricing.schema.STORAGE_CLASSES`) is skipped and counted in :attr:`FetchStats.skipped` under
+a reason, so a caller can report "1,204 offers, 3,880 items skipped (windows: 3,100, ...)".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Protocol, runtime_checkable
+
+from planner.errors import SourceError
+from pricing.schema import Offer
+
+Progress = Callable[[str, int], None]
+"""``progress(stage, items_so_far)``: called as pages arrive, e.g. ``("aws us-east-1 ec2", 300)``."""
+
+HOURS_1Y = Decimal(8760)  # 365 days x 24 h: the hours a 1-year commitment covers
+HOURS_3Y = Decimal(26280)  # 3 x 8760
+
+
+@runtime_checkable
+class PriceSource(Protocol):
+    """One provider's live price list."""
+
+    name: str
+
+    def fetch(
+        self, regions: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> Iterator[Offer]:
+        """Yield offers for ``regions`` (provider region ids; None = the source's default set)."""
+        ...
+
+
+@dataclass
+class FetchStats:
+    """What one fetch read: pages and items seen, offers made, items skipped by reason."""
+
+    pages: int = 0
+    items: int = 0
+    offers: int = 0
+    missing_prices: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        self.skipped[reason] += n
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{k}: {v}" for k, v in self.skipped.most_common())
+        text = f"{self.offers} offers ({self.missing_prices} without price) from {self.items} items"
+        return text + (f"; skipped {sum(self.skipped.values())} ({reasons})" if reasons else "")
+
+
+def utc_now_iso() -> str:
+    """Now, as an ISO-8601 UTC timestamp with seconds (``2026-11-26T07:30:00Z``)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def iso_date(text: str | None) -> str:
+    """The date part of an ISO timestamp (``2024-08-01T00:00:00Z`` -> ``2024-08-01``); '' if absent."""
+    return (text or "")[:10]
+
+
+def decimal_price(text: object, *, what: str) -> Decimal | None:
+    """A provider's price string or number as Decimal; None when empty.
+
+    Raises :class:`SourceError` when the value is present but not a number, since that means the
+    page is damaged, not that the price is missing.
+    """
+    if text is None or (isinstance(text, str) and text.strip() == ""):
+        return None
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise SourceError(f"{what}: price {str(text)[:40]!r} is not a number; the page looks damaged") from None
+    if not value.is_finite() or value < 0:
+        raise SourceError(f"{what}: price {str(text)[:40]!r} is not a valid amount; the page looks damaged")
+    return value
+
+
+def report(progress: Progress | None, stage: str, n: int) -> None:
+    if progress is not None:
+        progress(stage, n)
