@@ -1,0 +1,111 @@
+"""`planner compare` and `planner scale`: parse, call the Python API, format."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import click
+
+FORMATS = ["table", "json", "csv", "markdown"]
+
+
+def _now() -> datetime | None:
+    """PLANNER_NOW=YYYY-MM-DD pins 'today' (catalog age) for reproducible output."""
+    v = os.environ.get("PLANNER_NOW")
+    return datetime.fromisoformat(v).replace(tzinfo=UTC) if v else None
+
+
+def _split(values: tuple[str, ...]) -> list[str] | None:
+    out = [p.strip() for v in values for p in v.split(",") if p.strip()]
+    return out or None
+
+
+@click.command()
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--catalog", "catalog_name", default=None, help="Catalog snapshot to price with (default: the active one).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--cloud", "clouds", multiple=True, help="Only these clouds (repeat or comma-separate).")
+@click.option("--region", "regions", multiple=True, help="Only these regions (repeat or comma-separate).")
+@click.option("--purchase-option", "options", multiple=True, help="on_demand, spot, reserved_1y, committed_3y, ...")
+@click.option("--pricebook", type=str, default=None, help="pricebook.yaml of negotiated discounts and private rates.")
+def compare(
+    scenario: str,
+    catalog_name: str | None,
+    fmt: str,
+    clouds: tuple[str, ...],
+    regions: tuple[str, ...],
+    options: tuple[str, ...],
+    pricebook: str | None,
+) -> None:
+    """Compare what SCENARIO (a YAML file) costs on AWS, GCP and Azure.
+
+    Prints per cloud the cheapest fitting instances, counts, hours, purchase option and monthly
+    cost, then the totals, the winner and by how much, and the catalog used with its age.
+    """
+    from planner import render
+    from planner.compare import compare as run
+    from planner.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    result = run(
+        sc,
+        catalog_name,
+        clouds=_split(clouds),
+        regions=_split(regions),
+        purchase_options=_split(options),
+        pricebook=pricebook,
+        now=_now(),
+    )
+    for w in result.warnings:
+        click.echo(f"Warning: {w}", err=True)
+    out = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt](result)
+    click.echo(out.rstrip("\n"))
+
+
+@click.command()
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--workload", required=True, help="Name of a real-time serving workload in SCENARIO.")
+@click.option("--qps", "qps", required=True, help="Comma-separated QPS points, e.g. 1,10,100.")
+@click.option("--catalog", "catalog_name", default=None, help="Catalog snapshot (default: the active one).")
+@click.option("--cloud", "clouds", multiple=True, help="Only these clouds.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clouds: tuple[str, ...], fmt: str) -> None:
+    """How one serving workload's cost and capacity grow with QPS, per cloud."""
+    import json
+
+    from planner.compare import scale_points
+    from planner.errors import InputError
+    from planner.scenario import load_scenario
+
+    try:
+        points = [float(x) for x in qps.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--qps takes comma-separated numbers, got {qps!r}", field="--qps") from None
+    if not points:
+        raise InputError("--qps needs at least one number, e.g. 1,10,100", field="--qps")
+    sc = load_scenario(scenario)
+    rows = scale_points(sc, workload, points, catalog_name, clouds=_split(clouds), now=_now())
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    cols = ["cloud", "qps", "monthly_cost", "instance_type", "count", "purchase_option", "cost_per_1k_requests", "status"]
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        click.echo(buf.getvalue().rstrip("\n"))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{sc.name}: {workload} vs QPS", title_justify="left")
+    for c in cols:
+        t.add_column(c, justify="right" if c in ("qps", "monthly_cost", "count", "cost_per_1k_requests") else "left")
+    for r in rows:
+        t.add_row(*["unpriced" if r[c] is None and c == "monthly_cost" else ("" if r[c] is None else f"{r[c]:,}" if isinstance(r[c], float) else str(r[c])) for c in cols])
+    Console(width=120, color_system=None).print(t)

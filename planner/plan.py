@@ -1,0 +1,264 @@
+"""Scenario workloads -> hardware requirements, month by month (no prices here).
+
+This is the glue between validated scenario models (:mod:`planner.scenario`) and the pure capacity
+functions (:mod:`planner.capacity`). Month ``m`` (0-based) applies the workload's growth.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
+from planner.errors import InputError
+from planner.scenario import Scenario, Serving, Storage, Training
+
+DEFAULT_BATCH_WINDOW_HOURS = 8.0
+
+
+def canonical_accelerator(name: str) -> str:
+    from planner.capacity.hardware import get_accelerator
+
+    return get_accelerator(name).id
+
+
+def _calibration(w: Training | Serving) -> Any:
+    if w.calibration is None:
+        return None
+    return {k: v for k, v in w.calibration.model_dump().items() if v is not None} or None
+
+
+def _where(sc: Scenario, w: Any, field: str) -> dict[str, str]:
+    idx = next(i for i, x in enumerate(sc.workloads) if x is w)
+    return {"where": sc.source_path or "<scenario>", "field": f"workloads[{idx}] ({w.name}).{field}"}
+
+
+def plan_training(sc: Scenario, w: Training) -> Requirement:
+    try:
+        acc = canonical_accelerator(w.accelerator or "")
+    except InputError as exc:
+        raise InputError(exc.message, **_where(sc, w, "accelerator")) from None
+    once = w.schedule == "once"
+    explain: dict[str, Any] = {"schedule": w.schedule, "overhead_factor": w.overhead_factor}
+    if w.gpu_hours is not None:
+        gpu_hours = w.gpu_hours * w.overhead_factor
+        explain.update(source="gpu_hours given", gpu_hours=gpu_hours)
+        if w.gpus:
+            opt = ComputeOption(
+                accelerator=acc,
+                accelerators_per_replica=w.gpus,
+                replicas=1,
+                hours=gpu_hours / w.gpus,
+                one_time=once,
+                explain={**explain, "bound": "given", "wall_hours": gpu_hours / w.gpus},
+            )
+        else:
+            opt = ComputeOption(
+                accelerator=acc,
+                packing="flexible",
+                accelerator_hours=gpu_hours,
+                hours=w.hours_per_month,
+                one_time=once,
+                explain={**explain, "bound": "given"},
+            )
+        return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain)
+
+    from planner.capacity.training import estimate_training
+
+    gpus = w.gpus or 8
+    try:
+        est = estimate_training(
+            w.model or "",
+            w.tokens or 0,
+            acc,
+            gpus,
+            mfu=w.calibration.mfu if w.calibration else None,
+            overhead=w.overhead_factor,
+            dtype=w.dtype,
+        )
+    except InputError as exc:
+        raise InputError(exc.message, **_where(sc, w, "model")) from None
+    explain.update(
+        source="derived from model and tokens",
+        flops=est.flops,
+        gpu_hours=est.gpu_hours,
+        wall_hours=est.wall_hours,
+        mfu=est.mfu,
+        **{k: v for k, v in (est.explain or {}).items() if k not in ("flops", "gpu_hours", "wall_hours", "mfu")},
+    )
+    opt = ComputeOption(
+        accelerator=acc,
+        accelerators_per_replica=gpus,
+        replicas=1,
+        hours=est.wall_hours,
+        one_time=once,
+        explain={**explain, "bound": "compute"},
+    )
+    return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain)
+
+
+def _growth(w: Serving, month: int) -> float:
+    return (1 + w.qps_growth_pct_per_month / 100.0) ** month
+
+
+def _replica_option(sc: Scenario, w: Serving, qps: float, hours: float) -> ComputeOption:
+    r = w.replica
+    assert r is not None
+    explain: dict[str, Any] = {"qps": qps, "utilization_target": w.utilization_target}
+    if r.latency_ms is not None and w.latency_p95_ms is not None:
+        from planner.capacity.serving import replicas_for_latency_slo
+
+        try:
+            n, ex = replicas_for_latency_slo(
+                qps,
+                r.latency_ms,
+                w.latency_p95_ms,
+                percentile=0.95,
+                utilization_target=w.utilization_target,
+                concurrency_per_replica=r.concurrency,
+                min_replicas=1,
+            )
+        except InputError as exc:
+            raise InputError(exc.message, **_where(sc, w, "latency_p95_ms")) from None
+        explain.update(ex)
+    else:
+        rps = r.requests_per_s if r.requests_per_s is not None else r.concurrency * 1000.0 / (r.latency_ms or 1)
+        n = math.ceil(qps / (rps * w.utilization_target) - 1e-9)
+        explain.update(bound="capacity", requests_per_s_per_replica=rps, formula="ceil(qps / (rps * utilization))")
+    replicas = max(n, w.min_replicas, w.zones if w.style == "real_time" else 0, 1)
+    if replicas > n:
+        explain["raised_by"] = "min_replicas/zones"
+    if r.accelerator is None:
+        return ComputeOption(
+            None,
+            0,
+            replicas,
+            hours,
+            vcpus_per_replica=r.vcpus or 0.0,
+            memory_gib_per_replica=r.memory_gib or 0.0,
+            explain=explain,
+        )
+    try:
+        acc = canonical_accelerator(r.accelerator)
+    except InputError as exc:
+        raise InputError(exc.message, **_where(sc, w, "replica.accelerator")) from None
+    return ComputeOption(acc, r.gpus, replicas, hours, explain=explain)
+
+
+def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) -> tuple[ComputeOption, ...]:
+    from planner.capacity.llm import size_llm_serving
+
+    accs = w.accelerators
+    if accs:
+        try:
+            accs = [canonical_accelerator(a) for a in accs]
+        except InputError as exc:
+            raise InputError(exc.message, **_where(sc, w, "accelerators")) from None
+    else:
+        from planner.capacity.hardware import list_accelerators
+
+        accs = list(list_accelerators())
+    try:
+        opts = size_llm_serving(
+            w.model or "",
+            accs,
+            qps,
+            w.input_tokens,
+            w.output_tokens,
+            ttft_p95_ms=w.ttft_p95_ms if slo else None,
+            tpot_ms=w.tpot_ms if slo else None,
+            dtype=w.dtype,
+            utilization_target=w.utilization_target,
+            hours=hours,
+            calibration=_calibration(w),
+        )
+    except InputError as exc:
+        raise InputError(exc.message, **_where(sc, w, "model")) from None
+    floor = max(w.min_replicas, w.zones if w.style == "real_time" else 0, 1)
+    out = []
+    for o in opts:
+        if o.replicas < floor:
+            o = ComputeOption(
+                o.accelerator,
+                o.accelerators_per_replica,
+                floor,
+                o.hours,
+                explain={**o.explain, "raised_by": "min_replicas/zones"},
+            )
+        out.append(o)
+    return tuple(out)
+
+
+def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
+    g = _growth(w, month)
+    if w.style == "edge":
+        assert w.devices is not None and w.device_unit_cost_usd is not None
+        usd = w.devices * (w.device_unit_cost_usd / w.device_lifetime_months + w.device_usd_per_month)
+        explain = {
+            "devices": w.devices,
+            "usd_per_month": usd,
+            "formula": "devices x (unit cost / lifetime months + monthly per device)",
+        }
+        return Requirement(w.name, "edge", (), False, explain=explain)
+    if w.style == "batch":
+        assert w.requests_per_run is not None
+        window = w.window_hours or DEFAULT_BATCH_WINDOW_HOURS
+        qps = w.requests_per_run * g / (window * 3600.0)  # throughput needed to finish in the window
+        if w.replica is not None:
+            base = _replica_option(sc, w, qps, window)
+            opts: tuple[ComputeOption, ...] = (base,)
+        else:
+            opts = _llm_options(sc, w, qps, window, slo=False)
+        # each replica runs while its share of the work lasts: replica-hours = work / throughput
+        out = []
+        for o in opts:
+            rps = float(o.explain.get("requests_per_s_per_replica") or o.explain.get("requests_per_s") or 0)
+            run_hours = window
+            if rps > 0:
+                run_hours = min(window, w.requests_per_run * g / (o.replicas * rps * 3600.0))
+            out.append(
+                ComputeOption(
+                    o.accelerator,
+                    o.accelerators_per_replica,
+                    o.replicas,
+                    run_hours * w.runs_per_month,
+                    vcpus_per_replica=o.vcpus_per_replica,
+                    memory_gib_per_replica=o.memory_gib_per_replica,
+                    explain={**o.explain, "window_hours": window, "run_hours": run_hours, "runs_per_month": w.runs_per_month},
+                )
+            )
+        return Requirement(w.name, "serving", tuple(out), w.interruptible, explain={"style": "batch"})
+    qps = w.peak_qps * g
+    hours = w.hours_per_month
+    if w.replica is not None:
+        opts = (_replica_option(sc, w, qps, hours),)
+    else:
+        opts = _llm_options(sc, w, qps, hours, slo=True)
+    return Requirement(w.name, "serving", opts, w.interruptible, explain={"style": "real_time", "qps": qps})
+
+
+def plan_storage(sc: Scenario, w: Storage) -> Requirement:
+    from planner.capacity.storage import gb_by_month
+
+    gbs = gb_by_month(w.gb, sc.horizon_months, w.growth_gb_per_month, w.growth_pct_per_month)
+    need = StorageNeed(
+        w.storage_class,
+        tuple(gbs),
+        w.write_requests_per_month,
+        w.read_requests_per_month,
+        w.egress_gb_per_month,
+    )
+    return Requirement(w.name, "storage", (), False, storage=need)
+
+
+def plan(sc: Scenario, month: int = 0) -> list[Requirement]:
+    """Requirements of every workload in month ``month`` (0 = the first month)."""
+    out = []
+    for w in sc.workloads:
+        if isinstance(w, Training):
+            out.append(plan_training(sc, w))
+        elif isinstance(w, Serving):
+            out.append(plan_serving(sc, w, month))
+        else:
+            out.append(plan_storage(sc, w))
+    return out

@@ -1,0 +1,300 @@
+"""Comparison -> dict (JSON contract), rows (CSV, DataFrame, FOCUS) and text (table, Markdown)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planner.compare import CloudResult, Comparison
+    from planner.costing import LineItem
+
+CENT = Decimal("0.01")
+
+
+def money(x: Decimal | None) -> float | None:
+    return None if x is None else float(x.quantize(CENT))
+
+
+def _num(x: Decimal | None, places: int = 4) -> float | None:
+    return None if x is None else round(float(x), places)
+
+
+def item_row(c: CloudResult, i: LineItem) -> dict[str, Any]:
+    return {
+        "cloud": i.cloud,
+        "region": i.region,
+        "workload": i.workload,
+        "kind": i.kind,
+        "resource": i.resource,
+        "description": i.description,
+        "instance_type": i.instance_type,
+        "accelerator": i.accelerator,
+        "accelerators_per_instance": i.accelerators_per_instance,
+        "count": i.count,
+        "purchase_option": i.purchase_option,
+        "hours": _num(i.hours, 2),
+        "quantity": _num(i.quantity, 4),
+        "unit": i.unit,
+        "unit_price": None if i.unit_price is None else float(i.unit_price),
+        "monthly_cost": money(i.monthly_cost),
+        "contracted_monthly_cost": money(i.contracted_monthly_cost),
+        "one_time_cost": money(i.cost) if i.one_time else None,
+        "status": i.status,
+        "note": i.note,
+    }
+
+
+def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
+    sc = cmp.scenario
+    items = []
+    for c in cmp.clouds:
+        for i in c.items:
+            row = item_row(c, i)
+            row["alternatives"] = list(i.alternatives)
+            row["cost_by_purchase_option"] = {
+                k: (None if v is None else float(v)) for k, v in sorted(i.options_by_purchase.items())
+            }
+            row["explain"] = _jsonable(i.explain)
+            items.append(row)
+    clouds = []
+    for c in cmp.clouds:
+        clouds.append(
+            {
+                "cloud": c.cloud,
+                "region": c.region,
+                "total": money(c.monthly_cost),
+                "contracted_total": money(c.contracted_monthly_cost),
+                "horizon_total": money(c.horizon_cost),
+                "complete": c.complete,
+                "unpriced": [{"workload": i.workload, "status": i.status, "reason": i.note} for i in c.unpriced],
+            }
+        )
+    win = cmp.winner
+    margin = cmp.margin()
+    ranking = [c for c in cmp.ranking if c.complete]
+    out: dict[str, Any] = {
+        "scenario": sc.name,
+        "horizon_months": sc.horizon_months,
+        "catalog": {
+            "name": cmp.catalog_name,
+            "fetched_at": cmp.catalog_fetched_at,
+            "age_days": cmp.catalog_age_days,
+            "stale": cmp.catalog_stale,
+        },
+        "pricebook": cmp.pricebook,
+        "line_items": items,
+        "clouds": clouds,
+        "totals": {c.cloud: money(c.monthly_cost) for c in cmp.clouds},
+        "winner": None
+        if win is None
+        else {
+            "cloud": win.cloud,
+            "region": win.region,
+            "monthly_cost": money(win.monthly_cost),
+            "runner_up": ranking[1].cloud if len(ranking) > 1 else None,
+            "margin_usd_per_month": money(margin[0]) if margin else None,
+            "margin_pct": round(margin[1], 1) if margin else None,
+        },
+        "budget": _budget(cmp),
+        "unpriced": [
+            {"cloud": c.cloud, "workload": i.workload, "status": i.status, "reason": i.note}
+            for c in cmp.clouds
+            for i in c.unpriced
+        ],
+        "warnings": list(cmp.warnings),
+    }
+    return out
+
+
+def _budget(cmp: Comparison) -> dict[str, Any] | None:
+    b = cmp.scenario.budget_usd_per_month
+    if b is None:
+        return None
+    bd = Decimal(str(b))
+    return {
+        "usd_per_month": b,
+        "by_cloud": {
+            c.cloud: {"total": money(c.monthly_cost), "headroom": money(bd - c.monthly_cost), "within": c.monthly_cost <= bd}
+            for c in cmp.clouds
+        },
+    }
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, Decimal):
+        return float(x)
+    if isinstance(x, float):
+        return float(f"{x:.6g}")
+    if isinstance(x, (str, int, bool)) or x is None:
+        return x
+    return str(x)
+
+
+def to_json(cmp: Comparison) -> str:
+    return json.dumps(comparison_to_dict(cmp), indent=2)
+
+
+CSV_COLUMNS = [
+    "cloud", "region", "workload", "kind", "resource", "description", "instance_type", "accelerator", "count",
+    "purchase_option", "hours", "quantity", "unit", "unit_price", "monthly_cost", "contracted_monthly_cost",
+    "one_time_cost", "status", "note",
+]  # fmt: skip
+
+
+def to_csv(cmp: Comparison) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for c in cmp.clouds:
+        for i in c.items:
+            w.writerow(item_row(c, i))
+    return buf.getvalue()
+
+
+# -- FOCUS -------------------------------------------------------------------------------------
+_CATEGORY = {"instance": "Compute", "storage": "Storage", "requests_write": "Storage", "requests_read": "Storage",
+             "egress": "Networking", "edge": "Other", "fixed": "Other"}  # fmt: skip
+_PRICING_CATEGORY = {"on_demand": "Standard", "spot": "Dynamic"}
+_PROVIDER = {"aws": "Amazon Web Services", "gcp": "Google Cloud", "azure": "Microsoft"}
+
+
+def focus_rows(cmp: Comparison, period_start: str = "", period_end: str = "") -> list[dict[str, Any]]:
+    """Line items in FOCUS 1.2 column names, so planned and actual spend join directly."""
+    rows = []
+    for c in cmp.clouds:
+        for i in c.items:
+            cat = _CATEGORY.get(i.resource, "Other")
+            if i.resource == "instance" and i.accelerator:
+                cat = "AI and Machine Learning"
+            rows.append(
+                {
+                    "ProviderName": _PROVIDER.get(i.cloud, i.cloud),
+                    "ServiceName": i.service,
+                    "ServiceCategory": cat,
+                    "RegionId": i.region,
+                    "SkuId": i.sku,
+                    "ResourceType": i.instance_type or i.resource,
+                    "ChargeCategory": "Usage" if i.kind not in ("fixed", "edge") else "Purchase",
+                    "ChargeFrequency": "One-Time" if i.one_time else ("Recurring" if i.kind in ("fixed", "edge") else "Usage-Based"),
+                    "ChargeDescription": f"{i.workload}: {i.description}",
+                    "PricingCategory": _PRICING_CATEGORY.get(i.purchase_option or "", "Committed" if i.purchase_option else "Other"),
+                    "PricingQuantity": _num(i.quantity, 6),
+                    "PricingUnit": {"hour": "Hours", "GB-month": "GB-Months", "GB": "GB", "request": "Requests"}.get(i.unit or "", i.unit),
+                    "ListUnitPrice": None if i.unit_price is None else float(i.unit_price),
+                    "ListCost": money(i.cost),
+                    "ContractedCost": money(i.contracted_cost),
+                    "EffectiveCost": money(i.contracted_cost),
+                    "BillingCurrency": "USD",
+                    "ChargePeriodStart": period_start,
+                    "ChargePeriodEnd": period_end,
+                    "x_Workload": i.workload,
+                    "x_Status": i.status,
+                }
+            )
+    return rows
+
+
+# -- text ----------------------------------------------------------------------------------------
+def _fmt_money(x: Decimal | None) -> str:
+    return "unpriced" if x is None else f"${x.quantize(CENT):,.2f}"
+
+
+def _fmt_price(x: Decimal | None, unit: str | None) -> str:
+    if x is None:
+        return "missing"
+    v = float(x)
+    s = f"${v:,.4f}" if v >= 0.01 else f"${v:.6g}"
+    return f"{s}/{unit}" if unit else s
+
+
+def _item_cells(i: LineItem) -> list[str]:
+    count = "" if i.count is None else str(i.count)
+    hours = "" if i.hours is None else f"{float(i.hours):,.1f}"
+    if i.resource != "instance" and i.quantity is not None:
+        hours = f"{float(i.quantity):,.0f} {i.unit}"
+    cost = _fmt_money(i.monthly_cost)
+    if i.one_time and i.cost is not None:
+        cost += f" (once: {_fmt_money(i.cost)})"
+    what = i.description if i.priced else f"{i.description} ({i.status}: {i.note})"
+    return [i.workload, what, count, hours, (i.purchase_option or "").replace("_", "-"), _fmt_price(i.unit_price, i.unit if i.resource != "instance" else "h"), cost]
+
+
+HEADERS = ["Workload", "Resources", "Count", "Hours / qty", "Option", "Unit price", "Monthly cost"]
+
+
+def summary_lines(cmp: Comparison) -> list[str]:
+    lines = []
+    win = cmp.winner
+    m = cmp.margin()
+    if win is not None:
+        line = f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(win.monthly_cost)}/month"
+        if m is not None:
+            runner = [c for c in cmp.ranking if c.complete][1]
+            line += f", {_fmt_money(m[0])}/month ({m[1]:.1f}%) cheaper than {runner.cloud.upper()}"
+        lines.append(line + ".")
+    else:
+        lines.append("No winner: no cloud could price every workload.")
+    for c in cmp.clouds:
+        for i in c.unpriced:
+            lines.append(f"Could not price: {c.cloud} {i.workload}: {i.status} ({i.note})")
+    b = cmp.scenario.budget_usd_per_month
+    if b is not None:
+        parts = []
+        for c in cmp.clouds:
+            diff = Decimal(str(b)) - c.monthly_cost
+            parts.append(f"{c.cloud} {'within' if diff >= 0 else 'OVER'} by {_fmt_money(abs(diff))}")
+        lines.append(f"Budget {_fmt_money(Decimal(str(b)))}/month: " + "; ".join(parts) + ".")
+    stale = " (stale: refresh it)" if cmp.catalog_stale else ""
+    pb = f"; price book {cmp.pricebook}" if cmp.pricebook else ""
+    lines.append(f"Catalog: {cmp.catalog_name}, fetched {cmp.catalog_fetched_at}, {cmp.catalog_age_days} days old{stale}{pb}.")
+    return lines
+
+
+def to_table(cmp: Comparison, width: int = 120) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, force_terminal=False)
+    console.print(f"Scenario: {cmp.scenario.name} (horizon {cmp.scenario.horizon_months} months)")
+    for c in cmp.clouds:
+        t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left", show_footer=True)
+        for h in HEADERS:
+            t.add_column(h, justify="right" if h in ("Count", "Hours / qty", "Unit price", "Monthly cost") else "left")
+        for i in c.items:
+            t.add_row(*_item_cells(i))
+        t.columns[0].footer = "Total"
+        t.columns[-1].footer = _fmt_money(c.monthly_cost) + ("" if c.complete else " + unpriced")
+        console.print(t)
+    s = Table(title="Totals", title_justify="left")
+    for h in ("Cloud", "Region", "Monthly", "Contracted", f"{cmp.scenario.horizon_months}-month total", "Complete"):
+        s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
+    for c in cmp.ranking:
+        s.add_row(c.cloud.upper(), c.region, _fmt_money(c.monthly_cost), _fmt_money(c.contracted_monthly_cost),
+                  _fmt_money(c.horizon_cost), "yes" if c.complete else "no")
+    console.print(s)
+    for line in summary_lines(cmp):
+        console.print(line, soft_wrap=True)
+    return console.export_text()
+
+
+def to_markdown(cmp: Comparison) -> str:
+    out = [f"# {cmp.scenario.name}", ""]
+    for c in cmp.clouds:
+        out += [f"## {c.cloud.upper()} ({c.region})", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        for i in c.items:
+            out.append("| " + " | ".join(x.replace("|", "/") for x in _item_cells(i)) + " |")
+        out += [f"| **Total** | | | | | | **{_fmt_money(c.monthly_cost)}** |", ""]
+    out += ["## Totals", "", "| Cloud | Region | Monthly | Horizon total | Complete |", "|---|---|---|---|---|"]
+    for c in cmp.ranking:
+        out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.monthly_cost)} | {_fmt_money(c.horizon_cost)} | {'yes' if c.complete else 'no'} |")
+    out.append("")
+    out += [f"- {line}" for line in summary_lines(cmp)]
+    return "\n".join(out) + "\n"

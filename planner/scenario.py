@@ -1,0 +1,344 @@
+"""Scenario files -> validated, typed models.
+
+A scenario names the clouds, regions and purchase options to compare, a horizon, an optional budget,
+fixed monthly costs, and workloads of three types: ``training``, ``serving`` and ``storage``
+(``scenarios/example-all-fields.yaml`` shows every field with its default). Problems are reported as
+one line: ``<file>: <field path> (line N): <what is wrong and how to fix it>``.
+"""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planner.errors import InputError
+from pricing.schema import PURCHASE_OPTIONS, STORAGE_CLASSES
+
+CLOUDS = ("aws", "gcp", "azure")
+DEFAULT_REGIONS = {"aws": ["us-east-1"], "gcp": ["us-central1"], "azure": ["eastus"]}
+HOURS_PER_MONTH = 730.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_names(values: list[str], valid: tuple[str, ...], what: str) -> list[str]:
+    for v in values:
+        if v not in valid:
+            close = get_close_matches(v, valid, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown {what} {v!r}; {hint}valid: {', '.join(valid)}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"a {what} is listed twice")
+    return values
+
+
+class Compare(_Model):
+    clouds: list[str] = Field(default_factory=lambda: list(CLOUDS), min_length=1)
+    # regions per cloud; a cloud left out gets DEFAULT_REGIONS
+    regions: dict[str, list[str]] = Field(default_factory=dict)
+    purchase_options: list[str] = Field(default_factory=lambda: ["on_demand", "spot"], min_length=1)
+    # single_region: every workload of a cloud in the one region that is cheapest overall;
+    # per_workload: each workload in its own cheapest region.
+    placement: Literal["single_region", "per_workload"] = "single_region"
+
+    @field_validator("clouds")
+    @classmethod
+    def _clouds(cls, v: list[str]) -> list[str]:
+        return _check_names(v, CLOUDS, "cloud")
+
+    @field_validator("purchase_options")
+    @classmethod
+    def _options(cls, v: list[str]) -> list[str]:
+        return _check_names(v, PURCHASE_OPTIONS, "purchase option")
+
+    @field_validator("regions")
+    @classmethod
+    def _region_clouds(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        _check_names(list(v), CLOUDS, "cloud")
+        for cloud, regs in v.items():
+            if not regs:
+                raise ValueError(f"no regions listed for {cloud}; list at least one or leave {cloud} out")
+        return v
+
+    def regions_for(self, cloud: str) -> list[str]:
+        return self.regions.get(cloud) or DEFAULT_REGIONS[cloud]
+
+
+class FixedCost(_Model):
+    name: str
+    usd_per_month: float = Field(ge=0)
+
+
+class Calibration(_Model):
+    """Overrides of the capacity model's efficiency figures (defaults are per accelerator family)."""
+
+    mfu: float | None = Field(default=None, gt=0, le=1)
+    bandwidth_efficiency: float | None = Field(default=None, gt=0, le=1)
+    flops_efficiency: float | None = Field(default=None, gt=0, le=1)
+    step_overhead_ms: float | None = Field(default=None, ge=0)
+
+
+class _Workload(_Model):
+    name: str = Field(min_length=1)
+    interruptible: bool = False  # may run on spot / preemptible capacity
+    hours_per_month: float = Field(default=HOURS_PER_MONTH, gt=0, le=744)
+
+
+class Training(_Workload):
+    type: Literal["training"]
+    schedule: Literal["monthly", "once"] = "monthly"  # monthly: every month; once: a one-off run
+    accelerator: str | None = None  # canonical id, e.g. H100-SXM; required with gpu_hours
+    gpu_hours: float | None = Field(default=None, gt=0)
+    gpus: int | None = Field(default=None, gt=0)  # GPUs used at once (packed onto 8-GPU nodes)
+    model: str | None = None  # preset name or path of a Hugging Face config.json
+    tokens: float | None = Field(default=None, gt=0)  # training tokens (with model)
+    dtype: Literal["bf16", "fp8"] = "bf16"
+    overhead_factor: float = Field(default=1.0, ge=1.0)  # restarts, evaluation, checkpointing
+    calibration: Calibration | None = None
+    interruptible: bool = True  # checkpointed training tolerates preemption
+
+    @model_validator(mode="after")
+    def _either(self) -> Training:
+        if self.gpu_hours is None and (self.model is None or self.tokens is None):
+            raise ValueError("give gpu_hours (with accelerator) or model and tokens")
+        if self.gpu_hours is not None and self.model is not None:
+            raise ValueError("give gpu_hours or model+tokens, not both")
+        if self.accelerator is None:
+            raise ValueError("accelerator is required (e.g. H100-SXM, A100-80GB, L4)")
+        return self
+
+
+class Replica(_Model):
+    """A measured (load-tested) replica: its hardware and the throughput it sustains at the SLO."""
+
+    accelerator: str | None = None  # None = CPU serving
+    gpus: int = Field(default=1, gt=0)
+    vcpus: float | None = Field(default=None, gt=0)  # for CPU serving
+    memory_gib: float | None = Field(default=None, gt=0)
+    requests_per_s: float | None = Field(default=None, gt=0)  # sustained per replica at the SLO
+    latency_ms: float | None = Field(default=None, gt=0)  # per-request service time (queueing model)
+    concurrency: int = Field(default=1, gt=0)  # requests one replica serves at once
+
+    @model_validator(mode="after")
+    def _check(self) -> Replica:
+        if self.requests_per_s is None and self.latency_ms is None:
+            raise ValueError("give requests_per_s (measured throughput) or latency_ms (service time)")
+        if self.accelerator is None and self.vcpus is None:
+            raise ValueError("give accelerator (GPU serving) or vcpus (CPU serving)")
+        return self
+
+
+class Serving(_Workload):
+    type: Literal["serving"]
+    style: Literal["real_time", "batch", "edge"] = "real_time"
+    qps_mean: float | None = Field(default=None, gt=0)  # requests per second, average
+    qps_peak: float | None = Field(default=None, gt=0)  # defaults to qps_mean
+    qps_growth_pct_per_month: float = Field(default=0.0, ge=-100)
+    latency_p95_ms: float | None = Field(default=None, gt=0)  # SLO for queueing-based sizing
+    replica: Replica | None = None
+    model: str | None = None  # LLM sizing from the model (preset or config.json)
+    accelerators: list[str] | None = None  # candidates for model sizing; default: all known
+    dtype: Literal["bf16", "fp8"] = "bf16"
+    input_tokens: int = Field(default=512, gt=0)
+    output_tokens: int = Field(default=256, gt=0)
+    ttft_p95_ms: float | None = Field(default=None, gt=0)
+    tpot_ms: float | None = Field(default=None, gt=0)
+    calibration: Calibration | None = None
+    min_replicas: int = Field(default=1, ge=0)
+    zones: int = Field(default=1, ge=1)  # replicas are spread over this many zones (at least one each)
+    utilization_target: float = Field(default=0.7, gt=0, le=1)
+    # batch style: a volume of work per run, runs per month, and a window to finish each run in
+    requests_per_run: float | None = Field(default=None, gt=0)
+    runs_per_month: float = Field(default=30.0, gt=0)
+    window_hours: float | None = Field(default=None, gt=0)
+    # edge style: devices in the field (the cloud side is a separate training/serving workload)
+    devices: int | None = Field(default=None, gt=0)
+    device_unit_cost_usd: float | None = Field(default=None, ge=0)
+    device_lifetime_months: int = Field(default=36, gt=0)
+    device_usd_per_month: float = Field(default=0.0, ge=0)  # connectivity, management per device
+
+    @model_validator(mode="after")
+    def _check(self) -> Serving:
+        if self.style == "edge":
+            if self.devices is None or self.device_unit_cost_usd is None:
+                raise ValueError("edge serving needs devices and device_unit_cost_usd")
+            return self
+        if self.style == "batch":
+            if self.requests_per_run is None:
+                raise ValueError("batch serving needs requests_per_run (work per run) and runs_per_month")
+        elif self.qps_mean is None:
+            raise ValueError("real-time serving needs qps_mean (and optionally qps_peak)")
+        if self.qps_peak is not None and self.qps_mean is not None and self.qps_peak < self.qps_mean:
+            raise ValueError(f"qps_peak ({self.qps_peak:g}) is below qps_mean ({self.qps_mean:g})")
+        if (self.replica is None) == (self.model is None):
+            raise ValueError("give either replica (measured throughput) or model (LLM sizing)")
+        return self
+
+    @property
+    def peak_qps(self) -> float:
+        return self.qps_peak or self.qps_mean or 0.0
+
+
+class Storage(_Model):
+    type: Literal["storage"]
+    name: str = Field(min_length=1)
+    gb: float = Field(gt=0)  # stored at the start of month 1
+    storage_class: Literal[STORAGE_CLASSES] = Field(default="object_standard", alias="class")  # type: ignore[valid-type]
+    growth_gb_per_month: float = Field(default=0.0, ge=0)
+    growth_pct_per_month: float = Field(default=0.0, ge=0)
+    write_requests_per_month: float = Field(default=0.0, ge=0)
+    read_requests_per_month: float = Field(default=0.0, ge=0)
+    egress_gb_per_month: float = Field(default=0.0, ge=0)  # to the internet
+
+
+Workload = Annotated[Training | Serving | Storage, Field(discriminator="type")]
+
+
+class Scenario(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    horizon_months: int = Field(default=12, gt=0, le=120)
+    budget_usd_per_month: float | None = Field(default=None, gt=0)
+    compare: Compare = Field(default_factory=Compare)
+    fixed_costs: list[FixedCost] = Field(default_factory=list)
+    workloads: list[Workload] = Field(min_length=1)
+    source_path: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Scenario:
+        names = [w.name for w in self.workloads]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"workload names must be unique; {', '.join(sorted(dup))} repeated")
+        return self
+
+    def workload(self, name: str) -> Training | Serving | Storage:
+        for w in self.workloads:
+            if w.name == name:
+                return w
+        from planner.errors import UnknownNameError, suggest
+
+        raise UnknownNameError(suggest(name, [w.name for w in self.workloads], what="workload"))
+
+
+# ---------------------------------------------------------------------------------------------
+_TAGS = {"training", "serving", "storage"}
+_MODELS: dict[str, type[BaseModel]] = {"training": Training, "serving": Serving, "storage": Storage}
+
+
+def _field_path(loc: tuple[Any, ...], data: Any) -> tuple[str, tuple[Any, ...]]:
+    """Pretty path (``workloads[0] (chat).qps_mean``) and the raw data path (tags removed)."""
+    parts: list[str] = []
+    raw: list[Any] = []
+    node = data
+    for i, p in enumerate(loc):
+        if isinstance(p, str) and p in _TAGS and i > 0 and isinstance(loc[i - 1], int):
+            continue  # discriminated-union tag inserted by pydantic
+        raw.append(p)
+        if isinstance(p, int):
+            label = f"[{p}]"
+            if isinstance(node, list) and p < len(node) and isinstance(node[p], dict) and "name" in node[p]:
+                label += f" ({node[p]['name']})"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(p))
+        node = node[p] if isinstance(node, (dict, list)) and _has(node, p) else None
+    return "".join(parts), tuple(raw)
+
+
+def _has(node: Any, key: Any) -> bool:
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(key, int) and 0 <= key < len(node)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] | None = Scenario
+    for p in loc[:-1]:
+        if model is None:
+            return []
+        if isinstance(p, int):
+            continue
+        if p in _MODELS:
+            model = _MODELS[p]
+            continue
+        f = model.model_fields.get(p)
+        model = _inner_model(f.annotation) if f else None
+    if model is None:
+        return []
+    return sorted((f.alias or n) for n, f in model.model_fields.items() if n != "source_path")
+
+
+def _inner_model(ann: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for a in getattr(ann, "__args__", ()) or ():
+        m = _inner_model(a)
+        if m is not None:
+            return m
+    return None
+
+
+def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    t = err["type"]
+    if t == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc)
+        close = get_close_matches(key, allowed, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field; {hint}allowed here: {', '.join(allowed)}"
+    if t == "missing":
+        return "required field is missing; add it"
+    if t == "union_tag_invalid":
+        return f"unknown workload type {err['ctx']['tag']!r}; use training, serving or storage"
+    if t == "union_tag_not_found":
+        return "workload has no type; add 'type: training', 'type: serving' or 'type: storage'"
+    if t in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of fields, got {type(err.get('input')).__name__}"
+    if t == "list_type":
+        return f"expected a list, got {type(err.get('input')).__name__}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if "input" in err and t not in ("value_error",) and not isinstance(err["input"], (dict, list)):
+        msg += f" (got {err['input']!r})"
+    return msg
+
+
+def scenario_from_dict(data: Any, *, where: str = "<scenario>", lines: dict[Any, int] | None = None) -> Scenario:
+    if data is None:
+        raise InputError("file is empty; a scenario needs at least name and workloads", where=where)
+    if not isinstance(data, dict):
+        raise InputError(
+            f"a scenario must be a mapping of fields (name, workloads, ...), got a {type(data).__name__}",
+            where=where,
+        )
+    try:
+        return Scenario.model_validate({**data, "source_path": where})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        pretty, raw = _field_path(err["loc"], data)
+        line = None
+        if lines:
+            for cut in range(len(raw), -1, -1):
+                if raw[:cut] in lines:
+                    line = lines[raw[:cut]]
+                    break
+        field = (pretty or "<top>") + (f" (line {line})" if line else "")
+        more = len(exc.errors()) - 1
+        msg = _message(err, err["loc"]) + (f" [+{more} more problem{'s' * (more > 1)}]" if more else "")
+        raise InputError(msg, where=where, field=field) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (YAML); raises :class:`planner.errors.InputError`."""
+    from planner.yamlfile import load_yaml
+
+    p = Path(path)
+    data, lines = load_yaml(p)
+    return scenario_from_dict(data, where=str(path), lines=lines)
