@@ -143,3 +143,87 @@ def test_use_and_diff(runner: CliRunner) -> None:
 def test_use_unknown(runner: CliRunner) -> None:
     r = runner.invoke(main, ["catalog", "use", "nope"])
     assert r.exit_code == 2 and r.stderr.startswith("Error: unknown catalog 'nope'")
+
+
+AWS_CSV = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch
+g5.xlarge,A10G,1.0,4.0,16.0,,1.006,0.40,us-east-1,use1-az1,x86_64
+g5.xlarge,A10G,1.0,4.0,16.0,,1.006,0.30,us-east-1,use1-az2,x86_64
+p5e.48xlarge,H200,8.0,192.0,2048.0,,,,us-east-2,use2-az1,x86_64
+"""
+
+
+def test_import_skypilot_switches_and_counts(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "vms.csv"
+    f.write_text(AWS_CSV)
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "aws", "--name", "sky1"])
+    assert r.exit_code == 0, r.output
+    assert "Wrote snapshot 'sky1': 3 offers" in r.stdout and "Now using catalog 'sky1'" in r.stdout
+    assert "on_demand 2, spot 1" in r.stdout and "priced 2, unpriced 1" in r.stdout
+    assert store.active_name() == "sky1"
+    rows = json.loads(runner.invoke(main, ["catalog", "show", "sky1", "--format", "json"]).stdout)
+    # g5.xlarge spot: median of 0.40 and 0.30 = 0.35
+    assert [(x["instance_type"], x["purchase_option"], x["price"]) for x in rows] == [
+        ("g5.xlarge", "on_demand", "1.006"), ("g5.xlarge", "spot", "0.35"), ("p5e.48xlarge", "on_demand", None)]
+
+
+def test_import_default_name_and_bad_file(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "vms.csv"
+    f.write_text(AWS_CSV)
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "aws"])
+    assert r.exit_code == 0 and store.active_name().startswith("skypilot-aws-")
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "gcp"])
+    assert r.exit_code == 2 and r.stderr.startswith("Error: ") and "check --provider" in r.stderr
+    assert store.active_name().startswith("skypilot-aws-")
+
+
+def test_import_real_aws_catalog(runner: CliRunner) -> None:
+    f = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "skypilot-catalog" / "aws" / "vms.csv"
+    if not f.is_file():
+        pytest.skip("reference catalog not present")
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "aws", "--name", "ref"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(runner.invoke(main, ["catalog", "show", "ref", "--region", "us-east-1", "--instance-type",
+                                           "p5.48xlarge", "--purchase-option", "on_demand", "--format", "json"]).stdout)
+    assert [x["price"] for x in rows] == ["55.04"]  # reference README, us-east-1 on-demand
+
+
+class FakeSource:
+    name = "fake"
+
+    def __init__(self, offers: list[Offer], fail_after: int | None = None) -> None:
+        self.offers, self.fail_after, self.calls = offers, fail_after, []
+
+    def fetch(self, regions=None, *, progress=None):  # type: ignore[no-untyped-def]
+        self.calls.append(regions)
+        for i, o in enumerate(self.offers):
+            if self.fail_after is not None and i == self.fail_after:
+                raise ConnectionError("connection reset by peer\nwhile reading page 3")
+            if progress:
+                progress("fake page", i + 1)
+            yield o
+
+
+def test_refresh_writes_and_switches(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pricing.sources
+
+    src = FakeSource(SNAP)
+    monkeypatch.setitem(pricing.sources.SOURCES, "aws", lambda **kw: src)
+    r = runner.invoke(main, ["catalog", "refresh", "--cloud", "aws", "--region", "us-east-1", "--name", "live"])
+    assert r.exit_code == 0, r.output
+    assert src.calls == [["us-east-1"]]
+    assert store.active_name() == "live" and len(store.load_snapshot("live").offers) == len(SNAP)
+    assert "Now using catalog 'live'" in r.stdout
+
+
+def test_refresh_failure_keeps_previous(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pricing.sources
+
+    store.write_snapshot("prev", SNAP, source="unit", fetched_at=TODAY)
+    store.use("prev")
+    monkeypatch.setitem(pricing.sources.SOURCES, "gcp", lambda **kw: FakeSource(SNAP, fail_after=2))
+    r = runner.invoke(main, ["catalog", "refresh", "--cloud", "gcp", "--name", "broken"])
+    assert r.exit_code == 1
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith("Error: refresh of gcp failed (ConnectionError: connection reset by peer while")
+    assert "catalog 'prev' is still active" in r.stderr
+    assert store.active_name() == "prev" and [i.name for i in store.list_snapshots()] == ["prev"]

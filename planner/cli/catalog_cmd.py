@@ -208,19 +208,20 @@ def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any
 
         src = get_source(cloud)
     offers: list[Any] = []
+    console = _console_err()
+    # A live progress display on a terminal only; logs and pipes get just the summary.
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
-                  console=_console_err()) as bar:
+                  console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task(f"{cloud}: starting", total=None)
 
-        def progress(*args: Any, **kwargs: Any) -> None:
-            words = [str(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()]
-            bar.update(task, description=f"{cloud}: {' '.join(words)} ({len(offers)} offers)")
+        def progress(stage: str, items: int) -> None:
+            bar.update(task, description=f"{stage}: {items} items read, {len(offers)} offers")
 
         for offer in src.fetch(list(regions) or None, progress=progress):
             offers.append(offer)
             if len(offers) % 500 == 0:
                 bar.update(task, description=f"{cloud}: {len(offers)} offers")
-    return offers, str(getattr(src, "description", None) or f"{cloud} price API")
+    return offers, f"{cloud} price API ({getattr(src, 'name', cloud)})"
 
 
 def _console_err() -> Any:
