@@ -11,7 +11,7 @@ from typing import Any
 
 from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
 from planner.errors import InputError
-from planner.scenario import Scenario, Serving, Storage, Training
+from planner.scenario import Replica, Scenario, Serving, Storage, Training
 
 DEFAULT_BATCH_WINDOW_HOURS = 8.0
 
@@ -101,9 +101,12 @@ def _growth(w: Serving, month: int) -> float:
     return (1 + w.qps_growth_pct_per_month / 100.0) ** month
 
 
-def _replica_option(sc: Scenario, w: Serving, qps: float, hours: float) -> ComputeOption:
-    r = w.replica
-    assert r is not None
+def _replica_options(sc: Scenario, w: Serving, qps: float, hours: float) -> tuple[ComputeOption, ...]:
+    return tuple(_replica_option(sc, w, r, i, qps, hours) for i, r in enumerate(w.replicas))
+
+
+def _replica_option(sc: Scenario, w: Serving, r: Replica, idx: int, qps: float, hours: float) -> ComputeOption:
+    where = "replica" if not isinstance(w.replica, list) else f"replica[{idx}]"
     explain: dict[str, Any] = {"qps": qps, "utilization_target": w.utilization_target}
     if r.latency_ms is not None and w.latency_p95_ms is not None:
         from planner.capacity.serving import replicas_for_latency_slo
@@ -141,7 +144,7 @@ def _replica_option(sc: Scenario, w: Serving, qps: float, hours: float) -> Compu
     try:
         acc = canonical_accelerator(r.accelerator)
     except InputError as exc:
-        raise InputError(exc.message, **_where(sc, w, "replica.accelerator")) from None
+        raise InputError(exc.message, **_where(sc, w, f"{where}.accelerator")) from None
     return ComputeOption(acc, r.gpus, replicas, hours, explain=explain)
 
 
@@ -205,8 +208,7 @@ def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
         window = w.window_hours or DEFAULT_BATCH_WINDOW_HOURS
         qps = w.requests_per_run * g / (window * 3600.0)  # throughput needed to finish in the window
         if w.replica is not None:
-            base = _replica_option(sc, w, qps, window)
-            opts: tuple[ComputeOption, ...] = (base,)
+            opts: tuple[ComputeOption, ...] = _replica_options(sc, w, qps, window)
         else:
             opts = _llm_options(sc, w, qps, window, slo=False)
         # each replica runs while its share of the work lasts: replica-hours = work / throughput
@@ -231,7 +233,7 @@ def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
     qps = w.peak_qps * g
     hours = w.hours_per_month
     if w.replica is not None:
-        opts = (_replica_option(sc, w, qps, hours),)
+        opts = _replica_options(sc, w, qps, hours)
     else:
         opts = _llm_options(sc, w, qps, hours, slo=True)
     return Requirement(w.name, "serving", opts, w.interruptible, explain={"style": "real_time", "qps": qps})

@@ -210,24 +210,30 @@ def _fmt_money(x: Decimal | None) -> str:
 def _fmt_price(x: Decimal | None, unit: str | None) -> str:
     if x is None:
         return "missing"
+    if unit == "request":
+        return f"${float(x) * 1000:.4g}/1K req"
     v = float(x)
-    s = f"${v:,.4f}" if v >= 0.01 else f"${v:.6g}"
+    s = f"${v:,.4f}" if v >= 0.01 else f"${v:.4g}"
     return f"{s}/{unit}" if unit else s
 
 
 def _item_cells(i: LineItem) -> list[str]:
-    count = "" if i.count is None else str(i.count)
-    hours = "" if i.hours is None else f"{float(i.hours):,.1f}"
-    if i.resource != "instance" and i.quantity is not None:
-        hours = f"{float(i.quantity):,.0f} {i.unit}"
+    if i.resource == "instance":
+        qty = "" if i.hours is None else f"{float(i.hours):,.1f} h"
+        unit = "h"
+    else:
+        qty = "" if i.quantity is None else f"{float(i.quantity):,.0f} {i.unit}"
+        unit = i.unit or ""
     cost = _fmt_money(i.monthly_cost)
     if i.one_time and i.cost is not None:
-        cost += f" (once: {_fmt_money(i.cost)})"
-    what = i.description if i.priced else f"{i.description} ({i.status}: {i.note})"
-    return [i.workload, what, count, hours, (i.purchase_option or "").replace("_", "-"), _fmt_price(i.unit_price, i.unit if i.resource != "instance" else "h"), cost]
+        cost += f"\n(once {_fmt_money(i.cost)})"
+    what = i.description if i.priced else f"{i.description}: {i.status}"
+    option = (i.purchase_option or "").replace("_", "-") if i.resource == "instance" else ""
+    return [i.workload, what, qty, option, _fmt_price(i.unit_price, unit) if i.resource not in ("fixed", "edge") else "", cost]
 
 
-HEADERS = ["Workload", "Resources", "Count", "Hours / qty", "Option", "Unit price", "Monthly cost"]
+HEADERS = ["Workload", "Resources", "Hours / qty", "Option", "Unit price", "Monthly cost"]
+_RIGHT = ("Hours / qty", "Unit price", "Monthly cost")
 
 
 def summary_lines(cmp: Comparison) -> list[str]:
@@ -267,18 +273,23 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
     for c in cmp.clouds:
         t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left", show_footer=True)
         for h in HEADERS:
-            t.add_column(h, justify="right" if h in ("Count", "Hours / qty", "Unit price", "Monthly cost") else "left")
+            t.add_column(h, justify="right" if h in _RIGHT else "left", overflow="fold")
         for i in c.items:
             t.add_row(*_item_cells(i))
         t.columns[0].footer = "Total"
         t.columns[-1].footer = _fmt_money(c.monthly_cost) + ("" if c.complete else " + unpriced")
         console.print(t)
     s = Table(title="Totals", title_justify="left")
-    for h in ("Cloud", "Region", "Monthly", "Contracted", f"{cmp.scenario.horizon_months}-month total", "Complete"):
+    book = cmp.pricebook is not None
+    heads = ["Cloud", "Region", "Monthly (list)" if book else "Monthly"]
+    heads += ["Monthly (contracted)"] if book else []
+    heads += [f"{cmp.scenario.horizon_months}-month total", "Complete"]
+    for h in heads:
         s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
     for c in cmp.ranking:
-        s.add_row(c.cloud.upper(), c.region, _fmt_money(c.monthly_cost), _fmt_money(c.contracted_monthly_cost),
-                  _fmt_money(c.horizon_cost), "yes" if c.complete else "no")
+        row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost)]
+        row += [_fmt_money(c.contracted_monthly_cost)] if book else []
+        s.add_row(*row, _fmt_money(c.horizon_cost), "yes" if c.complete else "no")
     console.print(s)
     for line in summary_lines(cmp):
         console.print(line, soft_wrap=True)
@@ -290,8 +301,8 @@ def to_markdown(cmp: Comparison) -> str:
     for c in cmp.clouds:
         out += [f"## {c.cloud.upper()} ({c.region})", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
         for i in c.items:
-            out.append("| " + " | ".join(x.replace("|", "/") for x in _item_cells(i)) + " |")
-        out += [f"| **Total** | | | | | | **{_fmt_money(c.monthly_cost)}** |", ""]
+            out.append("| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in _item_cells(i)) + " |")
+        out += [f"| **Total** | | | | | **{_fmt_money(c.monthly_cost)}** |", ""]
     out += ["## Totals", "", "| Cloud | Region | Monthly | Horizon total | Complete |", "|---|---|---|---|---|"]
     for c in cmp.ranking:
         out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.monthly_cost)} | {_fmt_money(c.horizon_cost)} | {'yes' if c.complete else 'no'} |")

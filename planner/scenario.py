@@ -140,7 +140,8 @@ class Serving(_Workload):
     qps_peak: float | None = Field(default=None, gt=0)  # defaults to qps_mean
     qps_growth_pct_per_month: float = Field(default=0.0, ge=-100)
     latency_p95_ms: float | None = Field(default=None, gt=0)  # SLO for queueing-based sizing
-    replica: Replica | None = None
+    # measured replica profile(s): one, or a list of alternatives on different hardware (the cheapest wins)
+    replica: Replica | list[Replica] | None = None
     model: str | None = None  # LLM sizing from the model (preset or config.json)
     accelerators: list[str] | None = None  # candidates for model sizing; default: all known
     dtype: Literal["bf16", "fp8"] = "bf16"
@@ -178,6 +179,12 @@ class Serving(_Workload):
         if (self.replica is None) == (self.model is None):
             raise ValueError("give either replica (measured throughput) or model (LLM sizing)")
         return self
+
+    @property
+    def replicas(self) -> list[Replica]:
+        if self.replica is None:
+            return []
+        return self.replica if isinstance(self.replica, list) else [self.replica]
 
     @property
     def peak_qps(self) -> float:

@@ -40,11 +40,12 @@ class ComputeOption:
 
     @property
     def label(self) -> str:
+        n = f"{self.replicas} replica{'s' * (self.replicas != 1)}"
         if self.accelerator is None:
-            return f"{self.replicas}x CPU {self.vcpus_per_replica:g} vCPU"
+            return f"{n} x {self.vcpus_per_replica:g} vCPU"
         if self.packing == "flexible":
-            return f"{self.accelerator_hours:,.0f} {self.accelerator}-hours"
-        return f"{self.replicas}x {self.accelerators_per_replica}x{self.accelerator}"
+            return f"{self.accelerator_hours:,.0f} {self.accelerator} GPU-hours"
+        return f"{n} x {self.accelerators_per_replica} {self.accelerator}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,135 @@
+"""Bad scenario input: one line `Error: <file>: <field>: <what and how to fix>`, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from planner.cli import main
+
+GOOD_WORKLOAD = """
+  - name: chat
+    type: serving
+    qps_mean: 10
+    replica: {accelerator: L4, requests_per_s: 5}
+"""
+
+CASES = [
+    # (id, file text, expected fragments of the one-line message)
+    ("malformed-yaml", "name: x\nworkloads: [\n", ["invalid YAML", "line 3"]),
+    ("empty-file", "", ["file is empty"]),
+    ("comment-only", "# nothing here\n", ["file is empty"]),
+    ("list-not-mapping", "- a\n- b\n", ["must be a mapping", "got a list"]),
+    ("number-not-mapping", "42\n", ["must be a mapping", "got a int"]),
+    ("unknown-top-key", "name: x\nhorizon_month: 3\nworkloads:" + GOOD_WORKLOAD,
+     ["horizon_month (line 2)", "unknown field", "did you mean 'horizon_months'?"]),
+    ("unknown-workload-key", "name: x\nworkloads:" + GOOD_WORKLOAD + "    qps_peek: 20\n",
+     ["workloads[0] (chat).qps_peek (line 7)", "did you mean 'qps_peak'?"]),
+    ("wrong-type", "name: x\nhorizon_months: soon\nworkloads:" + GOOD_WORKLOAD,
+     ["horizon_months (line 2)", "valid integer", "'soon'"]),
+    ("negative-qps", "name: x\nworkloads:\n  - name: chat\n    type: serving\n    qps_mean: -5\n    replica: {accelerator: L4, requests_per_s: 5}\n",
+     ["workloads[0] (chat).qps_mean (line 5)", "greater than 0", "-5"]),
+    ("zero-gb", "name: x\nworkloads:\n  - {name: data, type: storage, gb: 0}\n",
+     ["workloads[0] (data).gb", "greater than 0"]),
+    ("unknown-cloud", "name: x\ncompare:\n  clouds: [aws, gpc]\nworkloads:" + GOOD_WORKLOAD,
+     ["compare.clouds (line 3)", "unknown cloud 'gpc'", "did you mean 'gcp'?"]),
+    ("unknown-purchase-option", "name: x\ncompare:\n  purchase_options: [ondemand]\nworkloads:" + GOOD_WORKLOAD,
+     ["compare.purchase_options", "unknown purchase option 'ondemand'", "on_demand"]),
+    ("unknown-region", "name: x\ncompare:\n  regions: {aws: [us-east-9]}\nworkloads:" + GOOD_WORKLOAD,
+     ["compare.regions.aws", "unknown aws region 'us-east-9'", "us-east-1"]),
+    ("unknown-accelerator", "name: x\nworkloads:\n  - name: chat\n    type: serving\n    qps_mean: 1\n    replica: {accelerator: H101, requests_per_s: 5}\n",
+     ["workloads[0] (chat).replica.accelerator", "H101", "H100"]),
+    ("unknown-workload-type", "name: x\nworkloads:\n  - {name: w, type: inference}\n",
+     ["workloads[0] (w)", "unknown workload type 'inference'", "training, serving or storage"]),
+    ("missing-type", "name: x\nworkloads:\n  - {name: w}\n", ["workloads[0] (w)", "has no type"]),
+    ("missing-name", "workloads:" + GOOD_WORKLOAD, ["name", "required field is missing"]),
+    ("no-workloads", "name: x\nworkloads: []\n", ["workloads", "at least 1"]),
+    ("duplicate-workloads", "name: x\nworkloads:" + GOOD_WORKLOAD + GOOD_WORKLOAD, ["workload names must be unique", "chat"]),
+    ("serving-without-profile-or-model", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 3}\n",
+     ["workloads[0] (s)", "give either replica (measured throughput) or model"]),
+    ("peak-below-mean", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 10\n    qps_peak: 5\n    replica: {accelerator: L4, requests_per_s: 5}\n",
+     ["qps_peak (5) is below qps_mean (10)"]),
+    ("training-without-size", "name: x\nworkloads:\n  - {name: t, type: training, accelerator: H100}\n",
+     ["workloads[0] (t)", "give gpu_hours (with accelerator) or model and tokens"]),
+    ("bad-storage-class", "name: x\nworkloads:\n  - {name: d, type: storage, gb: 5, class: glacier}\n",
+     ["workloads[0] (d).class", "object_standard"]),
+    ("workloads-not-list", "name: x\nworkloads: {name: a}\n", ["workloads", "expected a list"]),
+    ("workload-not-mapping", "name: x\nworkloads: [7]\n", ["workloads[0]"]),
+]
+
+
+@pytest.mark.parametrize("case_id,text,fragments", CASES, ids=[c[0] for c in CASES])
+def test_bad_scenario_one_line_exit_2(runner, tmp_path, case_id, text, fragments):
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    r = runner.invoke(main, ["compare", str(f)])
+    assert r.exit_code == 2, r.output
+    err = r.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert err.startswith(f"Error: {f}: "), err
+    for frag in fragments:
+        assert frag in err, (frag, err)
+
+
+def test_missing_file(runner, tmp_path):
+    r = runner.invoke(main, ["compare", str(tmp_path / "nope.yaml")])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"Error: {tmp_path / 'nope.yaml'}: file not found; check the path"
+
+
+def test_directory_instead_of_file(runner, tmp_path):
+    r = runner.invoke(main, ["compare", str(tmp_path)])
+    assert r.exit_code == 2 and "is a directory" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["--cloud", "awz"], ["--cloud", "unknown cloud 'awz'", "did you mean 'aws'?"]),
+        (["--purchase-option", "reserved"], ["--purchase-option", "unknown purchase option 'reserved'"]),
+        (["--catalog", "nope"], ["unknown catalog 'nope'", "embedded"]),
+    ],
+)
+def test_bad_command_line_values(runner, tmp_path, args, fragments):
+    f = tmp_path / "ok.yaml"
+    f.write_text("name: x\nworkloads:" + GOOD_WORKLOAD)
+    r = runner.invoke(main, ["compare", str(f), *args])
+    assert r.exit_code == 2, r.output
+    err = r.stderr.strip()
+    assert err.startswith("Error: ") and "\n" not in err
+    for frag in fragments:
+        assert frag in err, (frag, err)
+
+
+def test_traceback_only_with_debug(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "bad.yaml"
+    f.write_text("name: x\nworkloads: 3\n")
+    quiet = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], capture_output=True, text=True)
+    assert quiet.returncode == 2 and "Traceback" not in quiet.stderr
+    import os
+
+    loud = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], capture_output=True, text=True,
+                          env={**os.environ, "PLANNER_DEBUG": "1"})
+    assert "Traceback" in loud.stderr and "InputError" in loud.stderr
+
+
+def test_python_api_raises_with_location(tmp_path):
+    from planner import load_scenario
+    from planner.errors import InputError
+
+    f = tmp_path / "s.yaml"
+    f.write_text(textwrap.dedent("""\
+        name: x
+        workloads:
+          - name: chat
+            type: serving
+            qps_mean: 0
+            replica: {accelerator: L4, requests_per_s: 5}
+        """))
+    with pytest.raises(InputError) as ei:
+        load_scenario(f)
+    assert ei.value.where == str(f) and ei.value.field == "workloads[0] (chat).qps_mean (line 5)"
