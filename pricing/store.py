@@ -259,42 +259,55 @@ def write_snapshot(
 
 
 def use(name: str) -> str:
-    """Make ``name`` the active catalog (``embedded`` or a stored snapshot); the switch is atomic."""
+    """Make ``name`` the active catalog (``embedded`` or a stored, undamaged snapshot); the switch is atomic."""
     if name != EMBEDDED:
-        _read_manifest(name)
+        verify(name)
     h = home()
     h.mkdir(parents=True, exist_ok=True)
     tmp = h / f".active-{os.getpid()}-{secrets.token_hex(4)}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, h / "active")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, h / "active")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(h)
     return name
+
+
+def verify(name: str) -> dict[str, Any]:
+    """Check snapshot ``name`` is complete and undamaged (checksum of offers.parquet); return its manifest."""
+    m = _read_manifest(name)
+    folder = snapshots_dir() / name
+    fix = f"delete {folder} and import or refresh again (or `planner catalog use {EMBEDDED}`)"
+    if m.get("schema_version") != SCHEMA_VERSION:
+        raise CatalogError(f"unsupported snapshot schema version {m.get('schema_version')!r}; {fix}", where=f"catalog {name}")
+    expected = (m.get("files") or {}).get(OFFERS_FILE, {}).get("sha256")
+    try:
+        actual = _sha256(folder / OFFERS_FILE)
+    except OSError:
+        raise CatalogError(f"{OFFERS_FILE} is missing; {fix}", where=f"catalog {name}") from None
+    if actual != expected:
+        raise CatalogError(f"{OFFERS_FILE} is damaged (checksum mismatch); {fix}", where=f"catalog {name}")
+    return m
 
 
 def load_snapshot(name: str) -> Catalog:
     """Load snapshot ``name``, checking offers.parquet against the checksum in its manifest."""
     import pyarrow.parquet as pq
 
-    m = _read_manifest(name)
+    m = verify(name)
     folder = snapshots_dir() / name
-    parquet = folder / OFFERS_FILE
-    fix = f"delete {folder} and import or refresh again (or `planner catalog use {EMBEDDED}`)"
-    expected = m.get("files", {}).get(OFFERS_FILE, {}).get("sha256")
-    if m.get("schema_version") != SCHEMA_VERSION:
-        raise CatalogError(f"unsupported snapshot schema version {m.get('schema_version')!r}; {fix}", where=f"catalog {name}")
     try:
-        actual = _sha256(parquet)
-    except OSError:
-        raise CatalogError(f"{OFFERS_FILE} is missing; {fix}", where=f"catalog {name}") from None
-    if actual != expected:
-        raise CatalogError(f"{OFFERS_FILE} is damaged (checksum mismatch); {fix}", where=f"catalog {name}")
-    try:
-        offers = _from_table(pq.read_table(parquet))
+        offers = _from_table(pq.read_table(folder / OFFERS_FILE))
     except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged file
-        raise CatalogError(f"{OFFERS_FILE} cannot be read ({type(exc).__name__}); {fix}", where=f"catalog {name}") from None
+        raise CatalogError(
+            f"{OFFERS_FILE} cannot be read ({type(exc).__name__}); delete {folder} and import or refresh again",
+            where=f"catalog {name}",
+        ) from None
     return Catalog(name, str(m.get("source", "")), str(m.get("fetched_at", "")), offers)
 
 
