@@ -1,0 +1,138 @@
+"""Comparisons on a small hand-made catalog, so every expected figure can be worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from planner.compare import compare, scale_points
+from planner.errors import InputError
+from planner.scenario import scenario_from_dict
+from pricing.catalog import Catalog
+from tests.conftest import offer
+
+
+def _catalog() -> Catalog:
+    def inst(provider, region, itype, acc, n, price, po="on_demand"):
+        return offer(provider=provider, region=region, instance_type=itype, accelerator=acc, accelerator_count=n,
+                     vcpus=8.0, memory_gib=32.0, price=price, purchase_option=po)
+
+    def gb(provider, region, price):
+        return offer(provider=provider, region=region, resource="storage", unit="GB-month",
+                     storage_class="object_standard", price=price)
+
+    return Catalog("hand", "test", "2026-11-01", [
+        inst("aws", "us-east-1", "g6.xlarge", "L4", 1, 1.00),
+        inst("aws", "us-east-1", "g6.xlarge", "L4", 1, 0.40, "spot"),
+        inst("aws", "us-west-2", "g6.xlarge", "L4", 1, 0.90),
+        inst("gcp", "us-central1", "g2-standard-4", "L4", 1, 0.80),
+        inst("azure", "eastus", "Standard_NC4as_T4_v3", "T4", 1, 0.50),
+        gb("aws", "us-east-1", "0.02"), gb("aws", "us-west-2", "0.03"),
+        gb("gcp", "us-central1", "0.02"), gb("azure", "eastus", "0.02"),
+    ])
+
+
+def _scenario(**over):
+    base = {
+        "name": "t",
+        "horizon_months": 3,
+        "compare": {"regions": {"aws": ["us-east-1", "us-west-2"]}},
+        "workloads": [
+            {"name": "api", "type": "serving", "qps_mean": 7, "utilization_target": 1.0,
+             "replica": [{"accelerator": "L4", "requests_per_s": 2}, {"accelerator": "T4", "requests_per_s": 1}]},
+            {"name": "data", "type": "storage", "gb": 1000, "growth_gb_per_month": 1000},
+        ],
+    }
+    base.update(over)
+    return scenario_from_dict(base)
+
+
+def test_cheapest_region_winner_margin_and_horizon():
+    res = compare(_scenario(), _catalog())
+    aws, gcp, azure = (res.cloud(c) for c in ("aws", "gcp", "azure"))
+    # L4 at 2 req/s: ceil(7/2) = 4 replicas.  us-east-1: 4 x 730 x 1.00 + 1000 x 0.02 = 2,940
+    # us-west-2: 4 x 730 x 0.90 + 1000 x 0.03 = 2,658 -> us-west-2 is chosen for AWS
+    assert aws.region == "us-west-2" and aws.monthly_cost == Decimal("2658.00")
+    assert gcp.monthly_cost == Decimal("2356.00")  # 4 x 730 x 0.80 + 20
+    # Azure has no L4; T4 at 1 req/s: 7 replicas x 730 x 0.50 + 20 = 2,575
+    assert azure.monthly_cost == Decimal("2575.00")
+    assert res.winner is gcp
+    diff, pct = res.margin()
+    assert diff == Decimal("219.00") and pct == pytest.approx(219 / 2575 * 100)
+    # storage grows 1,000 GB a month: months hold 1,000 / 2,000 / 3,000 GB -> 6,000 GB-months x 0.02 = 120
+    assert gcp.horizon_cost == Decimal(3 * 4 * 730) * Decimal("0.80") + Decimal("120.00")
+
+
+def test_restrict_clouds_regions_and_options():
+    res = compare(_scenario(), _catalog(), clouds=["aws"], regions=["us-east-1"])
+    assert [c.cloud for c in res.clouds] == ["aws"] and res.clouds[0].region == "us-east-1"
+    with pytest.raises(InputError, match="unknown aws region 'us-east-7'"):
+        compare(_scenario(compare={"regions": {"aws": ["us-east-7"]}}), _catalog())
+
+
+def test_spot_used_for_interruptible_serving_only():
+    sc = _scenario(workloads=[{"name": "b", "type": "serving", "qps_mean": 2, "interruptible": True,
+                               "utilization_target": 1.0, "replica": {"accelerator": "L4", "requests_per_s": 2}}],
+                   compare={"clouds": ["aws"], "purchase_options": ["on_demand", "spot"]})
+    item = compare(sc, _catalog()).clouds[0].items[0]
+    assert item.purchase_option == "spot" and item.cost == Decimal("292.00")  # 730 x 0.40
+
+
+def test_unpriced_is_reported_never_zero():
+    cat = _catalog()
+    cat.offers.append(offer(provider="aws", region="us-east-1", instance_type="p5e.48xlarge", accelerator="H200",
+                            accelerator_count=8, vcpus=192.0, memory_gib=2048.0, price=None))
+    sc = _scenario(workloads=[{"name": "big", "type": "training", "accelerator": "H200", "gpu_hours": 80, "gpus": 8}],
+                   compare={"clouds": ["aws", "gcp"], "regions": {"aws": ["us-east-1"]}})
+    res = compare(sc, cat)
+    aws = res.cloud("aws")
+    assert not aws.complete and aws.items[0].status == "unpriced" and aws.items[0].cost is None
+    assert res.cloud("gcp").items[0].status == "unavailable"
+    assert res.winner is None
+    doc = res.to_dict()
+    assert doc["winner"] is None
+    assert {(u["cloud"], u["status"]) for u in doc["unpriced"]} == {("aws", "unpriced"), ("gcp", "unavailable")}
+    assert doc["line_items"][0]["monthly_cost"] is None
+    json.dumps(doc)  # serializable
+
+
+def test_fixed_costs_budget_and_one_off_amortized():
+    sc = _scenario(
+        horizon_months=4,
+        budget_usd_per_month=1000,
+        fixed_costs=[{"name": "team", "usd_per_month": 500}],
+        workloads=[{"name": "run", "type": "training", "schedule": "once", "accelerator": "L4", "gpu_hours": 400, "gpus": 1}],
+        compare={"clouds": ["gcp"]},
+    )
+    res = compare(sc, _catalog())
+    gcp = res.cloud("gcp")
+    run = next(i for i in gcp.items if i.workload == "run")
+    # 400 h x 0.80 = 320 once; spread over 4 months = 80/month
+    assert run.cost == Decimal("320.00") and run.monthly_cost == Decimal("80.00") and run.one_time
+    assert gcp.monthly_cost == Decimal("580.00")
+    assert gcp.horizon_cost == Decimal("320.00") + 4 * Decimal(500)
+    assert res.to_dict()["budget"]["by_cloud"]["gcp"] == {"total": 580.0, "headroom": 420.0, "within": True}
+
+
+def test_to_frame_and_focus_columns():
+    res = compare(_scenario(), _catalog())
+    df = res.to_frame()
+    assert {"cloud", "workload", "instance_type", "monthly_cost"} <= set(df.columns)
+    focus = res.to_frame(focus=True)
+    assert {"ListCost", "EffectiveCost", "PricingQuantity", "PricingUnit", "ServiceCategory", "RegionId", "SkuId"} <= set(focus.columns)
+    gpu = focus[focus["ResourceType"] == "g2-standard-4"].iloc[0]
+    assert gpu["ServiceCategory"] == "AI and Machine Learning" and gpu["PricingUnit"] == "Hours"
+    assert gpu["ListCost"] == pytest.approx(4 * 730 * 0.80)
+
+
+def test_scale_points_grow_replicas_with_qps():
+    rows = scale_points(_scenario(), "api", [1, 10, 100], _catalog(), clouds=["gcp"])
+    # ceil(q / 2) replicas of g2-standard-4 at 0.80/h: 1 -> 1, 10 -> 5, 100 -> 50
+    assert [(r["qps"], r["count"], r["monthly_cost"]) for r in rows] == [
+        (1.0, 1, 584.0), (10.0, 5, 2920.0), (100.0, 50, 29200.0)]
+    # cost per 1k requests at 10 QPS: 2920 / (10 x 730 x 3600) x 1000
+    assert rows[1]["cost_per_1k_requests"] == pytest.approx(2920 / (10 * 730 * 3600) * 1000, rel=1e-4)
+    with pytest.raises(InputError, match="not real-time serving"):
+        scale_points(_scenario(), "data", [1], _catalog())
