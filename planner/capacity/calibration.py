@@ -1,0 +1,95 @@
+"""Efficiency figures of the capacity model, per accelerator family, and how to override them.
+
+The roofline formulas in :mod:`planner.capacity.llm` and :mod:`planner.capacity.training` give
+ideal times; these figures turn them into measured ones. They were fitted on the published
+measurements in ``cases.csv`` (TensorRT-LLM serving on H100 and A100, Meta and NVIDIA training
+runs) with few parameters per family; families without published rows borrow the figures of the
+closest measured family, as noted in ``source``. ``docs/capacity.md`` lists them and
+``docs/capacity-validation.md`` shows the fit (regenerate it with
+``python -m planner.capacity.validation --table``).
+
+Override any figure by passing a :class:`Calibration` (or a mapping of field -> value) to the
+estimators; ``resolve_calibration`` merges a mapping onto the family default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+from planner.capacity.hardware import Accelerator
+from planner.errors import InputError
+
+
+@dataclass(frozen=True)
+class Calibration:
+    # --- serving (LLM roofline) ---
+    eta_mem: float = 0.92  # achieved / peak HBM bandwidth for weight and KV reads
+    eta_flops_16: float = 0.74  # achieved / peak FLOP/s of 16-bit GEMMs (and all attention math)
+    eta_flops_8: float = 0.52  # achieved / peak FLOP/s of FP8 GEMMs
+    overlap: float = 1.0  # roofline combination (c^p + m^p)^(1/p): 1 = no overlap, large = max()
+    layer_overhead_us: float = 76.0  # fixed time per layer per forward pass (launches, norms, ...)
+    step_overhead_ms: float = 0.0  # fixed time per forward pass (scheduling, sampling)
+    link_efficiency: float = 0.7  # achieved all-reduce bus bandwidth / one-direction link bandwidth
+    allreduce_latency_us: float = 8.0  # fixed latency of one all-reduce
+    memory_utilization: float = 0.90  # share of device memory the engine may use (vLLM default)
+    runtime_reserve_gib: float = 2.0  # per device: CUDA context, graphs, allocator slack
+    max_batch_size: int = 2048  # engine cap on concurrent sequences (TensorRT-LLM default)
+    prefill_chunk_tokens: int = 8192  # tokens per prefill batch under load (max_num_tokens)
+    # --- training ---
+    train_mfu_16: float = 0.45  # model-FLOPs utilization of the 16-bit peak, <= 1024 devices
+    train_mfu_8: float = 0.38  # of the FP8 peak
+    mfu_loss_per_doubling: float = 0.04  # relative MFU lost per doubling of devices above 1024
+    source: str = ""
+
+    def eta_flops(self, dtype: str) -> float:
+        return self.eta_flops_8 if dtype == "fp8" else self.eta_flops_16
+
+    def train_mfu(self, dtype: str) -> float:
+        return self.train_mfu_8 if dtype == "fp8" else self.train_mfu_16
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# Fitted families (see docs/capacity-validation.md) and documented borrowings.
+FAMILY: dict[str, Calibration] = {
+    "hopper": Calibration(
+        eta_mem=0.92, eta_flops_16=0.70, eta_flops_8=0.52, train_mfu_16=0.41, train_mfu_8=0.39,
+        source="fitted: TensorRT-LLM H100 rows S09-S14, S22-S24, S32-S36; Llama 3 405B (T01); NeMo 24.12 FP8 (T31-T35)"),
+    "ampere": Calibration(
+        eta_mem=0.92, eta_flops_16=0.74, train_mfu_16=0.53,
+        source="fitted: TensorRT-LLM A100 rows S15-S18, S25-S27; Llama 1/2 A100 runs (T10-T18)"),
+}
+FAMILY["blackwell"] = replace(FAMILY["hopper"], source="borrowed from hopper (no published rows fitted)")
+FAMILY["ada"] = replace(FAMILY["ampere"], eta_flops_8=FAMILY["hopper"].eta_flops_8,
+                        source="borrowed from ampere, FP8 from hopper (no published rows fitted)")
+FAMILY["turing"] = replace(FAMILY["ampere"], train_mfu_16=0.30, source="borrowed from ampere; training MFU as volta")
+FAMILY["volta"] = replace(FAMILY["ampere"], train_mfu_16=0.30,
+                          source="borrowed from ampere; training MFU 0.30 (Megatron-LM 2019 on V100; GPT-3 21%)")
+FAMILY["cdna3"] = replace(FAMILY["hopper"], eta_mem=0.75, eta_flops_16=0.50, eta_flops_8=0.35,
+                          train_mfu_16=0.35, train_mfu_8=0.30,
+                          source="assumed: hopper figures lowered for a less mature software stack (not fitted)")
+FAMILY["neuron"] = replace(FAMILY["ampere"], eta_mem=0.75, eta_flops_16=0.50, eta_flops_8=0.45,
+                           train_mfu_16=0.35, source="assumed (not fitted): Neuron SDK figures unpublished here")
+FAMILY["tpu"] = replace(FAMILY["ampere"], eta_mem=0.80, eta_flops_16=0.55, train_mfu_16=0.45,
+                        source="assumed (not fitted); training MFU from PaLM 46% on TPU v4")
+
+
+def default_calibration(accelerator: Accelerator) -> Calibration:
+    return FAMILY.get(accelerator.family, FAMILY["ampere"])
+
+
+def resolve_calibration(accelerator: Accelerator,
+                        calib: Calibration | Mapping[str, float] | None = None) -> Calibration:
+    """The family default, replaced by ``calib`` (a Calibration) or updated by a mapping of overrides."""
+    if isinstance(calib, Calibration):
+        return calib
+    base = default_calibration(accelerator)
+    if not calib:
+        return base
+    known = {f.name for f in fields(Calibration)}
+    unknown = sorted(set(calib) - known)
+    if unknown:
+        raise InputError(f"unknown calibration field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    return replace(base, **dict(calib), source=f"{base.source}; overridden: {', '.join(sorted(calib))}")

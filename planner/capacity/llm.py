@@ -1,0 +1,229 @@
+"""LLM serving on one replica (a tensor-parallel group of ``gpus`` devices): a calibrated roofline.
+
+One forward pass over ``n`` sequences, each adding ``new`` tokens to ``ctx`` cached tokens, costs
+
+    T = R(linear) + R(attention) + T_allreduce + L·t_layer + t_step
+
+where each ``R(c, m) = (c^p + m^p)^(1/p)`` combines the compute time ``c = FLOPs / (TP·F·η_f)``
+and the memory time ``m = bytes / (TP·BW·η_m)`` of one operator group (``p`` = ``overlap``).
+Linear layers read the weights once per pass (for MoE only the experts the batch touches) and do
+``2·N_active`` FLOPs per token; attention reads the KV cache of every sequence and does
+``4·L·h·d_h`` FLOPs per (query, key) pair. Tensor parallelism adds two all-reduces per layer of
+``tokens·d`` 16-bit activations (ring: ``2(TP-1)/TP · bytes / link`` plus a fixed latency).
+
+Serving with continuous batching at ``B`` concurrent sequences, requests of ``S`` input and ``O``
+output tokens: each request costs ``T_prefill(S)`` (prompts batched up to ``prefill_chunk_tokens``)
+plus ``O`` decode steps shared with ``B-1`` others, so ``requests/s = 1 / (T_pf + O·T_step(B)/B)``
+and the time per output token a user sees is ``T_step(B) + B·T_pf/O`` (prefills interleave).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from planner.capacity.calibration import Calibration, resolve_calibration
+from planner.capacity.hardware import GIB, Accelerator, get_accelerator
+from planner.capacity.models import ModelSpec, dtype_bytes, get_model
+from planner.errors import InputError, PlannerError
+
+ACT_BYTES = 2.0  # activations travel as 16-bit values
+
+
+@dataclass(frozen=True)
+class Replica:
+    """A model on ``tp`` devices with its dtypes and efficiency figures: the unit the formulas use."""
+
+    model: ModelSpec
+    acc: Accelerator
+    tp: int
+    dtype: str
+    kv_dtype: str
+    calib: Calibration
+
+    # --- one forward pass ---
+    def pass_time_s(self, n_seqs: float, new_tokens: float, ctx_tokens: float) -> tuple[float, str]:
+        """Seconds for one forward pass, and its bound ('memory' or 'compute')."""
+        m, c, tp = self.model, self.calib, self.tp
+        tokens = n_seqs * new_tokens
+        bw = tp * self.acc.hbm_bytes_per_s * c.eta_mem
+        f_lin = tp * self.acc.peak_flops(self.dtype) * c.eta_flops(self.dtype)
+        f_attn = tp * self.acc.bf16_flops * c.eta_flops_16
+        d, L = m.hidden_size, m.num_layers
+        lm_head = m.vocab_size * d
+        experts = m.num_experts
+        touched = experts * (1.0 - (1.0 - m.experts_per_token / experts) ** tokens) if experts > 1 else 1.0
+        weight_elems = L * (m.attention_params_per_layer + touched * m.expert_params_per_layer) + lm_head
+        active = L * (m.attention_params_per_layer + m.experts_per_token * m.expert_params_per_layer)
+        lin_flops = 2.0 * active * tokens + 2.0 * lm_head * n_seqs  # logits for the last token only
+        lin_c = lin_flops / f_lin
+        lin_m = weight_elems * dtype_bytes(self.dtype) / bw
+        q_dim = m.num_heads * m.d_head
+        attn_flops = 4.0 * L * q_dim * n_seqs * (new_tokens * ctx_tokens + new_tokens * new_tokens / 2.0)
+        attn_c = attn_flops / f_attn
+        attn_m = n_seqs * (ctx_tokens + new_tokens) * m.kv_bytes_per_token(self.kv_dtype) / bw
+        p = c.overlap
+        t = (lin_c**p + lin_m**p) ** (1 / p) + (attn_c**p + attn_m**p) ** (1 / p)
+        t += self.allreduce_s(tokens) + L * c.layer_overhead_us * 1e-6 + c.step_overhead_ms * 1e-3
+        return t, ("memory" if lin_m + attn_m >= lin_c + attn_c else "compute")
+
+    def allreduce_s(self, tokens: float) -> float:
+        if self.tp == 1:
+            return 0.0
+        c = self.calib
+        one_way = self.acc.link_bytes_per_s / 2 * c.link_efficiency
+        ring = 2 * (self.tp - 1) / self.tp * tokens * self.model.hidden_size * ACT_BYTES / one_way
+        return 2 * self.model.num_layers * (ring + c.allreduce_latency_us * 1e-6)
+
+    def decode_step_s(self, batch: float, context: float) -> tuple[float, str]:
+        return self.pass_time_s(batch, 1, context)
+
+    def prefill_s(self, n_prompts: float, input_tokens: int) -> tuple[float, str]:
+        return self.pass_time_s(n_prompts, input_tokens, 0)
+
+    def prefill_per_request_s(self, input_tokens: int) -> float:
+        """Prefill time per request under load: prompts batched up to ``prefill_chunk_tokens``."""
+        k = max(1, self.calib.prefill_chunk_tokens // max(input_tokens, 1))
+        return self.prefill_s(k, input_tokens)[0] / k
+
+    # --- memory ---
+    @property
+    def weight_bytes(self) -> float:
+        return self.model.weight_bytes(self.dtype)
+
+    @property
+    def kv_bytes_per_token(self) -> float:
+        return self.model.kv_bytes_per_token(self.kv_dtype)
+
+    def kv_budget_bytes(self) -> float:
+        m, c = self.model, self.calib
+        usable = self.tp * (self.acc.memory_bytes * c.memory_utilization - c.runtime_reserve_gib * GIB)
+        mlp = m.experts_per_token * m.intermediate_size * (2 if m.gated_mlp else 1)
+        activations = c.prefill_chunk_tokens * (4 * m.hidden_size * self.tp + mlp) * ACT_BYTES
+        return usable - self.weight_bytes - activations
+
+    def max_batch(self, tokens_per_seq: float) -> int:
+        return max(0, int(self.kv_budget_bytes() // (self.kv_bytes_per_token * max(tokens_per_seq, 1))))
+
+    # --- serving ---
+    def serve(self, batch: int, input_tokens: int, output_tokens: int) -> dict[str, float]:
+        """Sustained continuous-batching figures at ``batch`` concurrent sequences."""
+        step, _ = self.decode_step_s(batch, input_tokens + output_tokens / 2)
+        t_pf = self.prefill_per_request_s(input_tokens)
+        per_request = t_pf + output_tokens * step / batch
+        return {"step_s": step, "prefill_per_request_s": t_pf, "requests_per_s": 1 / per_request,
+                "tpot_s": step + batch * t_pf / max(output_tokens, 1)}
+
+    def static_batch_tokens_per_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
+        """Output tokens/s of one static batch: prefill all prompts, then ``O-1`` decode steps."""
+        t_pf, _ = self.prefill_s(batch, input_tokens)
+        step, _ = self.decode_step_s(batch, input_tokens + output_tokens / 2)
+        return batch * output_tokens / (t_pf + (output_tokens - 1) * step)
+
+
+def make_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: int = 1, dtype: str = "bf16",
+                 kv_dtype: str | None = None,
+                 calib: Calibration | Mapping[str, float] | None = None) -> Replica:
+    """FP8 serving keeps the KV cache in FP8 too (as TensorRT-LLM's FP8 benchmarks do); int8/int4
+    are weight-only and keep a 16-bit cache."""
+    spec = model if isinstance(model, ModelSpec) else get_model(model)
+    acc = accelerator if isinstance(accelerator, Accelerator) else get_accelerator(accelerator)
+    dtype = dtype.lower()
+    dtype_bytes(dtype)
+    if gpus < 1:
+        raise InputError(f"gpus must be at least 1, got {gpus}")
+    kv = (kv_dtype or ("fp8" if dtype == "fp8" else "bf16")).lower()
+    dtype_bytes(kv)
+    return Replica(spec, acc, gpus, dtype, kv, resolve_calibration(acc, calib))
+
+
+def fit_error(rep: Replica) -> PlannerError:
+    c = rep.calib
+    need = rep.weight_bytes / rep.tp + c.runtime_reserve_gib * GIB
+    have = rep.acc.memory_bytes * c.memory_utilization
+    return InputError(
+        f"{rep.model.name} ({rep.dtype}) does not fit on {rep.tp}x {rep.acc.id}: needs {need / GIB:.1f} GiB "
+        f"per device for weights and runtime plus room for KV cache, has {have / GIB:.1f} GiB usable; "
+        "use more GPUs (--gpus), a smaller dtype or a larger accelerator")
+
+
+@dataclass(frozen=True)
+class LLMReplicaEstimate:
+    model: str
+    accelerator: str
+    gpus: int
+    dtype: str
+    kv_dtype: str
+    batch: int
+    context: int
+    input_tokens: int
+    output_tokens: int
+    decode_step_ms: float
+    decode_tokens_per_s: float
+    prefill_ms: float
+    prefill_tokens_per_s: float
+    kv_bytes_per_token: float
+    weight_bytes: float
+    max_batch: int
+    throughput_tokens_per_s: float
+    requests_per_s: float
+    tpot_ms: float
+    ttft_ms: float
+    bounds: dict[str, str] = field(default_factory=dict)
+    assumptions: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: int = 1, dtype: str = "bf16",
+                batch: int | None = None, context: int | None = None, input_tokens: int = 1024,
+                output_tokens: int = 256, calib: Calibration | Mapping[str, float] | None = None,
+                kv_dtype: str | None = None) -> LLMReplicaEstimate:
+    """Estimate one replica of ``gpus`` devices (tensor parallel) serving ``model``.
+
+    ``batch`` = concurrent sequences (default: the most that fit, up to the engine cap);
+    ``context`` = cached tokens per sequence for ``decode_step_ms`` (default ``input + output/2``).
+    """
+    if input_tokens < 1 or output_tokens < 1:
+        raise InputError("input_tokens and output_tokens must be at least 1")
+    rep = make_replica(model, accelerator, gpus, dtype, kv_dtype, calib)
+    seq_tokens = input_tokens + output_tokens
+    max_batch = rep.max_batch(seq_tokens)
+    if max_batch < 1:
+        raise fit_error(rep)
+    cap = min(max_batch, rep.calib.max_batch_size)
+    if batch is None:
+        b = cap
+        batch_bound = "capacity" if max_batch <= rep.calib.max_batch_size else "engine-cap"
+    else:
+        if batch < 1:
+            raise InputError(f"batch must be at least 1, got {batch}")
+        if batch > max_batch:
+            raise InputError(f"batch {batch} does not fit: KV cache of {rep.tp}x {rep.acc.id} holds at most "
+                             f"{max_batch} sequences of {seq_tokens} tokens; lower --batch or add --gpus")
+        b, batch_bound = batch, "given"
+    ctx = context if context is not None else input_tokens + output_tokens // 2
+    step_s, step_bound = rep.decode_step_s(b, ctx)
+    pf_s, pf_bound = rep.prefill_s(b, input_tokens)
+    served = rep.serve(b, input_tokens, output_tokens)
+    ttft_s = rep.prefill_s(1, input_tokens)[0] + served["step_s"]
+    serve_bound = step_bound if batch_bound == "given" else batch_bound
+    c = rep.calib
+    return LLMReplicaEstimate(
+        model=rep.model.name, accelerator=rep.acc.id, gpus=rep.tp, dtype=rep.dtype, kv_dtype=rep.kv_dtype,
+        batch=b, context=ctx, input_tokens=input_tokens, output_tokens=output_tokens,
+        decode_step_ms=step_s * 1e3, decode_tokens_per_s=b / step_s,
+        prefill_ms=pf_s * 1e3, prefill_tokens_per_s=b * input_tokens / pf_s,
+        kv_bytes_per_token=rep.kv_bytes_per_token, weight_bytes=rep.weight_bytes, max_batch=max_batch,
+        throughput_tokens_per_s=served["requests_per_s"] * output_tokens,
+        requests_per_s=served["requests_per_s"], tpot_ms=served["tpot_s"] * 1e3, ttft_ms=ttft_s * 1e3,
+        bounds={"decode_step_ms": step_bound, "prefill_ms": pf_bound, "max_batch": "memory",
+                "batch": batch_bound, "throughput_tokens_per_s": serve_bound},
+        assumptions={"eta_mem": c.eta_mem, "eta_flops": c.eta_flops(rep.dtype), "eta_flops_attention": c.eta_flops_16,
+                     "layer_overhead_us": c.layer_overhead_us, "step_overhead_ms": c.step_overhead_ms,
+                     "memory_utilization": c.memory_utilization, "max_batch_size": c.max_batch_size,
+                     "kv_reservation": "full input+output per sequence", "family": rep.acc.family,
+                     "source": c.source},
+    )

@@ -1,0 +1,179 @@
+"""Predicted vs published: the capacity model on every applicable row of ``cases.csv``.
+
+``python -m planner.capacity.validation --table`` prints the Markdown table of
+docs/capacity-validation.md (``--write PATH`` writes it). Inputs a row does not state (sequence
+length of a training run, an unstated GPU count) are listed per case in ``CASE_INPUTS`` with the
+reason, and appear in the table's notes column.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import statistics
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from planner.capacity.calibration import Calibration, resolve_calibration
+from planner.capacity.hardware import get_accelerator
+from planner.capacity.llm import make_replica
+from planner.capacity.training import estimate_training
+
+Overrides = Mapping[str, Mapping[str, float]]  # family -> calibration field -> value
+
+HARDWARE = {"H100-80GB SXM": "H100-SXM", "A100-80GB SXM": "A100-80GB", "A100-80GB": "A100-80GB"}
+SERVING_MODELS = {"GPT-J 6B": "gpt-j-6b", "LLaMA 7B": "llama-7b", "LLaMA 70B": "llama-2-70b",
+                  "Llama 3.1 8B": "llama-3.1-8b"}
+LLAMA3_GPUS = "GPU count not stated; 16,384 assumed (the Llama 3 cluster, Herd paper)"
+LLAMA2_GPUS = "GPU count not stated; 2,048 assumed (as LLaMA-1 65B)"
+# case -> (preset, tokens, seq_len, gpus, method, note); sums list their parts instead.
+CASE_INPUTS: dict[str, tuple[str, float, int, int, str, str]] = {
+    "T01": ("llama-3.1-405b", 15.6e12, 8192, 16384, "pretrain", "seq 8192 (Herd paper)"),
+    "T02": ("llama-3.1-70b", 15e12, 8192, 16384, "pretrain", LLAMA3_GPUS),
+    "T03": ("llama-3.1-8b", 15e12, 8192, 16384, "pretrain", LLAMA3_GPUS),
+    "T05": ("llama-3-70b", 15e12, 8192, 16384, "pretrain", LLAMA3_GPUS),
+    "T06": ("llama-3-8b", 15e12, 8192, 16384, "pretrain", LLAMA3_GPUS),
+    "T10": ("llama-2-70b", 2e12, 4096, 2048, "pretrain", LLAMA2_GPUS),
+    "T11": ("llama-2-34b", 2e12, 4096, 2048, "pretrain", LLAMA2_GPUS),
+    "T12": ("llama-2-13b", 2e12, 4096, 2048, "pretrain", LLAMA2_GPUS),
+    "T13": ("llama-2-7b", 2e12, 4096, 2048, "pretrain", LLAMA2_GPUS),
+    "T15": ("llama-65b", 1.4e12, 2048, 2048, "pretrain", "seq 2048 (LLaMA paper)"),
+    "T16": ("llama-33b", 1.4e12, 2048, 2048, "pretrain", "GPU count not stated; 2,048 assumed"),
+    "T17": ("llama-13b", 1.0e12, 2048, 2048, "pretrain", "GPU count not stated; 2,048 assumed"),
+    "T18": ("llama-7b", 1.0e12, 2048, 2048, "pretrain", "GPU count not stated; 2,048 assumed"),
+    "T31": ("llama-3-8b", 0, 8192, 8, "pretrain", "throughput, no overhead"),
+    "T32": ("llama-3-70b", 0, 8192, 64, "pretrain", "throughput, no overhead"),
+    "T33": ("llama-2-7b", 0, 4096, 8, "pretrain", "throughput, no overhead"),
+    "T34": ("llama-2-70b", 0, 4096, 64, "pretrain", "throughput, no overhead"),
+    "T35": ("gpt3-175b", 0, 2048, 512, "pretrain", "throughput, no overhead"),
+    "T36": ("llama-2-70b", 0, 4096, 8, "lora", "LoRA: 4N+8LdS FLOPs/token"),
+}
+SUMS = {"T04": ("T01", "T02", "T03"), "T14": ("T10", "T11", "T12", "T13")}
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    kind: str
+    model: str
+    hardware: str
+    num_gpus: int | None
+    published: float
+    unit: str
+    shape: str
+    conditions: str
+    source: str
+
+    @property
+    def metric(self) -> str:
+        if self.kind == "training":
+            return "GPU-hours" if self.unit == "GPU-hours" else "tokens/s/GPU"
+        return "TTFT ms" if "TTFT" in self.unit else "output tokens/s"
+
+
+def load_cases() -> list[Case]:
+    """The packaged table of published measurements (a copy of reference/capacity/published-cases.csv)."""
+    text = resources.files("planner.capacity").joinpath("cases.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines())
+    return [Case(r["case_id"], r["kind"], r["model"], r["hardware"], int(r["num_gpus"]) if r["num_gpus"] else None,
+                 float(r["published_value"]), r["unit"], r["tokens_or_shape"], r["conditions"], r["source"])
+            for r in rows]
+
+
+def _calib(hardware: str, overrides: Overrides | None) -> Calibration:
+    acc = get_accelerator(HARDWARE[hardware])
+    return resolve_calibration(acc, (overrides or {}).get(acc.family))
+
+
+def conditions(case: Case) -> str:
+    """A row's conditions, following 'same as S32' references."""
+    m = re.match(r"same as (\w+)", case.conditions)
+    return _BY_ID[m.group(1)].conditions + case.conditions[m.end():] if m else case.conditions
+
+
+def predict_serving(case: Case, overrides: Overrides | None = None) -> float:
+    dtype = "fp8" if "FP8" in conditions(case) else "fp16"
+    gpus = case.num_gpus or 1
+    rep = make_replica(SERVING_MODELS[case.model], HARDWARE[case.hardware], gpus, dtype,
+                       calib=_calib(case.hardware, overrides))
+    isl = int(re.search(r"ISL(\d+)", case.shape).group(1))  # type: ignore[union-attr]
+    if case.metric == "TTFT ms":
+        return rep.prefill_s(1, isl)[0] * 1e3
+    osl = int(re.search(r"OSL(\d+)", case.shape).group(1))  # type: ignore[union-attr]
+    batch_m = re.search(r"batch (\d+)", case.shape)
+    if batch_m:  # static batching at a fixed batch (gptSessionBenchmark)
+        value = rep.static_batch_tokens_per_s(int(batch_m.group(1)), isl, osl)
+    else:  # max-load in-flight batching: the largest batch that fits
+        batch = min(rep.max_batch(isl + osl), rep.calib.max_batch_size)
+        value = rep.serve(batch, isl, osl)["requests_per_s"] * osl
+    return value / gpus if "per GPU" in case.unit else value
+
+
+def predict_training(case: Case, overrides: Overrides | None = None) -> float:
+    if case.case_id in SUMS:
+        return sum(predict_training(_BY_ID[c], overrides) for c in SUMS[case.case_id])
+    preset, tokens, seq, gpus, method, _ = CASE_INPUTS[case.case_id]
+    dtype = "fp8" if "FP8" in conditions(case) else "bf16"
+    est = estimate_training(preset, tokens or 1e12, HARDWARE[case.hardware], gpus, dtype=dtype, seq_len=seq,
+                            method=method, calib=_calib(case.hardware, overrides),
+                            overhead=1.10 if case.metric == "GPU-hours" else 1.0)
+    return est.gpu_hours if case.metric == "GPU-hours" else est.tokens_per_s_per_gpu
+
+
+_BY_ID = {c.case_id: c for c in load_cases()}
+
+
+def predictions(overrides: Overrides | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for case in _BY_ID.values():
+        fn: Callable[[Case, Overrides | None], float] = predict_training if case.kind == "training" else predict_serving
+        pred = fn(case, overrides)
+        note = CASE_INPUTS.get(case.case_id, ("", 0, 0, 0, "", ""))[5] if case.kind == "training" else ""
+        if case.case_id in SUMS:
+            note = "sum of " + " + ".join(SUMS[case.case_id])
+        rows.append({"case": case.case_id, "kind": case.kind, "model": case.model, "hardware": case.hardware,
+                     "gpus": case.num_gpus, "shape": case.shape, "metric": case.metric,
+                     "published": case.published, "predicted": pred,
+                     "error": pred / case.published - 1.0, "note": note})
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for kind in ("serving", "training"):
+        errs = [abs(r["error"]) for r in rows if r["kind"] == kind]
+        out[kind] = {"rows": len(errs), "median_abs_error": statistics.median(errs),
+                     "within_25pct": sum(e <= 0.25 for e in errs) / len(errs)}
+    return out
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| case | model | hardware | GPUs | shape | metric | published | predicted | error | notes |",
+             "|---|---|---|---|---|---|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['model']} | {r['hardware']} | {r['gpus'] or ''} | {r['shape']} | "
+                     f"{r['metric']} | {r['published']:,.0f} | {r['predicted']:,.0f} | {r['error']:+.0%} | {r['note']} |")
+    lines.append("")
+    for kind, s in summary(rows).items():
+        lines.append(f"- **{kind}**: {s['rows']} rows, median absolute error {s['median_abs_error']:.1%}, "
+                     f"{s['within_25pct']:.0%} within 25%")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    text = markdown_table(predictions())
+    if "--write" in args:
+        path = args[args.index("--write") + 1]
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
