@@ -60,10 +60,14 @@ class Comparison:
                 return c
         raise KeyError(name)
 
+    def effective(self, c: CloudResult) -> Decimal:
+        """The monthly cost that decides: contracted when a price book is applied, else list."""
+        return c.contracted_monthly_cost if self.pricebook is not None else c.monthly_cost
+
     @property
     def ranking(self) -> list[CloudResult]:
         """Clouds that could price everything first, cheapest first; then incomplete ones."""
-        return sorted(self.clouds, key=lambda c: (not c.complete, c.monthly_cost))
+        return sorted(self.clouds, key=lambda c: (not c.complete, self.effective(c)))
 
     @property
     def winner(self) -> CloudResult | None:
@@ -75,8 +79,9 @@ class Comparison:
         r = [c for c in self.ranking if c.complete]
         if len(r) < 2:
             return None
-        diff = r[1].monthly_cost - r[0].monthly_cost
-        pct = float(diff / r[1].monthly_cost * 100) if r[1].monthly_cost else 0.0
+        hi, lo = self.effective(r[1]), self.effective(r[0])
+        diff = hi - lo
+        pct = float(diff / hi * 100) if hi else 0.0
         return diff, pct
 
     def to_dict(self) -> dict[str, Any]:

@@ -95,6 +95,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             "cloud": win.cloud,
             "region": win.region,
             "monthly_cost": money(win.monthly_cost),
+            "contracted_monthly_cost": money(win.contracted_monthly_cost) if cmp.pricebook else None,
             "runner_up": ranking[1].cloud if len(ranking) > 1 else None,
             "margin_usd_per_month": money(margin[0]) if margin else None,
             "margin_pct": round(margin[1], 1) if margin else None,
@@ -241,7 +242,8 @@ def summary_lines(cmp: Comparison) -> list[str]:
     win = cmp.winner
     m = cmp.margin()
     if win is not None:
-        line = f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(win.monthly_cost)}/month"
+        basis = " contracted" if cmp.pricebook else ""
+        line = f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(cmp.effective(win))}/month{basis}"
         if m is not None:
             runner = [c for c in cmp.ranking if c.complete][1]
             line += f", {_fmt_money(m[0])}/month ({m[1]:.1f}%) cheaper than {runner.cloud.upper()}"

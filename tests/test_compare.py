@@ -136,3 +136,19 @@ def test_scale_points_grow_replicas_with_qps():
     assert rows[1]["cost_per_1k_requests"] == pytest.approx(2920 / (10 * 730 * 3600) * 1000, rel=1e-4)
     with pytest.raises(InputError, match="not real-time serving"):
         scale_points(_scenario(), "data", [1], _catalog())
+
+
+def test_pricebook_shows_list_and_contracted_side_by_side(tmp_path):
+    book = tmp_path / "pricebook.yaml"
+    book.write_text("name: acme\ndiscounts:\n  - provider: gcp\n    percent: 25\n")
+    sc = _scenario(compare={"clouds": ["gcp", "azure"]})
+    res = compare(sc, _catalog(), pricebook=book)
+    gcp, azure = res.cloud("gcp"), res.cloud("azure")
+    # GCP list: 4 x 730 x 0.80 + 20 = 2,356; 25% off -> 1,767. Azure has no rule: contracted = list.
+    assert gcp.monthly_cost == Decimal("2356.00") and gcp.contracted_monthly_cost == Decimal("1767.0000")
+    assert azure.contracted_monthly_cost == azure.monthly_cost
+    doc = res.to_dict()
+    assert doc["pricebook"] == "acme"
+    assert {c["cloud"]: c["contracted_total"] for c in doc["clouds"]} == {"gcp": 1767.0, "azure": 2575.0}
+    # the discount makes GCP win by contracted cost: 2,575 - 1,767 = 808
+    assert res.winner is gcp and res.margin()[0] == Decimal("808.0000")
