@@ -54,7 +54,7 @@ class LazyGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="planner", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="planner")
 def main() -> None:
     """What ML workloads cost on AWS, GCP and Azure, how much hardware they need, and how both grow.
