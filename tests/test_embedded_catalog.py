@@ -340,3 +340,18 @@ def test_cross_check_with_reference_catalogs(offers: list[Offer]) -> None:
     assert not disagreements, disagreements
     # every embedded on-demand instance row has a reference counterpart (see docs/embedded-catalog.md)
     assert checked == len(instance_rows(offers, "on_demand"))
+
+
+def test_manifest_matches_the_rows(offers: list[Offer]) -> None:
+    import json
+
+    manifest = json.loads((embedded_dir() / "embedded.json").read_text(encoding="utf-8"))
+    assert {"name", "source", "fetched_at", "description", "regions", "counts"} <= set(manifest)
+    assert manifest["name"] == "embedded" and manifest["fetched_at"] == "2026-11-26"
+    assert manifest["offers"] == len(offers)
+    for provider, regions in manifest["regions"].items():
+        assert set(regions) == {o.region for o in offers if o.provider == provider}, provider
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in offers:
+        counts[o.provider][f"{o.resource}:{o.purchase_option}"] += 1
+    assert manifest["counts"] == {p: dict(c) for p, c in counts.items()}
