@@ -7,6 +7,7 @@ kept under <repo>/../shared/reference/skypilot-catalog (skipped when that folder
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import statistics
 from collections import defaultdict
@@ -23,8 +24,21 @@ from pricing.schema import FIELDS, PURCHASE_OPTIONS, RESOURCES, STORAGE_CLASSES,
 CSV_PATH = embedded_dir() / "embedded.csv"
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "skypilot-catalog"
 
-UNIT_OF = {"instance": "hour", "storage": "GB-month", "egress": "GB", "requests_read": "request", "requests_write": "request"}
-COMMITMENTS = {"reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "committed_1y", "committed_3y"}
+UNIT_OF = {
+    "instance": "hour",
+    "storage": "GB-month",
+    "egress": "GB",
+    "requests_read": "request",
+    "requests_write": "request",
+}
+COMMITMENTS = {
+    "reserved_1y",
+    "reserved_3y",
+    "savings_plan_1y",
+    "savings_plan_3y",
+    "committed_1y",
+    "committed_3y",
+}
 
 # Instance types listed in pricing/data/instances.csv that have no priced row, and why.
 UNPRICED = {
@@ -81,12 +95,26 @@ def test_loads_as_the_embedded_catalog(offers: list[Offer]) -> None:
 
 
 def test_every_row_complete(raw_rows: list[dict[str, str]]) -> None:
-    always = ("provider", "service", "sku", "region", "resource", "purchase_option", "unit", "price",
-              "tier_start", "effective_date", "source", "fetched_at")
+    always = (
+        "provider",
+        "service",
+        "sku",
+        "region",
+        "resource",
+        "purchase_option",
+        "unit",
+        "price",
+        "tier_start",
+        "effective_date",
+        "source",
+        "fetched_at",
+    )
     for i, row in enumerate(raw_rows, start=2):
         missing = [f for f in always if not row[f].strip()]
         if row["resource"] == "instance":
-            missing += [f for f in ("instance_type", "vcpus", "memory_gib", "accelerator_count") if not row[f].strip()]
+            missing += [
+                f for f in ("instance_type", "vcpus", "memory_gib", "accelerator_count") if not row[f].strip()
+            ]
         else:
             if row["resource"] != "egress":
                 missing += [f for f in ("storage_class",) if not row[f].strip()]
@@ -140,7 +168,15 @@ def test_no_duplicates(offers: list[Offer]) -> None:
     seen: set[tuple[object, ...]] = set()
     skus: set[str] = set()
     for o in offers:
-        key = (o.provider, o.region, o.resource, o.instance_type, o.storage_class, o.purchase_option, o.tier_start)
+        key = (
+            o.provider,
+            o.region,
+            o.resource,
+            o.instance_type,
+            o.storage_class,
+            o.purchase_option,
+            o.tier_start,
+        )
         assert key not in seen, key
         seen.add(key)
         assert o.sku not in skus, o.sku
@@ -150,11 +186,13 @@ def test_no_duplicates(offers: list[Offer]) -> None:
 def test_tiers_contiguous(offers: list[Offer]) -> None:
     groups: dict[tuple[object, ...], list[Offer]] = defaultdict(list)
     for o in offers:
-        groups[(o.provider, o.region, o.resource, o.instance_type, o.storage_class, o.purchase_option)].append(o)
+        groups[
+            (o.provider, o.region, o.resource, o.instance_type, o.storage_class, o.purchase_option)
+        ].append(o)
     for key, group in groups.items():
         group.sort(key=lambda o: o.tier_start)
         assert group[0].tier_start == 0, key
-        for prev, nxt in zip(group, group[1:]):
+        for prev, nxt in itertools.pairwise(group):
             assert prev.tier_end is not None and prev.tier_end == nxt.tier_start, key
         for o in group:
             assert o.tier_end is None or o.tier_end > o.tier_start, key
@@ -171,7 +209,11 @@ def test_instance_rows_agree_with_shapes(offers: list[Offer]) -> None:
         shape = instance_shape(o.provider, o.instance_type or "")
         assert shape is not None, o.sku
         assert (o.accelerator, o.accelerator_count, o.vcpus, o.memory_gib) == (
-            shape.accelerator, shape.accelerator_count, shape.vcpus, shape.memory_gib), o.sku
+            shape.accelerator,
+            shape.accelerator_count,
+            shape.vcpus,
+            shape.memory_gib,
+        ), o.sku
 
 
 # -- coverage --------------------------------------------------------------------------------------
@@ -239,7 +281,11 @@ def test_storage_and_egress_per_region(offers: list[Offer]) -> None:
         for sc in ("object_standard", "object_infrequent", "object_archive"):
             assert any(p == cloud and sc in c for (p, _), c in classes.items()), (cloud, sc)
         # object requests priced wherever the object storage is
-        req = {(o.provider, o.region, o.resource, o.storage_class) for o in offers if o.resource.startswith("requests")}
+        req = {
+            (o.provider, o.region, o.resource, o.storage_class)
+            for o in offers
+            if o.resource.startswith("requests")
+        }
         for (p, r), c in classes.items():
             for sc in c & {"object_standard", "object_infrequent", "object_archive"}:
                 assert (p, r, "requests_read", sc) in req and (p, r, "requests_write", sc) in req, (p, r, sc)
@@ -247,14 +293,25 @@ def test_storage_and_egress_per_region(offers: list[Offer]) -> None:
 
 def test_published_figures(offers: list[Offer]) -> None:
     def price(provider: str, region: str, resource: str, **kw: object) -> Decimal | None:
-        hits = [o for o in offers if o.provider == provider and o.region == region and o.resource == resource
-                and all(getattr(o, k) == v for k, v in kw.items())]
+        hits = [
+            o
+            for o in offers
+            if o.provider == provider
+            and o.region == region
+            and o.resource == resource
+            and all(getattr(o, k) == v for k, v in kw.items())
+        ]
         assert len(hits) == 1, (provider, region, resource, kw)
         return hits[0].price
 
     # aws.amazon.com/s3/pricing: S3 Standard first 50 TB $0.023/GB-month, PUT $0.005 per 1,000 requests
-    assert price("aws", "us-east-1", "storage", storage_class="object_standard", tier_start=0) == Decimal("0.023")
-    assert price("aws", "us-east-1", "requests_write", storage_class="object_standard") == Decimal("0.005") / 1000
+    assert price("aws", "us-east-1", "storage", storage_class="object_standard", tier_start=0) == Decimal(
+        "0.023"
+    )
+    assert (
+        price("aws", "us-east-1", "requests_write", storage_class="object_standard")
+        == Decimal("0.005") / 1000
+    )
     # aws.amazon.com/ec2/pricing/on-demand: first 100 GB/month out free, then $0.09/GB up to 10 TB
     assert price("aws", "us-east-1", "egress", tier_start=0) == 0
     assert price("aws", "us-east-1", "egress", tier_start=100) == Decimal("0.09")
@@ -267,8 +324,11 @@ def test_published_figures(offers: list[Offer]) -> None:
 
 def test_flagship_instance_prices(offers: list[Offer]) -> None:
     def od(provider: str, itype: str, region: str) -> Decimal:
-        [o] = [o for o in instance_rows(offers, "on_demand")
-               if (o.provider, o.instance_type, o.region) == (provider, itype, region)]
+        [o] = [
+            o
+            for o in instance_rows(offers, "on_demand")
+            if (o.provider, o.instance_type, o.region) == (provider, itype, region)
+        ]
         assert o.price is not None
         return o.price
 
@@ -282,8 +342,13 @@ def test_flagship_instance_prices(offers: list[Offer]) -> None:
 # -- cross-check against the reference catalogs ------------------------------------------------------
 
 GCP_GPU_ROW = {  # host family -> AcceleratorName of the separate GPU row in gcp/vms.csv
-    "a3-highgpu": "H100", "a3-megagpu": "H100-MEGA", "a3-ultragpu": "H200", "a2-highgpu": "A100",
-    "a2-megagpu": "A100", "a2-ultragpu": "A100-80GB", "g2-standard": "L4",
+    "a3-highgpu": "H100",
+    "a3-megagpu": "H100-MEGA",
+    "a3-ultragpu": "H200",
+    "a2-highgpu": "A100",
+    "a2-megagpu": "A100",
+    "a2-ultragpu": "A100-80GB",
+    "g2-standard": "L4",
 }
 # Embedded on-demand rows allowed to differ from the reference by more than 1%, each with the newer source.
 # (None at present; add ("provider", "instance_type", "region"): "source, date" when a newer price is curated.)

@@ -92,10 +92,17 @@ PUBLISHED_SHAPES = [
 
 
 @pytest.mark.parametrize("provider,itype,acc,count,vcpus,mem", PUBLISHED_SHAPES)
-def test_published_shapes(provider: str, itype: str, acc: str | None, count: int, vcpus: int, mem: int) -> None:
+def test_published_shapes(
+    provider: str, itype: str, acc: str | None, count: int, vcpus: int, mem: int
+) -> None:
     shape = instance_shape(provider, itype)
     assert shape is not None, f"{provider} {itype} missing"
-    assert (shape.accelerator, shape.accelerator_count, shape.vcpus, shape.memory_gib) == (acc, count, vcpus, mem)
+    assert (shape.accelerator, shape.accelerator_count, shape.vcpus, shape.memory_gib) == (
+        acc,
+        count,
+        vcpus,
+        mem,
+    )
 
 
 def test_lookup_is_case_insensitive_and_unknown_is_none() -> None:
@@ -183,7 +190,9 @@ ALIASES = [
 
 
 @pytest.mark.parametrize("name,provider,memory,expected", ALIASES)
-def test_canonical_accelerator_aliases(name: str, provider: str | None, memory: float | None, expected: str) -> None:
+def test_canonical_accelerator_aliases(
+    name: str, provider: str | None, memory: float | None, expected: str
+) -> None:
     assert canonical_accelerator(name, provider, memory) == expected
 
 
