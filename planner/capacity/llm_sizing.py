@@ -39,6 +39,30 @@ def _largest_batch(rep: Replica, cap: int, s: int, o: int, tpot_ms: float | None
     return lo
 
 
+def smallest_tp(model: str | ModelSpec, accelerator: str, input_tokens: int, output_tokens: int,
+                dtype: str = "bf16", max_gpus_per_replica: int = 8) -> int | None:
+    """The smallest TP degree whose KV cache holds at least one sequence, or None."""
+    for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
+        if make_replica(model, accelerator, tp, dtype).max_batch(input_tokens + output_tokens) >= 1:
+            return tp
+    return None
+
+
+def tp_per_token(model: str | ModelSpec, accelerator: str, input_tokens: int, output_tokens: int,
+                 dtype: str = "bf16", max_gpus_per_replica: int = 8) -> dict[int, float]:
+    """Sustained output tokens/s *per accelerator* at the best batch, for each TP degree that fits.
+
+    The smallest TP is not always the cheapest per token: a larger TP frees memory for KV cache
+    (a bigger batch) and can outweigh its all-reduce cost."""
+    out = {}
+    for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
+        rep = make_replica(model, accelerator, tp, dtype)
+        batch = min(rep.max_batch(input_tokens + output_tokens), rep.calib.max_batch_size)
+        if batch >= 1:
+            out[tp] = rep.serve(batch, input_tokens, output_tokens)["requests_per_s"] * output_tokens / tp
+    return out
+
+
 def ttft_quantile_ms(rep: Replica, qps_per_replica: float, batch: int, served: Mapping[str, float], s: int) -> float:
     prefill_s = rep.prefill_s(1, s)[0]
     mu = served["requests_per_s"]
