@@ -166,32 +166,51 @@ def _print_counts(info: Any, counts: dict[str, dict[str, int]]) -> None:
 
 
 @catalog.command("import")
-@click.option("--format", "fmt", type=click.Choice(["skypilot"]), required=True, help="Input file format.")
+@click.option("--format", "fmt", type=click.Choice(["skypilot", "aws-bulk"]), required=True,
+              help="skypilot: a SkyPilot vms.csv; aws-bulk: a downloaded AWS bulk Price List CSV (EC2).")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--provider", type=CLOUDS, required=True)
-@click.option("--name", help="Snapshot name (default skypilot-<provider>-YYYYMMDD-HHMMSS).")
+@click.option("--name", help="Snapshot name (default <format>-<provider>-YYYYMMDD-HHMMSS).")
 def import_cmd(fmt: str, file: str, provider: str, name: str | None) -> None:
-    """Import a SkyPilot-format vms.csv as a new snapshot and switch to it."""
+    """Import a price file as a new snapshot and switch to it."""
     from pricing import store
-    from pricing.sources.skypilot import import_skypilot_csv
 
-    name = store.check_name(name or f"skypilot-{provider}-{_now_stamp()}")
-    result = import_skypilot_csv(file, provider)
-    info = store.write_snapshot(
-        name,
-        result.offers,
-        source=result.source,
-        fetched_at=result.fetched_at,
-        extra={"format": fmt, "provider": provider, "skipped_rows": len(result.skipped)},
-    )
+    name = store.check_name(name or f"{fmt}-{provider}-{_now_stamp()}")
+    if fmt == "skypilot":
+        from pricing.sources.skypilot import import_skypilot_csv
+
+        result = import_skypilot_csv(file, provider)
+        offers, source, fetched_at, skipped = result.offers, result.source, result.fetched_at, result.skipped
+    else:
+        offers, source, fetched_at = _import_aws_bulk(file, provider)
+        skipped = []
+    info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
+                                extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped)})
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
-    if result.skipped:
+    if skipped:
         reasons: dict[str, int] = {}
-        for _line, reason in result.skipped:
+        for _line, reason in skipped:
             reasons[reason] = reasons.get(reason, 0) + 1
-        click.echo(f"  skipped rows: {len(result.skipped)} (" + "; ".join(f"{r}: {n}" for r, n in reasons.items()) + ")")
+        click.echo(f"  skipped rows: {len(skipped)} (" + "; ".join(f"{r}: {n}" for r, n in reasons.items()) + ")")
     click.echo(f"Now using catalog {name!r}")
+
+
+def _import_aws_bulk(file: str, provider: str) -> tuple[list[Any], str, str]:
+    from pathlib import Path
+
+    from pricing.sources.aws_bulk import BulkStats, parse_bulk_csv
+
+    if provider != "aws":
+        raise InputError("--format aws-bulk reads AWS price lists; use --provider aws")
+    if not Path(file).is_file():
+        raise InputError("file not found", where=file)
+    stats = BulkStats()
+    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+    offers = list(parse_bulk_csv(file, fetched_at=fetched_at, stats=stats))
+    meta = stats.metadata
+    source = f"AWS bulk price list {meta.get('OfferCode', '?')} version {meta.get('Version', '?')} ({Path(file).name})"
+    return offers, source, meta.get("Publication Date") or fetched_at
 
 
 def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any], str]:
