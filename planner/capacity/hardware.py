@@ -14,6 +14,7 @@ their 16-bit figure is the FP16 tensor-core peak.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 from planner.errors import UnknownNameError, suggest
 
@@ -114,7 +115,14 @@ def canonical_accelerator(name: str) -> str:
     try:
         return _LOOKUP[_key(name)]
     except KeyError:
-        raise UnknownNameError(suggest(name, ACCELERATORS, what="accelerator")) from None
+        pass
+    msg = suggest(name, ACCELERATORS, what="accelerator")
+    if "did you mean" not in msg:  # also try the aliases: 'H101' is close to 'h100'
+        close = dict.fromkeys(_LOOKUP[k] for k in get_close_matches(_key(name), list(_LOOKUP), n=3, cutoff=0.6))
+        if close:
+            head = f"unknown accelerator {name!r}"
+            msg = f"{head}; did you mean {' or '.join(repr(c) for c in close)}?{msg[len(head):]}"
+    raise UnknownNameError(msg)
 
 
 def get_accelerator(name: str) -> Accelerator:

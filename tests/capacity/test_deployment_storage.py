@@ -1,0 +1,53 @@
+"""Deployment styles and storage growth, checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from planner.capacity.deployment import batch_plan, edge_plan, realtime_option, realtime_plan
+from planner.capacity.requirements import ComputeOption
+from planner.capacity.storage import gb_by_month, storage_need
+from planner.errors import InputError
+
+
+def test_gb_by_month() -> None:
+    # 100 GB, +10%/month then +10 GB: 100 -> 100*1.1+10 = 120 -> 120*1.1+10 = 142.
+    assert gb_by_month(100, 3, 10, 10) == pytest.approx((100, 120, 142))
+    assert gb_by_month(50, 2) == (50.0, 50.0)
+    assert storage_need("standard", 10, 2, growth_gb_per_month=5).gb_month(1) == 15
+    with pytest.raises(InputError):
+        gb_by_month(1, 0)
+
+
+def test_realtime_diurnal_and_zones() -> None:
+    # Mean 10 qps, peak 2x for 12 h: peak 20 qps; off-peak (24*10 - 12*20)/12 = 0 qps.
+    # 5 qps per replica -> 4 at peak; off-peak floor = max(min_replicas 1, zones 2) = 2.
+    # replica-hours = 4*365 + 2*365 = 2,190.
+    plan = realtime_plan(lambda q: math.ceil(q / 5), 10, peak_to_mean=2, peak_hours_per_day=12, zones=2)
+    assert (plan.peak_replicas, plan.off_peak_replicas, plan.off_peak_qps) == (4, 2, 0)
+    assert plan.replica_hours_per_month == pytest.approx(2190)
+    opt = realtime_option(ComputeOption("L4", 1, 1), plan)
+    assert opt.replicas * opt.hours == pytest.approx(2190) and opt.explain["off_peak_replicas"] == 2
+
+
+def test_realtime_flat_traffic() -> None:
+    plan = realtime_plan(lambda q: math.ceil(q / 5), 12, min_replicas=2)
+    assert plan.peak_replicas == 3 and plan.replica_hours_per_month == pytest.approx(3 * 730)
+
+
+def test_batch_plan() -> None:
+    # 1e9 tokens at 1e8 tokens per accelerator-hour, +5% for spot reclaims = 10.5 h; a 4 h window -> 3.
+    plan = batch_plan(1e9, 1e8, window_hours=4)
+    assert plan.accelerator_hours == pytest.approx(10.5) and plan.accelerators_for_window == 3
+    opt = plan.compute_option("L4")
+    assert opt.packing == "flexible" and opt.accelerator_hours == pytest.approx(10.5)
+
+
+def test_edge_plan() -> None:
+    # 100 devices x $600 over 36 months + $2/month each = 100 * (16.667 + 2) = $1,866.67 a month.
+    plan = edge_plan(100, 600, 36, monthly_opex_per_device_usd=2)
+    assert plan.monthly_cost_usd == pytest.approx(1866.67, abs=0.01)
+    with pytest.raises(InputError):
+        edge_plan(1, 100, 0)

@@ -1,0 +1,56 @@
+"""The model against published measurements: pins the achieved error band so a regression fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.capacity.validation import document, load_cases, predictions, summary
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_CASES = REPO / ".." / "shared" / "reference" / "capacity" / "published-cases.csv"
+PACKAGED_CASES = REPO / "planner" / "capacity" / "cases.csv"
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return predictions()
+
+
+def test_every_case_is_predicted(rows: list[dict]) -> None:
+    assert len(rows) == len(load_cases()) == 42
+    assert all(r["predicted"] > 0 for r in rows)
+    assert all(c.source for c in load_cases())
+
+
+def test_serving_error_band(rows: list[dict]) -> None:
+    # Achieved when calibrated: median |error| 5.9%, 95% of 21 rows within 25% (only S14 outside).
+    s = summary(rows)["serving"]
+    assert s["median_abs_error"] <= 0.07
+    assert s["within_25pct"] >= 0.95
+
+
+def test_training_error_band(rows: list[dict]) -> None:
+    # Achieved when calibrated: median |error| 6.2%, 90% of 21 rows within 25% (T03, T06 outside).
+    s = summary(rows)["training"]
+    assert s["median_abs_error"] <= 0.075
+    assert s["within_25pct"] >= 0.90
+
+
+def test_ttft_rows_within_15_percent(rows: list[dict]) -> None:
+    # TTFT at batch 1 (S22-S27) is the cleanest physics: each within 15%.
+    ttft = [r for r in rows if r["metric"] == "TTFT ms"]
+    assert len(ttft) == 6 and all(abs(r["error"]) <= 0.15 for r in ttft)
+
+
+def test_validation_doc_is_current(rows: list[dict]) -> None:
+    doc = REPO / "docs" / "capacity-validation.md"
+    assert doc.read_text(encoding="utf-8") == document(rows), (
+        "regenerate: python -m planner.capacity.validation --write docs/capacity-validation.md")
+
+
+def test_packaged_cases_match_shared_reference() -> None:
+    if not SHARED_CASES.exists():
+        pytest.skip("shared reference not present")
+    assert PACKAGED_CASES.read_text(encoding="utf-8") == SHARED_CASES.read_text(encoding="utf-8")
