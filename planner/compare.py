@@ -23,6 +23,7 @@ class CloudResult:
     region: str
     items: tuple[LineItem, ...]
     horizon_cost: Decimal | None  # whole horizon: every month's recurring cost + one-time costs
+    horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why
 
     @property
     def unpriced(self) -> list[LineItem]:
@@ -30,7 +31,8 @@ class CloudResult:
 
     @property
     def complete(self) -> bool:
-        return not self.unpriced
+        """Every item priced in every month of the horizon."""
+        return not self.unpriced and self.horizon_cost is not None
 
     @property
     def monthly_cost(self) -> Decimal:
@@ -100,6 +102,28 @@ class Comparison:
         return pd.DataFrame([item_row(c, i) for c in self.clouds for i in c.items])
 
 
+@dataclass
+class _Part:
+    """One workload (or fixed cost) in one region: month-1 items, horizon total, and what broke it."""
+
+    items: list[LineItem] = field(default_factory=list)
+    total: Decimal | None = Decimal(0)
+    issue: str | None = None  # why the horizon total is unknown, e.g. a tier that ends in month 7
+
+    def add(self, items: list[LineItem], month: int) -> None:
+        if month == 0:
+            self.items = items
+        if self.total is None:
+            return
+        missing = [i for i in items if i.cost is None]
+        if missing:
+            self.total = None
+            if month > 0:
+                self.issue = f"{missing[0].workload}: month {month + 1}: {missing[0].status} ({missing[0].note})"
+        else:
+            self.total += sum((i.cost for i in items if i.cost is not None), Decimal(0))
+
+
 def _cost_region(
     sc: Scenario,
     reqs_by_month: list[list[Any]],
@@ -109,18 +133,14 @@ def _cost_region(
     purchase_options: Sequence[str],
     overlay: PriceOverlay | None,
     sku_index: dict[str, Any],
-) -> dict[str, tuple[list[LineItem], Decimal | None]]:
+) -> dict[str, _Part]:
     """Per workload (and fixed cost): month-1 line items and the cost over the whole horizon."""
     offers = catalog.query(provider=cloud, region=region, resource="instance")
     horizon = len(reqs_by_month)
-    out: dict[str, tuple[list[LineItem], Decimal | None]] = {}
+    out: dict[str, _Part] = {}
 
     def add(key: str, items: list[LineItem], month: int) -> None:
-        items = [apply_overlay(i, sku_index, overlay) for i in items]
-        prev_items, total = out.get(key, ([], Decimal(0)))
-        if total is not None:
-            total = None if any(i.cost is None for i in items) else total + sum((i.cost for i in items if i.cost is not None), Decimal(0))
-        out[key] = (items if month == 0 else prev_items, total)
+        out.setdefault(key, _Part()).add([apply_overlay(i, sku_index, overlay) for i in items], month)
 
     for m, reqs in enumerate(reqs_by_month):
         for req in reqs:
@@ -143,19 +163,19 @@ def _cost_region(
     return out
 
 
-def _combine(parts: list[tuple[list[LineItem], Decimal | None]]) -> tuple[tuple[LineItem, ...], Decimal | None]:
-    items: list[LineItem] = []
-    total: Decimal | None = Decimal(0)
-    for its, t in parts:
-        items += its
-        total = None if total is None or t is None else total + t
-    return tuple(items), total
-
-
-def _score(parts: list[tuple[list[LineItem], Decimal | None]]) -> tuple[int, Decimal]:
-    unpriced = sum(1 for its, _ in parts for i in its if i.cost is None)
-    cost = sum((i.monthly_cost for its, _ in parts for i in its if i.monthly_cost is not None), Decimal(0))
+def _score(parts: list[_Part]) -> tuple[int, Decimal]:
+    unpriced = sum(1 for p in parts for i in p.items if i.cost is None) + sum(1 for p in parts if p.total is None)
+    cost = sum((i.monthly_cost for p in parts for i in p.items if i.monthly_cost is not None), Decimal(0))
     return unpriced, cost
+
+
+def _result(cloud: str, region: str, parts: list[_Part]) -> CloudResult:
+    items = tuple(i for p in parts for i in p.items)
+    total: Decimal | None = Decimal(0)
+    for p in parts:
+        total = None if total is None or p.total is None else total + p.total
+    issues = tuple(p.issue for p in parts if p.issue)
+    return CloudResult(cloud, region, items, total, issues)
 
 
 def compare(
@@ -207,14 +227,12 @@ def compare(
         }
         if cmp_.placement == "single_region":
             region = min(cands, key=lambda r: _score(list(by_region[r].values())))
-            items, total = _combine(list(by_region[region].values()))
+            results.append(_result(cloud, region, list(by_region[region].values())))
         else:
             keys = list(by_region[cands[0]])
             chosen = [min((by_region[r][k] for r in cands), key=lambda p: _score([p])) for k in keys]
-            items, total = _combine(chosen)
-            used = sorted({i.region for i in items if i.kind != "fixed"})
-            region = used[0] if len(used) == 1 else "+".join(used)
-        results.append(CloudResult(cloud, region, items, total))
+            used = sorted({i.region for p in chosen for i in p.items if i.kind != "fixed"})
+            results.append(_result(cloud, used[0] if len(used) == 1 else "+".join(used), chosen))
     if not results:
         raise InputError("nothing to compare: no cloud has one of the requested regions", field="--region")
     age = cat.age_days(now)

@@ -148,6 +148,7 @@ def compute_candidates(req: Requirement, offers: Sequence[Offer], purchase_optio
             n = fit_instances(option, offer, largest=largest.get(offer.accelerator or "", 0), allow_span=req.kind == "training")
             if n is None:
                 continue
+            n = max(n, min(option.min_instances, option.replicas))
             out.append(price_candidate(option, offer, n, HOURS_PER_MONTH))
     return out
 
@@ -284,7 +285,7 @@ def cost_storage(need: StorageNeed, month: int, catalog: Catalog, cloud: str, re
                 service=first.service if first else None,
                 status="priced" if cost is not None else "unpriced",
                 note=note,
-                explain={"tiers": len(tiers)} if tiers else {},
+                explain={"tiers": len(tiers), "tiers_used": sum(1 for t in tiers if t.tier_start < qty)} if tiers else {},
             )
         )
     return items

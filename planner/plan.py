@@ -7,6 +7,7 @@ functions (:mod:`planner.capacity`). Month ``m`` (0-based) applies the workload'
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
@@ -22,10 +23,21 @@ def canonical_accelerator(name: str) -> str:
     return get_accelerator(name).id
 
 
-def _calibration(w: Training | Serving) -> Any:
+def _calibration(w: Training | Serving, dtype: str) -> dict[str, float] | None:
+    """Scenario calibration fields -> the capacity model's override names."""
     if w.calibration is None:
         return None
-    return {k: v for k, v in w.calibration.model_dump().items() if v is not None} or None
+    c = w.calibration
+    out: dict[str, float] = {}
+    if c.bandwidth_efficiency is not None:
+        out["eta_mem"] = c.bandwidth_efficiency
+    if c.flops_efficiency is not None:
+        out["eta_flops_8" if dtype == "fp8" else "eta_flops_16"] = c.flops_efficiency
+    if c.step_overhead_ms is not None:
+        out["step_overhead_ms"] = c.step_overhead_ms
+    if c.mfu is not None:
+        out["train_mfu_8" if dtype == "fp8" else "train_mfu_16"] = c.mfu
+    return out or None
 
 
 def _where(sc: Scenario, w: Any, field: str) -> dict[str, str]:
@@ -39,9 +51,11 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
     except InputError as exc:
         raise InputError(exc.message, **_where(sc, w, "accelerator")) from None
     once = w.schedule == "once"
-    explain: dict[str, Any] = {"schedule": w.schedule, "overhead_factor": w.overhead_factor}
+    explain: dict[str, Any] = {"schedule": w.schedule}
     if w.gpu_hours is not None:
-        gpu_hours = w.gpu_hours * w.overhead_factor
+        overhead = w.overhead_factor or 1.0
+        explain["overhead_factor"] = overhead
+        gpu_hours = w.gpu_hours * overhead
         explain.update(source="gpu_hours given", gpu_hours=gpu_hours)
         if w.gpus:
             opt = ComputeOption(
@@ -66,6 +80,7 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
     from planner.capacity.training import estimate_training
 
     gpus = w.gpus or 8
+    kw: dict[str, Any] = {} if w.overhead_factor is None else {"overhead": w.overhead_factor}
     try:
         est = estimate_training(
             w.model or "",
@@ -73,8 +88,8 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
             acc,
             gpus,
             mfu=w.calibration.mfu if w.calibration else None,
-            overhead=w.overhead_factor,
             dtype=w.dtype,
+            **kw,
         )
     except InputError as exc:
         raise InputError(exc.message, **_where(sc, w, "model")) from None
@@ -131,6 +146,7 @@ def _replica_option(sc: Scenario, w: Serving, r: Replica, idx: int, qps: float, 
     replicas = max(n, w.min_replicas, w.zones if w.style == "real_time" else 0, 1)
     if replicas > n:
         explain["raised_by"] = "min_replicas/zones"
+    zones = w.zones if w.style == "real_time" else 1
     if r.accelerator is None:
         return ComputeOption(
             None,
@@ -139,17 +155,18 @@ def _replica_option(sc: Scenario, w: Serving, r: Replica, idx: int, qps: float, 
             hours,
             vcpus_per_replica=r.vcpus or 0.0,
             memory_gib_per_replica=r.memory_gib or 0.0,
+            min_instances=zones,
             explain=explain,
         )
     try:
         acc = canonical_accelerator(r.accelerator)
     except InputError as exc:
         raise InputError(exc.message, **_where(sc, w, f"{where}.accelerator")) from None
-    return ComputeOption(acc, r.gpus, replicas, hours, explain=explain)
+    return ComputeOption(acc, r.gpus, replicas, hours, min_instances=zones, explain=explain)
 
 
 def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) -> tuple[ComputeOption, ...]:
-    from planner.capacity.llm import size_llm_serving
+    from planner.capacity.llm_sizing import size_llm_serving
 
     accs = w.accelerators
     if accs:
@@ -173,22 +190,17 @@ def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) 
             dtype=w.dtype,
             utilization_target=w.utilization_target,
             hours=hours,
-            calibration=_calibration(w),
+            calib={a: cal for a in accs} if (cal := _calibration(w, w.dtype)) else None,
         )
     except InputError as exc:
         raise InputError(exc.message, **_where(sc, w, "model")) from None
-    floor = max(w.min_replicas, w.zones if w.style == "real_time" else 0, 1)
+    zones = w.zones if w.style == "real_time" else 1
+    floor = max(w.min_replicas, zones, 1)
     out = []
     for o in opts:
         if o.replicas < floor:
-            o = ComputeOption(
-                o.accelerator,
-                o.accelerators_per_replica,
-                floor,
-                o.hours,
-                explain={**o.explain, "raised_by": "min_replicas/zones"},
-            )
-        out.append(o)
+            o = replace(o, replicas=floor, explain={**o.explain, "raised_by": "min_replicas/zones"})
+        out.append(replace(o, min_instances=zones))
     return tuple(out)
 
 

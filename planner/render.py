@@ -71,6 +71,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
                 "horizon_total": money(c.horizon_cost),
                 "complete": c.complete,
                 "unpriced": [{"workload": i.workload, "status": i.status, "reason": i.note} for i in c.unpriced],
+                "horizon_issues": list(c.horizon_issues),
             }
         )
     win = cmp.winner
@@ -230,7 +231,10 @@ def _item_cells(i: LineItem) -> list[str]:
         cost += f"\n(once {_fmt_money(i.cost)})"
     what = i.description if i.priced else f"{i.description}: {i.status}"
     option = (i.purchase_option or "").replace("_", "-") if i.resource == "instance" else ""
-    return [i.workload, what, qty, option, _fmt_price(i.unit_price, unit) if i.resource not in ("fixed", "edge") else "", cost]
+    price = _fmt_price(i.unit_price, unit) if i.resource not in ("fixed", "edge") else ""
+    if i.explain.get("tiers_used", 0) > 1 and i.cost is not None and i.quantity:
+        price = "tiered, avg " + _fmt_price(i.cost / i.quantity, unit)  # the first tier alone would mislead
+    return [i.workload, what, qty, option, price, cost]
 
 
 HEADERS = ["Workload", "Resources", "Hours / qty", "Option", "Unit price", "Monthly cost"]
@@ -253,6 +257,8 @@ def summary_lines(cmp: Comparison) -> list[str]:
     for c in cmp.clouds:
         for i in c.unpriced:
             lines.append(f"Could not price: {c.cloud} {i.workload}: {i.status} ({i.note})")
+        for issue in c.horizon_issues:
+            lines.append(f"Could not price: {c.cloud} {issue}")
     b = cmp.scenario.budget_usd_per_month
     if b is not None:
         parts = []

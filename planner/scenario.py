@@ -98,7 +98,8 @@ class Training(_Workload):
     model: str | None = None  # preset name or path of a Hugging Face config.json
     tokens: float | None = Field(default=None, gt=0)  # training tokens (with model)
     dtype: Literal["bf16", "fp8"] = "bf16"
-    overhead_factor: float = Field(default=1.0, ge=1.0)  # restarts, evaluation, checkpointing
+    # restarts, evaluation, checkpointing: [1.0 with gpu_hours; the capacity model's default (1.1) with model+tokens]
+    overhead_factor: float | None = Field(default=None, ge=1.0)
     calibration: Calibration | None = None
     interruptible: bool = True  # checkpointed training tolerates preemption
 

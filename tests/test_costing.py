@@ -162,3 +162,11 @@ def test_storage_class_missing_in_catalog_is_unpriced():
 def test_gb_month_index_clamps_to_horizon(month, gb):
     need = StorageNeed("object_standard", (1000.0, 2000.0))
     assert need.gb_month(month) == gb
+
+
+def test_replicas_spread_over_zones_need_an_instance_per_zone():
+    c7i = offer(instance_type="c7i.2xlarge", vcpus=8.0, memory_gib=16.0, price=0.357)
+    # 2 replicas of 4 vCPU would share one 8-vCPU box, but in 2 zones they need 2 boxes
+    opt = ComputeOption(None, 0, 2, vcpus_per_replica=4.0, min_instances=2)
+    item = cost_compute(Requirement("api", "serving", (opt,)), [c7i], ["on_demand"], "aws", "us-east-1")
+    assert item.count == 2

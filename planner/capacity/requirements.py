@@ -36,6 +36,7 @@ class ComputeOption:
     packing: Packing = "replicas"
     accelerator_hours: float = 0.0  # for packing="flexible"
     one_time: bool = False
+    min_instances: int = 1  # e.g. replicas spread over zones need at least one instance per zone
     explain: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
