@@ -286,7 +286,11 @@ def scale_points(
                     "count": item.count,
                     "purchase_option": item.purchase_option,
                     "replicas": item.explain.get("replicas"),
+                    "config": item.explain.get("config"),
                     "cost_per_1k_requests": _per_1k(item.monthly_cost, q, w2.hours_per_month),
+                    # LLM workloads: USD per 1M generated tokens at mean QPS
+                    "cost_per_1m_output_tokens": None if not w2.model else _per_1k(
+                        item.monthly_cost, q * w2.output_tokens / 1000.0, w2.hours_per_month),
                     "status": item.status,
                 }
             )

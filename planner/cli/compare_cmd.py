@@ -89,7 +89,7 @@ def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clou
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
-    cols = ["cloud", "qps", "monthly_cost", "instance_type", "count", "purchase_option", "cost_per_1k_requests", "status"]
+    cols = ["cloud", "qps", "monthly_cost", "config", "instance_type", "count", "purchase_option", "cost_per_1k_requests", "status"]
     if fmt == "csv":
         import csv
         import io
@@ -104,8 +104,14 @@ def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clou
     from rich.table import Table
 
     t = Table(title=f"{sc.name}: {workload} vs QPS", title_justify="left")
+    heads = {"cloud": "Cloud", "qps": "QPS", "monthly_cost": "Monthly cost", "config": "Capacity",
+             "instance_type": "Instance", "count": "Count", "purchase_option": "Option",
+             "cost_per_1k_requests": "$ / 1K requests", "status": "Status"}
     for c in cols:
-        t.add_column(c, justify="right" if c in ("qps", "monthly_cost", "count", "cost_per_1k_requests") else "left")
+        t.add_column(heads[c], justify="right" if c in ("qps", "monthly_cost", "count", "cost_per_1k_requests") else "left")
     for r in rows:
-        t.add_row(*["unpriced" if r[c] is None and c == "monthly_cost" else ("" if r[c] is None else f"{r[c]:,}" if isinstance(r[c], float) else str(r[c])) for c in cols])
+        cost = "unpriced" if r["monthly_cost"] is None else f"${r['monthly_cost']:,.2f}"
+        per_k = "" if r["cost_per_1k_requests"] is None else f"${r['cost_per_1k_requests']:.4f}"
+        t.add_row(r["cloud"], f"{r['qps']:g}", cost, r["config"] or "", r["instance_type"] or "",
+                  "" if r["count"] is None else str(r["count"]), (r["purchase_option"] or "").replace("_", "-"), per_k, r["status"])
     Console(width=120, color_system=None).print(t)
