@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from planner.capacity.hardware import Accelerator
 from planner.errors import InputError
@@ -40,7 +41,8 @@ class Calibration:
     train_mfu_16: float = 0.45  # model-FLOPs utilization of the 16-bit peak, <= 1024 devices
     train_mfu_8: float = 0.38  # of the FP8 peak
     mfu_loss_per_doubling: float = 0.04  # relative MFU lost per doubling of devices above 1024
-    source: str = ""
+    source: str = ""  # where the serving figures come from
+    training_source: str = ""  # where the training figures come from
 
     def eta_flops(self, dtype: str) -> float:
         return self.eta_flops_8 if dtype == "fp8" else self.eta_flops_16
@@ -52,28 +54,39 @@ class Calibration:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-# Fitted families (see docs/capacity-validation.md) and documented borrowings.
+# Fitted families (see docs/capacity-validation.md; refit with `python -m planner.capacity.fit`) and
+# documented borrowings for families with no published rows in cases.csv.
 FAMILY: dict[str, Calibration] = {
     "hopper": Calibration(
         eta_mem=0.92, eta_flops_16=0.70, eta_flops_8=0.52, train_mfu_16=0.41, train_mfu_8=0.39,
-        source="fitted: TensorRT-LLM H100 rows S09-S14, S22-S24, S32-S36; Llama 3 405B (T01); NeMo 24.12 FP8 (T31-T35)"),
+        source="fitted on TensorRT-LLM H100 FP8 rows S09-S14, S22-S24, S32-S36; 16-bit GEMM efficiency 0.70 "
+               "assumed (cuBLAS BF16 ~700 of 989 TFLOP/s)",
+        training_source="fitted on Llama 3/3.1 H100 runs T01-T06 (BF16) and NeMo 24.12 FP8 T31-T35"),
     "ampere": Calibration(
         eta_mem=0.92, eta_flops_16=0.74, train_mfu_16=0.53,
-        source="fitted: TensorRT-LLM A100 rows S15-S18, S25-S27; Llama 1/2 A100 runs (T10-T18)"),
+        source="fitted on TensorRT-LLM A100 FP16 rows S15-S18, S25-S27",
+        training_source="fitted on LLaMA-1 and Llama 2 A100 runs T10-T18"),
 }
-FAMILY["blackwell"] = replace(FAMILY["hopper"], source="borrowed from hopper (no published rows fitted)")
+_BORROWED = "not fitted: no published rows for this family"
+FAMILY["blackwell"] = replace(FAMILY["hopper"], source=f"hopper figures ({_BORROWED})",
+                              training_source=f"hopper figures ({_BORROWED})")
 FAMILY["ada"] = replace(FAMILY["ampere"], eta_flops_8=FAMILY["hopper"].eta_flops_8,
-                        source="borrowed from ampere, FP8 from hopper (no published rows fitted)")
-FAMILY["turing"] = replace(FAMILY["ampere"], train_mfu_16=0.30, source="borrowed from ampere; training MFU as volta")
-FAMILY["volta"] = replace(FAMILY["ampere"], train_mfu_16=0.30,
-                          source="borrowed from ampere; training MFU 0.30 (Megatron-LM 2019 on V100; GPT-3 21%)")
+                        source=f"ampere figures, FP8 efficiency from hopper ({_BORROWED})",
+                        training_source=f"ampere figures ({_BORROWED})")
+FAMILY["volta"] = replace(FAMILY["ampere"], train_mfu_16=0.25, source=f"ampere figures ({_BORROWED})",
+                          training_source="0.25: between GPT-3's 21.3% (PaLM Table 3) and Megatron-LM 2019's ~30% "
+                                          "on V100")
+FAMILY["turing"] = replace(FAMILY["volta"], training_source="as volta (" + _BORROWED + ")")
 FAMILY["cdna3"] = replace(FAMILY["hopper"], eta_mem=0.75, eta_flops_16=0.50, eta_flops_8=0.35,
                           train_mfu_16=0.35, train_mfu_8=0.30,
-                          source="assumed: hopper figures lowered for a less mature software stack (not fitted)")
+                          source=f"assumed: hopper figures lowered for a younger software stack ({_BORROWED})",
+                          training_source=f"assumed ({_BORROWED})")
 FAMILY["neuron"] = replace(FAMILY["ampere"], eta_mem=0.75, eta_flops_16=0.50, eta_flops_8=0.45,
-                           train_mfu_16=0.35, source="assumed (not fitted): Neuron SDK figures unpublished here")
+                           train_mfu_16=0.35, source=f"assumed ({_BORROWED})",
+                           training_source=f"assumed ({_BORROWED})")
 FAMILY["tpu"] = replace(FAMILY["ampere"], eta_mem=0.80, eta_flops_16=0.55, train_mfu_16=0.45,
-                        source="assumed (not fitted); training MFU from PaLM 46% on TPU v4")
+                        source=f"assumed ({_BORROWED})",
+                        training_source="PaLM: 46.2% MFU on TPU v4 (PaLM Table 3), rounded down")
 
 
 def default_calibration(accelerator: Accelerator) -> Calibration:
@@ -92,4 +105,6 @@ def resolve_calibration(accelerator: Accelerator,
     unknown = sorted(set(calib) - known)
     if unknown:
         raise InputError(f"unknown calibration field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-    return replace(base, **dict(calib), source=f"{base.source}; overridden: {', '.join(sorted(calib))}")
+    note = f"; overridden: {', '.join(sorted(calib))}"
+    changes: dict[str, Any] = {**calib, "source": base.source + note, "training_source": base.training_source + note}
+    return replace(base, **changes)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import replace
 
 from planner.capacity.calibration import FAMILY
 from planner.capacity.validation import Overrides, predictions

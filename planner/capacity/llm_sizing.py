@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from planner.capacity.calibration import Calibration
 from planner.capacity.hardware import GIB, get_accelerator
@@ -29,7 +28,7 @@ def _largest_batch(rep: Replica, cap: int, s: int, o: int, tpot_ms: float | None
     """Largest batch <= cap whose TPOT meets the SLO (TPOT grows with batch), 0 if none."""
     if tpot_ms is None:
         return cap
-    ok = lambda b: rep.serve(b, s, o)["tpot_s"] * 1000.0 <= tpot_ms  # noqa: E731
+    ok = lambda b: rep.serve(b, s, o)["tpot_s"] * 1000.0 <= tpot_ms
     if not ok(1):
         return 0
     lo, hi = 1, cap

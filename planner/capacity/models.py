@@ -144,31 +144,35 @@ def _preset_key(name: str) -> str:
 def model_from_config(config: dict[str, object], name: str) -> ModelSpec:
     """A ModelSpec from a Hugging Face config dict (Llama/Mistral/Mixtral/Qwen/GPT-J/BERT fields)."""
 
-    def field(*keys: str, default: object = None) -> object:
+    def field(*keys: str, default: int | None = None) -> int:
         for k in keys:
-            if config.get(k) is not None:
-                return config[k]
+            value = config.get(k)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise InputError(f"config {name}: {k} must be a positive number, got {value!r}")
+                return int(value)
         if default is None:
             raise InputError(f"config {name}: missing {' or '.join(keys)}; add it to the config.json")
         return default
 
-    d = int(field("hidden_size", "n_embd", "d_model"))  # type: ignore[call-overload]
-    heads = int(field("num_attention_heads", "n_head"))  # type: ignore[call-overload]
-    arch = " ".join(str(a) for a in (config.get("architectures") or [])).lower()
+    d = field("hidden_size", "n_embd", "d_model")
+    heads = field("num_attention_heads", "n_head")
+    archs = config.get("architectures")
+    arch = " ".join(str(a) for a in archs).lower() if isinstance(archs, list) else ""
     gated = not any(t in arch for t in ("gptj", "bert", "gpt2", "opt"))
     return ModelSpec(
         name=name,
         hidden_size=d,
-        num_layers=int(field("num_hidden_layers", "n_layer")),  # type: ignore[call-overload]
+        num_layers=field("num_hidden_layers", "n_layer"),
         num_heads=heads,
-        num_kv_heads=int(field("num_key_value_heads", default=heads)),  # type: ignore[call-overload]
-        intermediate_size=int(field("intermediate_size", "n_inner", "ffn_dim", default=4 * d)),  # type: ignore[call-overload]
-        vocab_size=int(field("vocab_size")),  # type: ignore[call-overload]
+        num_kv_heads=field("num_key_value_heads", default=heads),
+        intermediate_size=field("intermediate_size", "n_inner", "ffn_dim", default=4 * d),
+        vocab_size=field("vocab_size"),
         tie_word_embeddings=bool(config.get("tie_word_embeddings", False)),
         gated_mlp=gated,
-        num_experts=int(field("num_local_experts", "num_experts", default=1)),  # type: ignore[call-overload]
-        experts_per_token=int(field("num_experts_per_tok", default=1)),  # type: ignore[call-overload]
-        head_dim=int(config["head_dim"]) if config.get("head_dim") else None,  # type: ignore[call-overload]
+        num_experts=field("num_local_experts", "num_experts", default=1),
+        experts_per_token=field("num_experts_per_tok", default=1),
+        head_dim=field("head_dim", default=0) or None,
         source=f"config {name}",
     )
 

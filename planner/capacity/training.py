@@ -30,7 +30,7 @@ METHODS = ("pretrain", "lora")
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 
 
-def parse_tokens(text: str | float | int) -> float:
+def parse_tokens(text: str | float) -> float:
     """'15T', '300B', '2e12', '1,500,000' -> tokens."""
     if isinstance(text, (int, float)):
         value = float(text)
@@ -133,7 +133,7 @@ def estimate_training(model: str | ModelSpec, tokens: float | str, accelerator: 
             "peak_flops": peak,
             "mfu_source": "given" if mfu is not None else
             f"{acc.family} default {cal.train_mfu(dtype):.2f}, -{cal.mfu_loss_per_doubling:.0%} per doubling "
-            f"above 1024 devices ({cal.source})",
+            f"above 1024 devices ({cal.training_source})",
             "overhead": f"x{overhead:.2f} GPU-hours for restarts, checkpoints, evals",
             "memory_per_device_gib": per_device / GIB,
             "checkpoint": "bf16 weights + fp32 master and Adam moments (14 B/param)" if method == "pretrain"
