@@ -18,24 +18,7 @@ import random
 import string
 from pathlib import Path
 
-HEADER = (
-    "SKU,OfferTermCode,RateCode,TermType,PriceDescription,EffectiveDate,StartingRange,EndingRange,Unit,"
-    "PricePerUnit,Currency,RelatedTo,LeaseContractLength,PurchaseOption,OfferingClass,Product Family,serviceCode,"
-    "Location,Location Type,Instance Type,Current Generation,Instance Family,vCPU,Physical Processor,Clock Speed,"
-    "Memory,Storage,Network Performance,Processor Architecture,Storage Media,Volume Type,Max Volume Size,"
-    "Max IOPS/volume,Max IOPS Burst Performance,Max throughput/volume,Provisioned,Tenancy,EBS Optimized,"
-    "Operating System,License Model,Group,Group Description,Transfer Type,From Location,From Location Type,"
-    "To Location,To Location Type,usageType,operation,AvailabilityZone,CapacityStatus,ClassicNetworkingSupport,"
-    "Dedicated EBS Throughput,ECU,Elastic Graphics Type,Enhanced Networking Supported,From Region Code,GPU,"
-    "GPU Memory,Instance,Instance Capacity - 10xlarge,Instance Capacity - 12xlarge,Instance Capacity - 16xlarge,"
-    "Instance Capacity - 18xlarge,Instance Capacity - 24xlarge,Instance Capacity - 2xlarge,"
-    "Instance Capacity - 32xlarge,Instance Capacity - 4xlarge,Instance Capacity - 8xlarge,"
-    "Instance Capacity - 9xlarge,Instance Capacity - large,Instance Capacity - medium,Instance Capacity - metal,"
-    "Instance Capacity - xlarge,instanceSKU,Intel AVX2 Available,Intel AVX Available,Intel Turbo Available,"
-    "MarketOption,Normalization Size Factor,Physical Cores,Pre Installed S/W,Processor Features,Product Type,"
-    "Region Code,Resource Type,serviceName,SnapshotArchiveFeeType,To Region Code,Volume API Name,"
-    "VPCNetworkingSupport"
-).split(",")
+HEADER = ["SKU", "OfferTermCode", "RateCode", "TermType", "PriceDescription", "EffectiveDate", "StartingRange", "EndingRange", "Unit", "PricePerUnit", "Currency", "RelatedTo", "LeaseContractLength", "PurchaseOption", "OfferingClass", "Product Family", "serviceCode", "Location", "Location Type", "Instance Type", "Current Generation", "Instance Family", "vCPU", "Physical Processor", "Clock Speed", "Memory", "Storage", "Network Performance", "Processor Architecture", "Storage Media", "Volume Type", "Max Volume Size", "Max IOPS/volume", "Max IOPS Burst Performance", "Max throughput/volume", "Provisioned", "Tenancy", "EBS Optimized", "Operating System", "License Model", "Group", "Group Description", "Transfer Type", "From Location", "From Location Type", "To Location", "To Location Type", "usageType", "operation", "AvailabilityZone", "CapacityStatus", "ClassicNetworkingSupport", "Dedicated EBS Throughput", "ECU", "Elastic Graphics Type", "Enhanced Networking Supported", "From Region Code", "GPU", "GPU Memory", "Instance", "Instance Capacity - 10xlarge", "Instance Capacity - 12xlarge", "Instance Capacity - 16xlarge", "Instance Capacity - 18xlarge", "Instance Capacity - 24xlarge", "Instance Capacity - 2xlarge", "Instance Capacity - 32xlarge", "Instance Capacity - 4xlarge", "Instance Capacity - 8xlarge", "Instance Capacity - 9xlarge", "Instance Capacity - large", "Instance Capacity - medium", "Instance Capacity - metal", "Instance Capacity - xlarge", "instanceSKU", "Intel AVX2 Available", "Intel AVX Available", "Intel Turbo Available", "MarketOption", "Normalization Size Factor", "Physical Cores", "Pre Installed S/W", "Processor Features", "Product Type", "Region Code", "Resource Type", "serviceName", "SnapshotArchiveFeeType", "To Region Code", "Volume API Name", "VPCNetworkingSupport"]
 
 REGIONS = [
     ("us-east-1", "US East (N. Virginia)", "USE1"), ("us-east-2", "US East (Ohio)", "USE2"),
@@ -140,8 +123,8 @@ def generate(path: Path, rows: int, seed: int = 20250912) -> int:
         meta = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
         meta.writerows([
             ["FormatVersion", "v1.0"],
-            ["Disclaimer", "This pricing list is for informational purposes only. All prices are subject to the "
-                           "additional terms included in the pricing pages on http://aws.amazon.com."],
+            ["Disclaimer", ("This pricing list is for informational purposes only. All prices are subject to the "
+                            "additional terms included in the pricing pages on http://aws.amazon.com.")],
             ["Publication Date", "2025-09-12T22:53:08Z"], ["Version", "20250912225308"], ["OfferCode", "AmazonEC2"],
             HEADER,
         ])

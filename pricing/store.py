@@ -147,14 +147,26 @@ def _to_table(offers: list[Offer]) -> Any:
 
 
 def _from_table(table: Any) -> list[Offer]:
+    import dataclasses
     from decimal import Decimal
 
     cols = {f: table.column(f).to_pylist() for f in FIELDS}
+    cache: dict[str, Decimal] = {}  # prices repeat a lot; parse each distinct string once
+
+    def dec(v: str | None) -> Decimal | None:
+        if v is None:
+            return None
+        d = cache.get(v)
+        if d is None:
+            d = cache[v] = Decimal(v)
+        return d
+
     for f in _DECIMAL_FIELDS:
-        cols[f] = [None if v is None else Decimal(v) for v in cols[f]]
+        cols[f] = [dec(v) for v in cols[f]]
     cols["tier_start"] = [Decimal(0) if v is None else v for v in cols["tier_start"]]
     cols["accelerator_count"] = [0 if v is None else v for v in cols["accelerator_count"]]
-    return [Offer(**dict(zip(FIELDS, row, strict=True))) for row in zip(*(cols[f] for f in FIELDS), strict=True)]
+    order = [f.name for f in dataclasses.fields(Offer)]  # positional construction is the fast path
+    return [Offer(*row) for row in zip(*(cols[f] for f in order), strict=True)]
 
 
 def _counts(offers: list[Offer]) -> dict[str, dict[str, int]]:

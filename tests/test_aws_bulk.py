@@ -186,9 +186,9 @@ def test_download_error_is_a_source_error() -> None:
 def test_cli_refresh_bulk(bulk_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
 
-    import pricing.sources.aws_bulk as aws_bulk
     from planner.cli import main
     from pricing import store
+    from pricing.sources import aws_bulk
 
     monkeypatch.setenv("PLANNER_HOME", str(tmp_path / "home"))
     responses.add(responses.GET, URL, body=bulk_file.read_bytes())

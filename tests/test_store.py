@@ -39,7 +39,7 @@ OFFERS = [
     Offer(provider="aws", service="AmazonS3", sku="s3-tier2", region="us-east-1", resource="storage",
           purchase_option="on_demand", unit="GB-month", price=Decimal("0.022"), source="t",
           effective_date="2026-01-01", fetched_at="2026-01-01", storage_class="object_standard",
-          tier_start=Decimal("51200"), tier_end=Decimal("512000")),
+          tier_start=Decimal(51200), tier_end=Decimal(512000)),
 ]
 
 
@@ -50,7 +50,7 @@ def test_round_trip_is_exact() -> None:
     assert str(cat.offers[0].price) == "55.0400"
     assert cat.offers[2].price is None
     assert cat.offers[3].price == Decimal("0.000000000123456789012345678901")
-    assert cat.offers[4].tier_end == Decimal("512000") and cat.offers[0].tier_end is None
+    assert cat.offers[4].tier_end == Decimal(512000) and cat.offers[0].tier_end is None
     assert (cat.source, cat.fetched_at) == ("unit test", "2026-01-02T03:04:05+00:00")
 
 

@@ -118,10 +118,12 @@ def parse_bulk_csv(
 
     stats = stats if stats is not None else BulkStats()
     fetched_at = fetched_at or datetime.now(UTC).isoformat(timespec="seconds")
-    where = str(source) if isinstance(source, (str, Path)) else "price list stream"
     own = isinstance(source, (str, Path))
-    raw: IO[bytes] = open(source, "rb") if own else source  # type: ignore[arg-type]  # noqa: SIM115
-    label = f"aws bulk {Path(source).name if own else 'download'}"
+    if isinstance(source, (str, Path)):
+        where, label = str(source), f"aws bulk {Path(source).name}"
+        raw: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed in the finally below
+    else:
+        where, label, raw = "price list stream", "aws bulk download", source
     counting = _Counting(raw, (lambda n: progress(label + " MB", n >> 20)) if progress else None)
     stream = io.BufferedReader(counting, buffer_size=DOWNLOAD_CHUNK)
     try:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from planner.errors import InputError
 from pricing.schema import Offer
@@ -167,21 +168,22 @@ def import_skypilot_csv(path: str | Path, provider: str) -> ImportResult:
     counts: Counter[str] = Counter(rows=data_rows)
     for (itype, region), g in sorted(groups.items()):
         _apply_shape(provider, itype, g)
-        common = dict(
-            provider=provider, service=SERVICES[provider], region=region, resource="instance", unit="hour",
-            source=source, effective_date=fetched_at[:10], fetched_at=fetched_at, instance_type=itype,
-            accelerator=g.accelerator, accelerator_count=g.accelerator_count, vcpus=g.vcpus, memory_gib=g.memory_gib,
-        )
+        common: dict[str, Any] = {
+            "provider": provider, "service": SERVICES[provider], "region": region, "resource": "instance",
+            "unit": "hour", "source": source, "effective_date": fetched_at[:10], "fetched_at": fetched_at,
+            "instance_type": itype, "accelerator": g.accelerator, "accelerator_count": g.accelerator_count,
+            "vcpus": g.vcpus, "memory_gib": g.memory_gib,
+        }
         price = _median(g.prices)
         offers.append(Offer(sku=f"skypilot:{provider}:{region}:{itype}:on_demand", purchase_option="on_demand",
-                            price=price, **common))  # type: ignore[arg-type]
+                            price=price, **common))
         counts["priced" if price is not None else "unpriced"] += 1
         spot = _median(g.spots)
         if spot is None:
             counts["no_spot_price"] += 1
         else:
             offers.append(Offer(sku=f"skypilot:{provider}:{region}:{itype}:spot", purchase_option="spot",
-                                price=spot, **common))  # type: ignore[arg-type]
+                                price=spot, **common))
             counts["spot"] += 1
     counts["skipped"] = len(skipped)
     counts["offers"] = len(offers)
