@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load_scenario": ("planner.scenario", "load_scenario"),
-    "compare": ("planner.compare", "compare"),
-    "scale_curve": ("planner.compare", "scale_curve"),
+    "compare": ("planner.comparison", "compare"),
+    "scale_curve": ("planner.comparison", "scale_curve"),
     "PlannerError": ("planner.errors", "PlannerError"),
     "load_catalog": ("pricing.catalog", "load_catalog"),
 }

@@ -120,8 +120,26 @@ def _replica_options(sc: Scenario, w: Serving, qps: float, hours: float) -> tupl
     return tuple(_replica_option(sc, w, r, i, qps, hours) for i, r in enumerate(w.replicas))
 
 
+def _measured_on(sc: Scenario, w: Serving, r: Replica, where: str) -> Replica:
+    """A profile measured on an instance type takes that instance's hardware (one replica per instance)."""
+    if r.instance_type is None:
+        return r
+    from pricing.instances import instance_shape, shapes
+
+    shape = next((instance_shape(p, r.instance_type) for p in ("aws", "gcp", "azure") if instance_shape(p, r.instance_type)), None)
+    if shape is None:
+        from planner.errors import suggest
+
+        names = [s.instance_type for s in shapes()]
+        raise InputError(suggest(r.instance_type, names, what="instance type"), **_where(sc, w, f"{where}.instance_type"))
+    if shape.accelerator:
+        return r.model_copy(update={"accelerator": shape.accelerator, "gpus": shape.accelerator_count})
+    return r.model_copy(update={"accelerator": None, "vcpus": shape.vcpus, "memory_gib": shape.memory_gib})
+
+
 def _replica_option(sc: Scenario, w: Serving, r: Replica, idx: int, qps: float, hours: float) -> ComputeOption:
     where = "replica" if not isinstance(w.replica, list) else f"replica[{idx}]"
+    r = _measured_on(sc, w, r, where)
     explain: dict[str, Any] = {"qps": qps, "utilization_target": w.utilization_target}
     if r.latency_ms is not None and w.latency_p95_ms is not None:
         from planner.capacity.serving import replicas_for_latency_slo

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from planner.compare import CloudResult, Comparison
+    from planner.comparison import CloudResult, Comparison
     from planner.costing import LineItem
 
 CENT = Decimal("0.01")

@@ -117,6 +117,8 @@ class Training(_Workload):
 class Replica(_Model):
     """A measured (load-tested) replica: its hardware and the throughput it sustains at the SLO."""
 
+    # the instance type the profile was measured on (any cloud's name): sets the hardware below
+    instance_type: str | None = None
     accelerator: str | None = None  # None = CPU serving
     gpus: int = Field(default=1, gt=0)
     vcpus: float | None = Field(default=None, gt=0)  # for CPU serving
@@ -129,8 +131,8 @@ class Replica(_Model):
     def _check(self) -> Replica:
         if self.requests_per_s is None and self.latency_ms is None:
             raise ValueError("give requests_per_s (measured throughput) or latency_ms (service time)")
-        if self.accelerator is None and self.vcpus is None:
-            raise ValueError("give accelerator (GPU serving) or vcpus (CPU serving)")
+        if self.accelerator is None and self.vcpus is None and self.instance_type is None:
+            raise ValueError("give instance_type (measured on), accelerator (GPU serving) or vcpus (CPU serving)")
         return self
 
 

@@ -227,3 +227,23 @@ def test_refresh_failure_keeps_previous(runner: CliRunner, monkeypatch: pytest.M
     assert r.stderr.startswith("Error: refresh of gcp failed (ConnectionError: connection reset by peer while")
     assert "catalog 'prev' is still active" in r.stderr
     assert store.active_name() == "prev" and [i.name for i in store.list_snapshots()] == ["prev"]
+
+
+def test_catalog_cli_imports_no_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, planner.cli.catalog_cmd, pricing.store, pricing.sources.skypilot, pricing.sources.aws_bulk, "
+            "pricing.pricebook; print(sorted(m for m in ('pandas', 'pyarrow', 'boto3', 'numpy', 'rich') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_catalog_command_has_help(runner: CliRunner) -> None:
+    from planner.cli.catalog_cmd import catalog
+
+    for name, cmd in catalog.commands.items():
+        assert cmd.help, name
+        r = runner.invoke(main, ["catalog", name, "--help"])
+        assert r.exit_code == 0 and "Usage:" in r.stdout

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from planner.compare import compare, scale_points
+from planner.comparison import compare, scale_points
 from planner.errors import InputError
 from planner.scenario import scenario_from_dict
 from pricing.catalog import Catalog
@@ -152,3 +152,12 @@ def test_pricebook_shows_list_and_contracted_side_by_side(tmp_path):
     assert {c["cloud"]: c["contracted_total"] for c in doc["clouds"]} == {"gcp": 1767.0, "azure": 2575.0}
     # the discount makes GCP win by contracted cost: 2,575 - 1,767 = 808
     assert res.winner is gcp and res.margin()[0] == Decimal("808.0000")
+
+
+def test_public_api_names_are_functions_even_after_submodules_load():
+    import planner
+    import planner.comparison  # noqa: F401  (a submodule must not shadow the API function)
+
+    assert callable(planner.compare) and callable(planner.scale_curve) and callable(planner.load_scenario)
+    res = planner.compare(_scenario(), _catalog())
+    assert res.winner is not None

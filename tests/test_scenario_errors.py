@@ -133,3 +133,37 @@ def test_python_api_raises_with_location(tmp_path):
     with pytest.raises(InputError) as ei:
         load_scenario(f)
     assert ei.value.where == str(f) and ei.value.field == "workloads[0] (chat).qps_mean (line 5)"
+
+
+PLAN_CASES = [
+    ("unknown-instance-type", "    replica: {instance_type: g6.xlarg, requests_per_s: 5}\n",
+     ["workloads[0] (chat).replica.instance_type", "unknown instance type 'g6.xlarg'", "did you mean 'g6.xlarge'"]),
+    ("unknown-model", "    model: llama-3-8x\n", ["workloads[0] (chat).model", "llama-3-8x", "llama-3-8b"]),
+    ("impossible-slo", "    model: llama-3-8b\n    accelerators: [L4]\n    tpot_ms: 0.5\n",
+     ["workloads[0] (chat).model", "0.5"]),
+    ("model-too-big", "    model: llama-3.1-405b\n    accelerators: [T4]\n",
+     ["workloads[0] (chat).model", "GiB"]),
+]
+
+
+@pytest.mark.parametrize("case_id,tail,fragments", PLAN_CASES, ids=[c[0] for c in PLAN_CASES])
+def test_bad_sizing_input_names_the_workload_field(runner, tmp_path, case_id, tail, fragments):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: x\nworkloads:\n  - name: chat\n    type: serving\n    qps_mean: 10\n" + tail)
+    r = runner.invoke(main, ["compare", str(f)])
+    assert r.exit_code == 2, r.output
+    err = r.stderr.strip()
+    assert err.startswith(f"Error: {f}: ") and "\n" not in err, err
+    for frag in fragments:
+        assert frag in err, (frag, err)
+
+
+def test_profile_measured_on_an_instance_type_takes_its_hardware(tmp_path):
+    from planner import compare, load_scenario
+
+    f = tmp_path / "s.yaml"
+    f.write_text("name: x\ncompare: {clouds: [gcp]}\nworkloads:\n  - name: api\n    type: serving\n    qps_mean: 10\n"
+                 "    utilization_target: 1.0\n    replica: {instance_type: g6.xlarge, requests_per_s: 5}\n")
+    item = compare(load_scenario(f)).clouds[0].items[0]
+    # measured on AWS g6.xlarge (1 x L4): on GCP the same 1-L4 replica, 10 / 5 = 2 replicas
+    assert item.accelerator == "L4" and item.explain["replicas"] == 2

@@ -107,10 +107,11 @@ class Replica:
         return max(0, int(self.kv_budget_bytes() // (self.kv_bytes_per_token * max(tokens_per_seq, 1))))
 
     # --- serving ---
-    def serve(self, batch: int, input_tokens: int, output_tokens: int) -> dict[str, float]:
+    def serve(self, batch: int, input_tokens: int, output_tokens: int,
+              prefill_per_request_s: float | None = None) -> dict[str, float]:
         """Sustained continuous-batching figures at ``batch`` concurrent sequences."""
         step, _ = self.decode_step_s(batch, input_tokens + output_tokens / 2)
-        t_pf = self.prefill_per_request_s(input_tokens)
+        t_pf = prefill_per_request_s if prefill_per_request_s is not None else self.prefill_per_request_s(input_tokens)
         per_request = t_pf + output_tokens * step / batch
         return {"step_s": step, "prefill_per_request_s": t_pf, "requests_per_s": 1 / per_request,
                 "tpot_s": step + batch * t_pf / max(output_tokens, 1)}

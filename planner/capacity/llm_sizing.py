@@ -28,7 +28,8 @@ def _largest_batch(rep: Replica, cap: int, s: int, o: int, tpot_ms: float | None
     """Largest batch <= cap whose TPOT meets the SLO (TPOT grows with batch), 0 if none."""
     if tpot_ms is None:
         return cap
-    ok = lambda b: rep.serve(b, s, o)["tpot_s"] * 1000.0 <= tpot_ms
+    t_pf = rep.prefill_per_request_s(s)
+    ok = lambda b: rep.serve(b, s, o, t_pf)["tpot_s"] * 1000.0 <= tpot_ms
     if not ok(1):
         return 0
     lo, hi = 1, cap

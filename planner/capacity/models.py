@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from planner.errors import InputError, UnknownNameError, suggest
 
@@ -47,26 +48,26 @@ class ModelSpec:
     def d_head(self) -> int:
         return self.head_dim or self.hidden_size // self.num_heads
 
-    @property
+    @cached_property
     def attention_params_per_layer(self) -> int:
         d, qd, kvd = self.hidden_size, self.num_heads * self.d_head, self.num_kv_heads * self.d_head
         return 2 * d * qd + 2 * d * kvd
 
-    @property
+    @cached_property
     def expert_params_per_layer(self) -> int:
         """Parameters of one expert's MLP (the whole MLP for a dense model)."""
         return (3 if self.gated_mlp else 2) * self.hidden_size * self.intermediate_size
 
-    @property
+    @cached_property
     def embedding_params(self) -> int:
         return self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
 
-    @property
+    @cached_property
     def params(self) -> int:
         per_layer = self.attention_params_per_layer + self.num_experts * self.expert_params_per_layer
         return self.num_layers * per_layer + self.embedding_params
 
-    @property
+    @cached_property
     def active_params(self) -> int:
         """Parameters used per token (MoE: only the routed experts)."""
         per_layer = self.attention_params_per_layer + self.experts_per_token * self.expert_params_per_layer

@@ -21,10 +21,14 @@ def erlang_c(servers: int, offered_erlangs: float) -> float:
         return 0.0
     if offered_erlangs >= servers:
         return 1.0
+    rho = offered_erlangs / servers
+    if servers > offered_erlangs + 8.0 * math.sqrt(offered_erlangs) + 8.0:
+        # far from saturation P(Poisson(a) <= c) ~ 1, so Erlang B ~ a^c e^-a / c! (O(1) for large c)
+        b = math.exp(servers * math.log(offered_erlangs) - offered_erlangs - math.lgamma(servers + 1))
+        return b / (1.0 - rho * (1.0 - b))
     b = 1.0  # Erlang B by the stable recurrence B(k) = a·B(k-1) / (k + a·B(k-1))
     for k in range(1, servers + 1):
         b = offered_erlangs * b / (k + offered_erlangs * b)
-    rho = offered_erlangs / servers
     return b / (1.0 - rho * (1.0 - b))
 
 

@@ -44,7 +44,7 @@ def compare(
     cost, then the totals, the winner and by how much, and the catalog used with its age.
     """
     from planner import render
-    from planner.compare import compare as run
+    from planner.comparison import compare as run
     from planner.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -74,7 +74,7 @@ def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clou
     """How one serving workload's cost and capacity grow with QPS, per cloud."""
     import json
 
-    from planner.compare import scale_points
+    from planner.comparison import scale_points
     from planner.errors import InputError
     from planner.scenario import load_scenario
 
