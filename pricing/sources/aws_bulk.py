@@ -38,6 +38,7 @@ from planner.errors import SourceError
 from pricing.schema import Offer
 
 PRICING_REGION = "us-east-1"
+DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")  # when fetch() is given none
 METADATA_LINES = 5
 BLOCK_SIZE = 4 << 20  # bytes per parsed batch; 4 MB was fastest and keeps peak RSS near 300 MB (bench)
 DOWNLOAD_CHUNK = 1 << 20
@@ -229,7 +230,8 @@ class AwsBulkSource:
             self._session = requests.Session()
         return self._session
 
-    def list_price_lists(self, region: str | None = None, *, effective: datetime | None = None) -> list[dict[str, Any]]:
+    def list_price_lists(self, region: str | None = None, *, effective: datetime | None = None
+                         ) -> list[dict[str, Any]]:
         """Price-list files of the service (USD), optionally of one region, effective at ``effective``."""
         kwargs: dict[str, Any] = {"ServiceCode": self.service_code, "CurrencyCode": "USD",
                                   "EffectiveDate": effective or datetime.now(UTC)}
@@ -253,8 +255,9 @@ class AwsBulkSource:
         return resp
 
     def fetch(self, regions: Sequence[str] | None = None, *, progress: ProgressFn | None = None) -> Iterator[Offer]:
+        """Offers of each region's price-list file (``regions`` None: :data:`DEFAULT_REGIONS`)."""
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-        targets = list(regions) if regions else [None]
+        targets = list(regions) if regions else list(DEFAULT_REGIONS)
         for region in targets:
             lists = [p for p in self.list_price_lists(region) if "csv" in p.get("FileFormats", ["csv"])]
             if not lists:
@@ -263,7 +266,7 @@ class AwsBulkSource:
                 url = self.get_price_list_file_url(pl["PriceListArn"])
                 resp = self.open_stream(url)
                 try:
-                    yield from parse_bulk_csv(resp.raw, regions=regions, fetched_at=fetched_at,
+                    yield from parse_bulk_csv(resp.raw, regions=[region], fetched_at=fetched_at,
                                               progress=progress, stats=self.stats)
                 finally:
                     resp.close()
