@@ -317,3 +317,30 @@ def to_markdown(cmp: Comparison) -> str:
     out.append("")
     out += [f"- {line}" for line in summary_lines(cmp)]
     return "\n".join(out) + "\n"
+
+
+def _g(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.3g}" if abs(x) < 100 else (f"{x:,.0f}" if abs(x) < 1e9 else f"{x:.3g}")
+    return str(x)
+
+
+def explain_lines(cmp: Comparison) -> list[str]:
+    """Why each compute item is sized as it is: the binding bound and the efficiency figures used."""
+    keys = ("bound", "qps", "batch", "max_batch", "requests_per_s_per_replica", "tokens_per_s_per_replica",
+            "utilization", "ttft_ms", "tpot_ms", "gpu_hours", "wall_hours", "mfu", "flops", "raised_by",
+            "window_hours", "run_hours")  # fmt: skip
+    out = []
+    for c in cmp.clouds:
+        for i in c.items:
+            if i.resource != "instance" or not i.explain:
+                continue
+            ex = i.explain
+            parts = [f"{k}={_g(ex[k])}" for k in keys if ex.get(k) is not None]
+            a = ex.get("assumptions") or {}
+            if a:
+                parts.append("assumptions: " + ", ".join(f"{k}={_g(v)}" for k, v in a.items() if k != "source"))
+                if a.get("source"):
+                    parts.append(f"calibration: {a['source']}")
+            out.append(f"{c.cloud} {i.workload}: {ex.get('config', i.description)}; " + "; ".join(parts))
+    return out

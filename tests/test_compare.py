@@ -161,3 +161,16 @@ def test_public_api_names_are_functions_even_after_submodules_load():
     assert callable(planner.compare) and callable(planner.scale_curve) and callable(planner.load_scenario)
     res = planner.compare(_scenario(), _catalog())
     assert res.winner is not None
+
+
+def test_explain_names_the_bound_and_assumptions(runner, monkeypatch):
+    from pathlib import Path
+
+    from planner.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    r = runner.invoke(main, ["compare", "scenarios/chat-assistant.yaml", "--cloud", "aws", "--explain"])
+    assert r.exit_code == 0, r.output
+    why = r.stdout.split("Why this capacity:")[1]
+    assert "aws chat:" in why and "bound=" in why and "eta_mem=" in why and "calibration:" in why
+    assert "aws monthly-finetune:" in why and "gpu_hours=64" in why

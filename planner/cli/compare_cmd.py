@@ -29,6 +29,7 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--region", "regions", multiple=True, help="Only these regions (repeat or comma-separate).")
 @click.option("--purchase-option", "options", multiple=True, help="on_demand, spot, reserved_1y, committed_3y, ...")
 @click.option("--pricebook", type=str, default=None, help="pricebook.yaml of negotiated discounts and private rates.")
+@click.option("--explain", is_flag=True, help="After the table, say what bound each sizing and which assumptions it used.")
 def compare(
     scenario: str,
     catalog_name: str | None,
@@ -37,6 +38,7 @@ def compare(
     regions: tuple[str, ...],
     options: tuple[str, ...],
     pricebook: str | None,
+    explain: bool,
 ) -> None:
     """Compare what SCENARIO (a YAML file) costs on AWS, GCP and Azure.
 
@@ -61,6 +63,10 @@ def compare(
         click.echo(f"Warning: {w}", err=True)
     out = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt](result)
     click.echo(out.rstrip("\n"))
+    if explain and fmt in ("table", "markdown"):
+        click.echo("\nWhy this capacity:")
+        for line in render.explain_lines(result):
+            click.echo(f"  {line}")
 
 
 @click.command()
