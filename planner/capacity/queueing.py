@@ -13,6 +13,26 @@ import math
 from planner.errors import InputError
 
 
+def erlang_b(servers: int, offered_erlangs: float) -> float:
+    """Blocking probability of M/M/c/c: ``P(X = c) / P(X <= c)`` for ``X ~ Poisson(a)``.
+
+    Summed downward from ``c`` in O(sqrt(a)) terms (those further below the mode are negligible)."""
+    a, c = offered_erlangs, servers
+    if a <= 0:
+        return 0.0
+    top = math.exp(c * math.log(a) - a - math.lgamma(c + 1))  # P(X = c)
+    if c > a + 8.0 * math.sqrt(a) + 8.0:
+        return top  # P(X <= c) ~ 1 this far above the mean
+    total, term, k = top, top, c
+    while k > 0:
+        term *= k / a
+        k -= 1
+        total += term
+        if k < a and term < 1e-17 * total:
+            break
+    return top / total if total > 0 else 1.0
+
+
 def erlang_c(servers: int, offered_erlangs: float) -> float:
     """Probability that an arrival waits in an M/M/c queue (1.0 when the queue is unstable)."""
     if servers < 1:
@@ -22,13 +42,7 @@ def erlang_c(servers: int, offered_erlangs: float) -> float:
     if offered_erlangs >= servers:
         return 1.0
     rho = offered_erlangs / servers
-    if servers > offered_erlangs + 8.0 * math.sqrt(offered_erlangs) + 8.0:
-        # far from saturation P(Poisson(a) <= c) ~ 1, so Erlang B ~ a^c e^-a / c! (O(1) for large c)
-        b = math.exp(servers * math.log(offered_erlangs) - offered_erlangs - math.lgamma(servers + 1))
-        return b / (1.0 - rho * (1.0 - b))
-    b = 1.0  # Erlang B by the stable recurrence B(k) = a·B(k-1) / (k + a·B(k-1))
-    for k in range(1, servers + 1):
-        b = offered_erlangs * b / (k + offered_erlangs * b)
+    b = erlang_b(servers, offered_erlangs)
     return b / (1.0 - rho * (1.0 - b))
 
 

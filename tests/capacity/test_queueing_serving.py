@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.capacity.queueing import erlang_c, mdc_wait_quantile_s, mmc_mean_wait_s, mmc_wait_quantile_s
 from planner.capacity.serving import replicas_for_latency_slo, replicas_for_profile, size_cpu_serving
@@ -68,3 +70,18 @@ def test_profile_overrides_model() -> None:
 def test_cpu_option() -> None:
     opt = size_cpu_serving(100, 50, 200, vcpus_per_replica=4, memory_gib_per_replica=8)
     assert opt.accelerator is None and opt.replicas == 8 and opt.vcpus_per_replica == 4
+
+
+def _erlang_c_by_recurrence(c: int, a: float) -> float:
+    """Textbook Erlang B recurrence B(k) = a·B(k-1)/(k + a·B(k-1)), then C = B / (1 - rho(1 - B))."""
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    return b / (1 - a / c * (1 - b))
+
+
+@settings(max_examples=200, deadline=None)
+@given(c=st.integers(1, 3000), load=st.floats(0.001, 0.999))
+def test_erlang_c_matches_recurrence(c: int, load: float) -> None:
+    a = c * load
+    assert erlang_c(c, a) == pytest.approx(_erlang_c_by_recurrence(c, a), rel=1e-9, abs=1e-300)
