@@ -56,8 +56,6 @@ NO_SPOT = {("aws", "p5.4xlarge")}
 # Regions whose storage prices are not embedded (no figure that could be traced to a dated public source).
 STORAGE_GAPS = {
     ("aws", "eu-west-1"): {"object_archive"},
-    ("gcp", "europe-west4"): {"object_standard", "object_infrequent", "object_archive", "block_ssd"},
-    ("gcp", "us-east4"): {"block_ssd"},
     ("azure", "westus2"): set(STORAGE_CLASSES) - {"block_hdd"},
     ("azure", "westus3"): set(STORAGE_CLASSES) - {"block_hdd"},
     ("azure", "westeurope"): set(STORAGE_CLASSES) - {"block_hdd"},
