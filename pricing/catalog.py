@@ -129,14 +129,47 @@ def load_embedded() -> Catalog:
     return Catalog(EMBEDDED, manifest["source"], manifest["fetched_at"], offers)
 
 
+def offer_key(o: Offer) -> tuple[object, ...]:
+    """What makes two offers the same price point (for layering and diffs)."""
+    return (o.provider, o.region, o.resource, o.instance_type, o.storage_class, o.purchase_option, o.tier_start)
+
+
+def layer(catalogs: list[Catalog]) -> Catalog:
+    """Merge catalogs; a later one replaces earlier offers of the same price point, per provider and region.
+
+    Layering ``embedded,skypilot-aws`` keeps the embedded storage and egress prices and the other
+    clouds, and takes AWS instance prices from the import.
+    """
+    if len(catalogs) == 1:
+        return catalogs[0]
+    merged: dict[tuple[object, ...], Offer] = {}
+    for cat in catalogs:
+        replaced = {(o.provider, o.region, o.resource) for o in cat.offers}
+        for k in [k for k in merged if (k[0], k[1], k[2]) in replaced]:
+            del merged[k]
+        for o in cat.offers:
+            merged[offer_key(o)] = o
+    oldest = min(catalogs, key=lambda c: parse_when(c.fetched_at))
+    return Catalog(
+        "+".join(c.name for c in catalogs),
+        " + ".join(c.source for c in catalogs),
+        oldest.fetched_at,
+        list(merged.values()),
+    )
+
+
 def load_catalog(name: str | None = None) -> Catalog:
-    """Load a catalog by name; ``None`` means the active one (``embedded`` unless ``catalog use`` chose another)."""
+    """Load a catalog by name; ``None`` means the active one (``embedded`` unless ``catalog use`` chose another).
+
+    ``a,b`` layers catalogs: ``b``'s prices replace ``a``'s for the providers, regions and resources
+    ``b`` covers (see :func:`layer`). The age reported is the oldest part's.
+    """
     from pricing import store
 
     name = name or store.active_name()
-    if name == EMBEDDED:
-        return load_embedded()
-    return store.load_snapshot(name)
+    names = [n.strip() for n in name.split(",") if n.strip()]
+    parts = [load_embedded() if n == EMBEDDED else store.load_snapshot(n) for n in names]
+    return layer(parts)
 
 
 def list_catalogs() -> list[CatalogInfo]:

@@ -1,0 +1,51 @@
+"""Layered catalogs (`--catalog a,b`) and comparisons on imported reference catalogs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pricing.catalog import Catalog, layer
+from tests.conftest import SHARED, offer
+
+
+def test_later_catalog_replaces_same_provider_region_resource_only():
+    base = Catalog("embedded", "e", "2026-11-01", [
+        offer(instance_type="g6.xlarge", accelerator="L4", accelerator_count=1, price=1.0),
+        offer(instance_type="g5.xlarge", accelerator="A10G", accelerator_count=1, price=2.0),
+        offer(resource="storage", unit="GB-month", storage_class="object_standard", price="0.023"),
+        offer(provider="gcp", region="us-central1", instance_type="g2-standard-4", accelerator="L4", accelerator_count=1, price=0.7),
+    ])
+    new = Catalog("fresh", "f", "2026-11-20", [
+        offer(instance_type="g6.xlarge", accelerator="L4", accelerator_count=1, price=0.9),
+    ])
+    cat = layer([base, new])
+    prices = {(o.provider, o.resource, o.instance_type): o.price for o in cat.offers}
+    # AWS us-east-1 instances come only from "fresh" (g5 vanished with it); storage and GCP are kept
+    assert prices == {("aws", "instance", "g6.xlarge"): Decimal("0.9"), ("aws", "storage", None): Decimal("0.023"),
+                      ("gcp", "instance", "g2-standard-4"): Decimal("0.7")}
+    assert cat.name == "embedded+fresh" and cat.fetched_at == "2026-11-01"  # age of the oldest part
+
+
+@pytest.mark.skipif(not (SHARED / "reference" / "skypilot-catalog").is_dir(), reason="../shared reference catalogs absent")
+def test_three_reference_catalogs_import_and_compare(runner, monkeypatch):
+    from planner.cli import main
+
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(repo)
+    for p in ("aws", "gcp", "azure"):
+        r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(SHARED / "reference" / "skypilot-catalog" / p / "vms.csv"),
+                                 "--provider", p, "--name", f"sky-{p}"])
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["compare", "scenarios/batch-embeddings.yaml", "--catalog", "embedded,sky-aws,sky-gcp,sky-azure",
+                             "--format", "json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    doc = json.loads(r.stdout)
+    assert doc["catalog"]["name"] == "embedded+sky-aws+sky-gcp+sky-azure"
+    assert {c["cloud"] for c in doc["clouds"] if c["complete"]} == {"aws", "gcp", "azure"}
+    l4 = next(i for i in doc["line_items"] if i["cloud"] == "aws" and i["workload"] == "nightly-embeddings")
+    assert l4["instance_type"] == "g6.xlarge"
