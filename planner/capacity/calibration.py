@@ -37,6 +37,9 @@ class Calibration:
     runtime_reserve_gib: float = 2.0  # per device: CUDA context, graphs, allocator slack
     max_batch_size: int = 2048  # engine cap on concurrent sequences (TensorRT-LLM default)
     prefill_chunk_tokens: int = 8192  # tokens per prefill batch under load (max_num_tokens)
+    # Decode attention reads K/V (query heads per KV head)^x times: 0 for GQA-aware kernels (vLLM,
+    # TensorRT-LLM XQA); older kernels re-read per query head (see LEGACY_ENGINE).
+    gqa_kv_read_exponent: float = 0.0
     # --- training ---
     train_mfu_16: float = 0.45  # model-FLOPs utilization of the 16-bit peak, <= 1024 devices
     train_mfu_8: float = 0.38  # of the FP8 peak
@@ -87,6 +90,11 @@ FAMILY["neuron"] = replace(FAMILY["ampere"], eta_mem=0.75, eta_flops_16=0.50, et
 FAMILY["tpu"] = replace(FAMILY["ampere"], eta_mem=0.80, eta_flops_16=0.55, train_mfu_16=0.45,
                         source=f"assumed ({_BORROWED})",
                         training_source="PaLM: 46.2% MFU on TPU v4 (PaLM Table 3), rounded down")
+
+
+# TensorRT-LLM v0.5 / v0.6.1 (XQA grouped-query decode kernels off by default, per its
+# performance.md): fitted on S13-S14 of cases.csv; used only to validate against rows from those versions.
+LEGACY_ENGINE: dict[str, float] = {"gqa_kv_read_exponent": 0.86}
 
 
 def default_calibration(accelerator: Accelerator) -> Calibration:

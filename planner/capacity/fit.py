@@ -10,18 +10,18 @@ from __future__ import annotations
 import math
 import sys
 
-from planner.capacity.calibration import FAMILY
+from planner.capacity.calibration import FAMILY, LEGACY_ENGINE
 from planner.capacity.validation import Overrides, predictions
 
 SERVING_PARAMS = [("hopper", "eta_mem"), ("hopper", "eta_flops_8"), ("ampere", "eta_mem"),
                   ("ampere", "eta_flops_16"), ("*", "layer_overhead_us"), ("*", "step_overhead_ms"),
-                  ("*", "overlap")]
+                  ("*", "overlap"), ("legacy-engine", "gqa_kv_read_exponent")]
 TRAINING_PARAMS = [("hopper", "train_mfu_16"), ("hopper", "train_mfu_8"), ("ampere", "train_mfu_16")]
-BOUNDS = {"eta_mem": (0.5, 0.92), "overlap": (1.0, 8.0), "layer_overhead_us": (0.0, 200.0), "step_overhead_ms": (0.0, 10.0)}
+BOUNDS = {"eta_mem": (0.5, 0.92), "gqa_kv_read_exponent": (0.0, 1.0), "overlap": (1.0, 8.0), "layer_overhead_us": (0.0, 200.0), "step_overhead_ms": (0.0, 10.0)}
 
 
 def _overrides(values: dict[tuple[str, str], float]) -> Overrides:
-    out: dict[str, dict[str, float]] = {"hopper": {}, "ampere": {}}
+    out: dict[str, dict[str, float]] = {"hopper": {}, "ampere": {}, "legacy-engine": {}}
     for (fam, name), v in values.items():
         for f in (("hopper", "ampere") if fam == "*" else (fam,)):
             out[f][name] = v
@@ -34,7 +34,8 @@ def loss(values: dict[tuple[str, str], float], kind: str) -> float:
 
 
 def fit(params: list[tuple[str, str]], kind: str, rounds: int = 6) -> dict[tuple[str, str], float]:
-    values = {(f, n): getattr(FAMILY["hopper" if f == "*" else f], n) for f, n in params}
+    values = {(f, n): LEGACY_ENGINE[n] if f == "legacy-engine" else getattr(FAMILY["hopper" if f == "*" else f], n)
+              for f, n in params}
     best = loss(values, kind)
     step = 0.2
     for _ in range(rounds):

@@ -63,6 +63,8 @@ class Replica:
         attn_flops = 4.0 * L * q_dim * n_seqs * (new_tokens * ctx_tokens + new_tokens * new_tokens / 2.0)
         attn_c = attn_flops / f_attn
         attn_m = n_seqs * (ctx_tokens + new_tokens) * m.kv_bytes_per_token(self.kv_dtype) / bw
+        if new_tokens == 1 and c.gqa_kv_read_exponent:  # decode kernels that re-read K/V per query head
+            attn_m *= (m.num_heads / m.num_kv_heads) ** c.gqa_kv_read_exponent
         p = c.overlap
         t = (lin_c**p + lin_m**p) ** (1 / p) + (attn_c**p + attn_m**p) ** (1 / p)
         t += self.allreduce_s(tokens) + L * c.layer_overhead_us * 1e-6 + c.step_overhead_ms * 1e-3

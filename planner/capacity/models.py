@@ -117,6 +117,8 @@ PRESETS: dict[str, ModelSpec] = {m.name: m for m in (
     _llama("qwen2.5-72b", 8192, 80, 64, 8, 29568, 152064, _HF.format("Qwen/Qwen2.5-72B")),
     _llama("gemma-2-9b", 3584, 42, 16, 8, 14336, 256000, _HF.format("google/gemma-2-9b"),
            tie_word_embeddings=True, head_dim=256),
+    _llama("falcon-180b", 14848, 80, 232, 8, 59392, 65024, _HF.format("tiiuae/falcon-180B"), gated_mlp=False,
+           tie_word_embeddings=True, head_dim=64),
     _llama("gpt-j-6b", 4096, 28, 16, 16, 16384, 50400, _HF.format("EleutherAI/gpt-j-6b"), gated_mlp=False),
     _llama("gpt3-175b", 12288, 96, 96, 96, 49152, 50257, "GPT-3 paper arXiv:2005.14165 Table 2.1",
            gated_mlp=False, tie_word_embeddings=True),

@@ -122,3 +122,15 @@ def test_unknown_names() -> None:
         llm_replica("llama-3-8b", "H101", 1)
     with pytest.raises(UnknownNameError, match="dtype"):
         llm_replica("llama-3-8b", "H100", 1, dtype="fp7")
+
+
+def test_legacy_gqa_kernels_reread_kv_in_decode_only() -> None:
+    # x = 1: every query head re-reads its group's K/V, so decode KV traffic grows by h/h_kv = 8 for
+    # Llama-3-70B; prefill (flash attention keeps K/V on chip) and MHA models (h/h_kv = 1) are unchanged.
+    legacy = {"gqa_kv_read_exponent": 1.0}
+    new, old = make_replica("llama-3-70b", "H100-SXM", 4), make_replica("llama-3-70b", "H100-SXM", 4, calib=legacy)
+    kv_s = 64 * 4001 * new.kv_bytes_per_token / (4 * 3.35e12 * new.calib.eta_mem)  # 64 seqs x 4001 tokens
+    assert old.decode_step_s(64, 4000)[0] - new.decode_step_s(64, 4000)[0] == pytest.approx(7 * kv_s, rel=1e-6)
+    assert old.prefill_s(4, 2000)[0] == new.prefill_s(4, 2000)[0]
+    mha = make_replica("llama-2-7b", "H100-SXM", 1)
+    assert mha.decode_step_s(8, 1000) == make_replica("llama-2-7b", "H100-SXM", 1, calib=legacy).decode_step_s(8, 1000)
