@@ -58,7 +58,8 @@ STORAGE_GAPS = {
     ("aws", "eu-west-1"): {"object_archive"},
     ("azure", "westus2"): set(STORAGE_CLASSES) - {"block_hdd"},
     ("azure", "westus3"): set(STORAGE_CLASSES) - {"block_hdd"},
-    ("azure", "westeurope"): set(STORAGE_CLASSES) - {"block_hdd"},
+    # westeurope: Cool and Archive LRS recorded; the Hot LRS meter was recorded without its volume tiers
+    ("azure", "westeurope"): {"object_standard", "block_ssd"},
     ("azure", "eastus"): {"block_ssd"},
 }
 
