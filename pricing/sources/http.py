@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from planner.errors import SourceError
@@ -48,9 +49,9 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
     def wait_strategy(self) -> Callable[[Any], float]:
-        from tenacity import wait_exponential_jitter
+        from tenacity import wait_exponential, wait_random
 
-        backoff = wait_exponential_jitter(initial=self.initial_wait_s, max=self.max_wait_s, jitter=self.jitter_s)
+        backoff = wait_exponential(multiplier=self.initial_wait_s, max=self.max_wait_s) + wait_random(0, self.jitter_s)
 
         def wait(state: Any) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -156,7 +157,8 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 def get_json(session: Any, url: str, params: Mapping[str, str] | None, *, timeout_s: float, what: str) -> Any:
     """One GET with ``requests``; 429/5xx/connection failures raise :class:`Transient`.
 
-    Other HTTP errors and bodies that are not JSON raise :class:`SourceError` at once.
+    Other HTTP errors and bodies that are not JSON raise :class:`SourceError` at once. Numbers
+    with a fraction are parsed as :class:`~decimal.Decimal`, so prices keep their digits.
     """
     import requests
 
@@ -170,7 +172,7 @@ def get_json(session: Any, url: str, params: Mapping[str, str] | None, *, timeou
     if status >= 400:
         raise SourceError(f"{what}: HTTP {status} {resp.reason or ''}; check the region and filter values")
     try:
-        return resp.json()
+        return resp.json(parse_float=Decimal)
     except ValueError:
         raise SourceError(
             f"{what}: the response is not valid JSON (truncated or damaged page); run the refresh again"
