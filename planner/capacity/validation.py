@@ -20,11 +20,12 @@ from typing import Any
 from planner.capacity.calibration import LEGACY_ENGINE, Calibration, resolve_calibration
 from planner.capacity.hardware import get_accelerator
 from planner.capacity.llm import make_replica
-from planner.capacity.training import estimate_training
+from planner.capacity.training import default_mfu, estimate_training
 
 Overrides = Mapping[str, Mapping[str, float]]  # family (or "legacy-engine") -> calibration field -> value
 
-HARDWARE = {"H100-80GB SXM": "H100-SXM", "A100-80GB SXM": "A100-80GB", "A100-80GB": "A100-80GB", "L40S": "L40S"}
+HARDWARE = {"H100-80GB SXM": "H100-SXM", "A100-80GB SXM": "A100-80GB", "A100-80GB": "A100-80GB", "L40S": "L40S",
+            "V100": "V100"}
 SERVING_MODELS = {"GPT-J 6B": "gpt-j-6b", "LLaMA 7B": "llama-7b", "LLaMA 70B": "llama-2-70b",
                   "Llama 3.1 8B": "llama-3.1-8b", "Falcon 180B": "falcon-180b"}
 CASES, CHECKS = "cases.csv", "checks.csv"  # fitted on / held out from the fit
@@ -71,7 +72,7 @@ class Case:
     @property
     def metric(self) -> str:
         if self.kind == "training":
-            return "GPU-hours" if self.unit == "GPU-hours" else "tokens/s/GPU"
+            return {"GPU-hours": "GPU-hours", "model TFLOP/s per GPU": "TFLOP/s/GPU"}.get(self.unit, "tokens/s/GPU")
         return "TTFT ms" if "TTFT" in self.unit else "output tokens/s"
 
 
@@ -121,8 +122,12 @@ def predict_serving(case: Case, overrides: Overrides | None = None) -> float:
 def predict_training(case: Case, overrides: Overrides | None = None) -> float:
     if case.case_id in SUMS:
         return sum(predict_training(_BY_ID[c], overrides) for c in SUMS[case.case_id])
-    preset, tokens, seq, gpus, method, _ = CASE_INPUTS[case.case_id]
     dtype = "fp8" if "FP8" in conditions(case) else "bf16"
+    if case.metric == "TFLOP/s/GPU":  # achieved model FLOP/s: peak x default MFU at that scale
+        cal = _calib(case, overrides)
+        acc = get_accelerator(HARDWARE[case.hardware])
+        return acc.peak_flops(dtype) * default_mfu(cal, dtype, case.num_gpus or 1024) / 1e12
+    preset, tokens, seq, gpus, method, _ = CASE_INPUTS[case.case_id]
     est = estimate_training(preset, tokens or 1e12, HARDWARE[case.hardware], gpus, dtype=dtype, seq_len=seq,
                             method=method, calib=_calib(case, overrides),
                             overhead=1.10 if case.metric == "GPU-hours" else 1.0)
@@ -138,6 +143,8 @@ def predictions(overrides: Overrides | None = None, table: str = CASES) -> list[
         fn: Callable[[Case, Overrides | None], float] = predict_training if case.kind == "training" else predict_serving
         pred = fn(case, overrides)
         note = CASE_INPUTS.get(case.case_id, ("", 0, 0, 0, "", ""))[5] if case.kind == "training" else ""
+        if case.metric == "TFLOP/s/GPU" and not case.num_gpus:
+            note = "GPU count not stated; 1,024 assumed (no scale loss)"
         if case.case_id in SUMS:
             note = "sum of " + " + ".join(SUMS[case.case_id])
         rows.append({"case": case.case_id, "kind": case.kind, "model": case.model, "hardware": case.hardware,
@@ -181,9 +188,11 @@ Two tables of published measurements ship with the package, each row with its so
 
 - `planner/capacity/cases.csv` (a copy of the project's reference table): the efficiency figures
   were **fitted** on these rows (`python -m planner.capacity.fit`).
-- `planner/capacity/checks.csv`: more rows from the same TensorRT-LLM performance pages on
-  **other GPUs (L40S), other models (Falcon-180B), multi-GPU replicas (TP2/4/8) and other batch
-  sizes**, never used in the fit: a test of how the model generalizes.
+- `planner/capacity/checks.csv`: more published rows, never used in the fit: serving from the same
+  TensorRT-LLM performance pages on **other GPUs (L40S), other models (Falcon-180B), multi-GPU
+  replicas (TP2/4/8) and other batch sizes**; training throughput of large runs (Megatron-LM,
+  BLOOM, OPT, MT-NLG, GPT-3 on V100, Llama 3 405B), predicted as peak x default MFU at that GPU
+  count. A test of how the model generalizes.
 
 How each kind of row is predicted:
 
@@ -221,6 +230,9 @@ Known misses:
   (incl. restarts), half of what the same cluster reached on 405B. The model assumes no dependence
   of MFU on model size (NeMo's 8B and 70B FP8 throughputs, T31/T32, have the same MFU), so it
   predicts ~40% fewer hours. GPU counts for these runs are not published.
+- **X48** (MT-NLG 530B, 30.2% MFU per PaLM's accounting): 61% high; the 2021 run on 4,480 A100s
+  reached far less than the ampere default (fitted on Meta's 2023 runs and matching Megatron-LM,
+  BLOOM and OPT within 18%).
 - **X27** (Llama-2-70B TTFT at 128 tokens on 4x H100 FP8): 28% fast; short FP8 prefills on several
   GPUs lose more to small-GEMM inefficiency than the fixed per-layer cost covers.
 """
