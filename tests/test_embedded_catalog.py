@@ -53,6 +53,15 @@ FEWER_REGIONS = {
 }
 # On-demand rows without a spot row: the provider publishes no spot price there.
 NO_SPOT = {("aws", "p5.4xlarge")}
+# Clouds whose 1-/3-year commitment prices could not be traced to a dated public source for the embedded
+# instance types (see docs/embedded-catalog.md, "What is missing"). A cloud listed here must have no commitment
+# rows; remove it from the list when its first sourced commitment row is added.
+COMMITMENT_GAPS = {
+    "aws": "Reserved Instance / Savings Plans rates are published per instance type in the Price List API only; "
+    "no dated copy for these types was readable offline, and AWS publishes only 'up to 72%' ceilings",
+    "azure": "Reservation prices are Retail Prices API items per size and region; no dated copy for these sizes "
+    "in eastus/westus2/westeurope was readable offline, and Azure publishes only 'up to 72%' ceilings",
+}
 # Regions whose storage prices are not embedded (no figure that could be traced to a dated public source).
 STORAGE_GAPS = {
     ("aws", "eu-west-1"): {"object_archive"},
@@ -264,6 +273,72 @@ def test_commitments_below_on_demand_and_derivations_exact(offers: list[Offer]) 
             assert o.price == expected, o.sku
 
 
+def test_commitment_rows_for_every_cloud(offers: list[Offer]) -> None:
+    od = {(o.provider, o.instance_type, o.region): o.price for o in instance_rows(offers, "on_demand")}
+    committed: dict[str, list[Offer]] = defaultdict(list)
+    for o in instance_rows(offers):
+        if o.purchase_option in COMMITMENTS:
+            committed[o.provider].append(o)
+    for cloud in ("aws", "gcp", "azure"):
+        if cloud in COMMITMENT_GAPS:
+            assert not committed[cloud], f"{cloud} has commitment rows: remove it from COMMITMENT_GAPS"
+            continue
+        assert committed[cloud], f"{cloud}: no commitment rows and no documented gap"
+        for o in committed[cloud]:
+            base = od[(o.provider, o.instance_type, o.region)]
+            assert base is not None and o.price is not None and o.price < base, o.sku
+        # every commitment row has both terms beside it, and 3 years is cheaper than 1 year
+        by_key = {(o.instance_type, o.region, o.purchase_option): o.price for o in committed[cloud]}
+        for (itype, region, option), price in by_key.items():
+            other = option[:-2] + ("3y" if option.endswith("1y") else "1y")
+            assert (itype, region, other) in by_key, (cloud, itype, region, option)
+            if option.endswith("3y"):
+                assert price is not None and price < by_key[(itype, region, other)], (cloud, itype, region)
+    # GPU machines carry commitment prices, not only the general-purpose families
+    assert any(o.accelerator for o in committed["gcp"])
+
+
+def test_commitment_prices_read_from_monthly_figures(offers: list[Offer]) -> None:
+    """Rows read from a published 730-hour monthly commitment price: hourly = monthly / 730, 6 places."""
+    pattern = re.compile(r"(month_1y|month_3y) ([0-9.]+) USD per 730-hour month / 730")
+    checked = 0
+    for o in instance_rows(offers):
+        m = pattern.search(o.source)
+        if not m:
+            continue
+        checked += 1
+        assert o.purchase_option == "committed_" + m.group(1)[-2:], o.sku
+        expected = (Decimal(m.group(2)) / 730).quantize(Decimal("0.000001"))
+        assert o.price == expected, o.sku
+    assert checked > 0
+
+
+def test_sourced_commitment_figures(offers: list[Offer]) -> None:
+    def price(itype: str, region: str, option: str) -> Decimal | None:
+        [o] = [
+            o
+            for o in instance_rows(offers, option)
+            if (o.provider, o.instance_type, o.region) == ("gcp", itype, region)
+        ]
+        return o.price
+
+    # Cyclenerd/google-cloud-pricing-cost-calculator pricing.yml@0166a59 (generated 2025-03-06 from the Cloud
+    # Billing Catalog API), compute.instance.<type>.cost.<region>:
+    # a2-highgpu-8g us-central1 month_1y 13514.9691136 -> 13514.9691136 / 730 = 18.5136563... -> 18.513656
+    assert price("a2-highgpu-8g", "us-central1", "committed_1y") == Decimal("18.513656")
+    # g2-standard-4 us-central1 month_3y 232.19438719 -> / 730 = 0.3180745... -> 0.318075
+    assert price("g2-standard-4", "us-central1", "committed_3y") == Decimal("0.318075")
+    # g2-standard-96 europe-west4 month_1y 3868.6333064 -> / 730 = 5.2994976... -> 5.299498
+    assert price("g2-standard-96", "europe-west4", "committed_1y") == Decimal("5.299498")
+    # the same file's on-demand figure for a2-highgpu-8g us-central1 (hour 29.38708) is the embedded on-demand price
+    [od] = [
+        o
+        for o in instance_rows(offers, "on_demand")
+        if (o.provider, o.instance_type, o.region) == ("gcp", "a2-highgpu-8g", "us-central1")
+    ]
+    assert od.price == Decimal("29.38708")
+
+
 def test_storage_and_egress_per_region(offers: list[Offer]) -> None:
     instance_regions = {(o.provider, o.region) for o in instance_rows(offers)}
     classes: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -320,6 +395,14 @@ def test_published_figures(offers: list[Offer]) -> None:
     assert price("gcp", "us-east4", "storage", storage_class="object_standard") == Decimal("0.023")
     # cloud.google.com/storage/pricing-examples: 1 GB outbound $0.12
     assert price("gcp", "us-central1", "egress", tier_start=0) == Decimal("0.12")
+    # pricing.yml@0166a59 (Cyclenerd, Cloud Billing Catalog API, 2025-03-06): europe-west4 Standard 0.02 per GiB-month,
+    # pd-ssd 0.187 per GiB-month in europe-west4 and us-east4
+    assert price("gcp", "europe-west4", "storage", storage_class="object_standard") == Decimal("0.020")
+    assert price("gcp", "us-east4", "storage", storage_class="block_ssd") == Decimal("0.187")
+    # Azure Retail Prices API, westeurope, General Block Blob v2 (recorded 2026-07-15): Cool LRS Data Stored $0.01
+    # per GB-month; Archive Read Operations $6 per 10,000 -> 6 / 10000 = 0.0006 per request
+    assert price("azure", "westeurope", "storage", storage_class="object_infrequent") == Decimal("0.01")
+    assert price("azure", "westeurope", "requests_read", storage_class="object_archive") == Decimal("0.0006")
 
 
 def test_flagship_instance_prices(offers: list[Offer]) -> None:
