@@ -199,13 +199,15 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
     cap = min(max_batch, rep.calib.max_batch_size)
     if batch is None:
         b = cap
-        batch_bound = "capacity" if max_batch <= rep.calib.max_batch_size else "engine-cap"
+        batch_bound = "capacity"
     else:
         if batch < 1:
             raise InputError(f"batch must be at least 1, got {batch}")
-        if batch > max_batch:
-            raise InputError(f"batch {batch} does not fit: KV cache of {rep.tp}x {rep.acc.id} holds at most "
-                             f"{max_batch} sequences of {seq_tokens} tokens; lower --batch or add --gpus")
+        for tokens in (seq_tokens, (context or 0) + 1):
+            fits = rep.max_batch(tokens)
+            if batch > fits:
+                raise InputError(f"batch {batch} does not fit: KV cache of {rep.tp}x {rep.acc.id} holds at most "
+                                 f"{fits} sequences of {tokens} tokens; lower --batch or add --gpus")
         b, batch_bound = batch, "given"
     ctx = context if context is not None else input_tokens + output_tokens // 2
     step_s, step_bound = rep.decode_step_s(b, ctx)
@@ -228,5 +230,7 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
                      "layer_overhead_us": c.layer_overhead_us, "step_overhead_ms": c.step_overhead_ms,
                      "memory_utilization": c.memory_utilization, "max_batch_size": c.max_batch_size,
                      "kv_reservation": "full input+output per sequence", "family": rep.acc.family,
+                     "batch_limit": "given" if batch is not None else (
+                         "KV-cache memory" if max_batch <= c.max_batch_size else "engine max_batch_size"),
                      "source": c.source},
     )

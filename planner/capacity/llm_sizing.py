@@ -111,8 +111,11 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
             mu = served["requests_per_s"]
             replicas = max(1, math.ceil(qps / (utilization_target * mu)))
             ttft = ttft_quantile_ms(rep, qps / replicas, batch, served, input_tokens)
-            bound = "tpot slo" if tpot_ms is not None and batch < min(max_batch, rep.calib.max_batch_size) else (
-                "memory" if max_batch <= rep.calib.max_batch_size else "engine cap")
+            if tpot_ms is not None and batch < min(max_batch, rep.calib.max_batch_size):
+                bound, binding = "slo", "TPOT SLO"
+            else:
+                bound = "capacity"
+                binding = "KV-cache memory" if max_batch <= rep.calib.max_batch_size else "engine max_batch_size"
             if ttft_p95_ms is not None and ttft > ttft_p95_ms:
                 floor = ttft_quantile_ms(rep, 0.0, batch, served, input_tokens)
                 best_ttft = min(best_ttft, floor)
@@ -121,11 +124,11 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
                 while ttft > ttft_p95_ms:  # more replicas shorten the queues
                     replicas = max(replicas + 1, math.ceil(replicas * 1.05))
                     ttft = ttft_quantile_ms(rep, qps / replicas, batch, served, input_tokens)
-                bound = "ttft slo"
+                bound, binding = "slo", "TTFT SLO"
             options.append((replicas * tp, tp, ComputeOption(
                 accelerator=acc.id, accelerators_per_replica=tp, replicas=replicas, hours=hours,
                 packing="replicas", explain={
-                    "bound": bound, "batch": batch, "max_batch": max_batch,
+                    "bound": bound, "binding": binding, "batch": batch, "max_batch": max_batch,
                     "tokens_per_s_per_replica": mu * output_tokens, "requests_per_s_per_replica": mu,
                     "utilization": qps / (replicas * mu), "ttft_ms": ttft, "ttft_percentile": PERCENTILE,
                     "tpot_ms": served["tpot_s"] * 1000.0, "decode_step_ms": served["step_s"] * 1000.0,

@@ -145,12 +145,12 @@ def serve_cmd(model: str, gpu_names: tuple[str, ...], qps: float, input_tokens: 
                                 "replicas": o.replicas, "gpus": o.replicas * o.accelerators_per_replica,
                                 **o.explain} for o in options], indent=2))
         return
-    rows = [("accelerator", "TP", "replicas", "GPUs", "batch", "TTFT p95 ms", "TPOT ms", "bound")]
+    rows = [("accelerator", "TP", "replicas", "GPUs", "batch", "TTFT p95 ms", "TPOT ms", "limited by")]
     for o in options:
         e = o.explain
         rows.append((o.accelerator or "CPU", str(o.accelerators_per_replica), str(o.replicas),
                      str(o.replicas * o.accelerators_per_replica), str(e["batch"]), f"{e['ttft_ms']:,.0f}",
-                     f"{e['tpot_ms']:,.1f}", e["bound"]))
+                     f"{e['tpot_ms']:,.1f}", e["binding"]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) if i in (0, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))

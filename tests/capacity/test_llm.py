@@ -134,3 +134,9 @@ def test_legacy_gqa_kernels_reread_kv_in_decode_only() -> None:
     assert old.prefill_s(4, 2000)[0] == new.prefill_s(4, 2000)[0]
     mha = make_replica("llama-2-7b", "H100-SXM", 1)
     assert mha.decode_step_s(8, 1000) == make_replica("llama-2-7b", "H100-SXM", 1, calib=legacy).decode_step_s(8, 1000)
+
+
+def test_batch_at_long_context_must_fit() -> None:
+    # 64 sequences of 100k tokens of Llama-3-8B BF16 KV need 64 * 100,001 * 131,072 B = 839 GB.
+    with pytest.raises(InputError, match="sequences of 100001 tokens"):
+        llm_replica("llama-3-8b", "H100-SXM", 1, batch=64, context=100_000, input_tokens=100, output_tokens=100)

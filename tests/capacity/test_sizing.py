@@ -31,6 +31,9 @@ def test_slos_are_met() -> None:
     assert opts
     for o in opts:
         assert o.explain["ttft_ms"] <= 800 and o.explain["tpot_ms"] <= 60
+        assert o.explain["bound"] in ("capacity", "slo")
+        assert o.explain["binding"] in ("KV-cache memory", "engine max_batch_size", "TPOT SLO", "TTFT SLO")
+    assert {o.explain["binding"] for o in opts} >= {"TPOT SLO"}
 
 
 def test_more_qps_more_replicas() -> None:
