@@ -67,8 +67,8 @@ STORAGE_GAPS = {
     ("aws", "eu-west-1"): {"object_archive"},
     ("azure", "westus2"): set(STORAGE_CLASSES) - {"block_hdd"},
     ("azure", "westus3"): set(STORAGE_CLASSES) - {"block_hdd"},
-    # westeurope: Cool and Archive LRS recorded; the Hot LRS meter was recorded without its volume tiers
-    ("azure", "westeurope"): {"object_standard", "block_ssd"},
+    # westeurope: Cool and Archive LRS and Premium SSD v2 recorded; the Hot LRS meter was recorded without its tiers
+    ("azure", "westeurope"): {"object_standard"},
     ("azure", "eastus"): {"block_ssd"},
 }
 
@@ -403,6 +403,8 @@ def test_published_figures(offers: list[Offer]) -> None:
     # per GB-month; Archive Read Operations $6 per 10,000 -> 6 / 10000 = 0.0006 per request
     assert price("azure", "westeurope", "storage", storage_class="object_infrequent") == Decimal("0.01")
     assert price("azure", "westeurope", "requests_read", storage_class="object_archive") == Decimal("0.0006")
+    # Premium SSD v2 "Premium LRS Provisioned Capacity" $0.00013 per GiB-hour -> 0.00013 x 730 = 0.0949 per GiB-month
+    assert price("azure", "westeurope", "storage", storage_class="block_ssd") == Decimal("0.00013") * 730
 
 
 def test_flagship_instance_prices(offers: list[Offer]) -> None:
