@@ -32,7 +32,8 @@ class Calibration:
     layer_overhead_us: float = 76.0  # fixed time per layer per forward pass (launches, norms, ...)
     step_overhead_ms: float = 0.0  # fixed time per forward pass (scheduling, sampling)
     link_efficiency: float = 0.7  # achieved all-reduce bus bandwidth / one-direction link bandwidth
-    allreduce_latency_us: float = 8.0  # fixed latency of one all-reduce
+    allreduce_latency_us: float = 8.0  # fixed latency of one all-reduce over NVLink / fabric
+    pcie_allreduce_latency_us: float = 25.0  # through PCIe switches and host bridges (assumed, not fitted)
     memory_utilization: float = 0.90  # share of device memory the engine may use (vLLM default)
     runtime_reserve_gib: float = 2.0  # per device: CUDA context, graphs, allocator slack
     max_batch_size: int = 2048  # engine cap on concurrent sequences (TensorRT-LLM default)

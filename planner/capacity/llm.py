@@ -76,7 +76,8 @@ class Replica:
         c = self.calib
         one_way = self.acc.link_bytes_per_s / 2 * c.link_efficiency
         ring = 2 * (self.tp - 1) / self.tp * tokens * self.model.hidden_size * ACT_BYTES / one_way
-        return 2 * self.model.num_layers * (ring + c.allreduce_latency_us * 1e-6)
+        latency_us = c.pcie_allreduce_latency_us if self.acc.link == "pcie" else c.allreduce_latency_us
+        return 2 * self.model.num_layers * (ring + latency_us * 1e-6)
 
     def decode_step_s(self, batch: float, context: float) -> tuple[float, str]:
         return self.pass_time_s(batch, 1, context)

@@ -24,19 +24,31 @@ TP_DEGREES = (1, 2, 4, 8, 16)
 PERCENTILE = 0.95
 
 
-def _largest_batch(rep: Replica, cap: int, s: int, o: int, tpot_ms: float | None) -> int:
-    """Largest batch <= cap whose TPOT meets the SLO (TPOT grows with batch), 0 if none."""
-    if tpot_ms is None:
-        return cap
+def _largest_batch(rep: Replica, cap: int, s: int, o: int, tpot_ms: float | None,
+                   ttft_ms: float | None) -> tuple[int, str]:
+    """Largest batch <= cap whose TPOT meets its SLO and whose idle-replica TTFT (prefill plus one
+    decode step) meets the TTFT SLO, and what limits it; (0, ...) if even batch 1 fails. Both grow
+    with the batch, so a binary search finds it."""
     t_pf = rep.prefill_per_request_s(s)
-    ok = lambda b: rep.serve(b, s, o, t_pf)["tpot_s"] * 1000.0 <= tpot_ms
-    if not ok(1):
-        return 0
+    prefill_1 = rep.prefill_s(1, s)[0]
+
+    def limit(b: int) -> str:
+        served = rep.serve(b, s, o, t_pf)
+        if tpot_ms is not None and served["tpot_s"] * 1000.0 > tpot_ms:
+            return "TPOT SLO"
+        if ttft_ms is not None and (prefill_1 + served["step_s"]) * 1000.0 > ttft_ms:
+            return "TTFT SLO"
+        return ""
+
+    if tpot_ms is None and ttft_ms is None or not limit(cap):
+        return cap, ""
+    if limit(1):
+        return 0, limit(1)
     lo, hi = 1, cap
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if ok(mid) else (lo, mid - 1)
-    return lo
+        lo, hi = (mid, hi) if not limit(mid) else (lo, mid - 1)
+    return lo, limit(lo + 1)
 
 
 def smallest_tp(model: str | ModelSpec, accelerator: str, input_tokens: int, output_tokens: int,
@@ -102,25 +114,23 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
             largest_usable = max(largest_usable, tp * acc.memory_bytes * rep.calib.memory_utilization)
             if max_batch < 1:
                 continue
-            batch = _largest_batch(rep, min(max_batch, rep.calib.max_batch_size), input_tokens, output_tokens,
-                                   tpot_ms)
+            cap = min(max_batch, rep.calib.max_batch_size)
+            batch, slo_limit = _largest_batch(rep, cap, input_tokens, output_tokens, tpot_ms, ttft_p95_ms)
             if batch == 0:
-                best_tpot = min(best_tpot, rep.serve(1, input_tokens, output_tokens)["tpot_s"] * 1000.0)
+                one = rep.serve(1, input_tokens, output_tokens)
+                best_tpot = min(best_tpot, one["tpot_s"] * 1000.0)
+                best_ttft = min(best_ttft, ttft_quantile_ms(rep, 0.0, 1, one, input_tokens))
                 continue
             served = rep.serve(batch, input_tokens, output_tokens)
             mu = served["requests_per_s"]
             replicas = max(1, math.ceil(qps / (utilization_target * mu)))
             ttft = ttft_quantile_ms(rep, qps / replicas, batch, served, input_tokens)
-            if tpot_ms is not None and batch < min(max_batch, rep.calib.max_batch_size):
-                bound, binding = "slo", "TPOT SLO"
+            if slo_limit:
+                bound, binding = "slo", slo_limit
             else:
                 bound = "capacity"
                 binding = "KV-cache memory" if max_batch <= rep.calib.max_batch_size else "engine max_batch_size"
             if ttft_p95_ms is not None and ttft > ttft_p95_ms:
-                floor = ttft_quantile_ms(rep, 0.0, batch, served, input_tokens)
-                best_ttft = min(best_ttft, floor)
-                if floor > ttft_p95_ms:
-                    continue
                 while ttft > ttft_p95_ms:  # more replicas shorten the queues
                     replicas = max(replicas + 1, math.ceil(replicas * 1.05))
                     ttft = ttft_quantile_ms(rep, qps / replicas, batch, served, input_tokens)
@@ -150,10 +160,10 @@ def _infeasible(spec: ModelSpec, dtype: str, seq_tokens: int, best_ttft: float, 
         return InputError(f"{spec.name} ({dtype}) fits on no configuration: weights plus one {seq_tokens}-token "
                           f"sequence need {need / GIB:,.0f} GiB, the largest replica offers {largest_usable / GIB:,.0f} GiB; "
                           "raise max_gpus_per_replica, use fp8, or add a larger accelerator")
-    parts = []
-    if not math.isinf(best_tpot):
-        parts.append(f"best achievable TPOT is {best_tpot:,.1f} ms (SLO {tpot_slo:g} ms)")
-    if not math.isinf(best_ttft):
-        parts.append(f"best achievable p95 TTFT is {best_ttft:,.0f} ms (SLO {ttft_slo:g} ms)")
+    tpot_part = f"best achievable TPOT is {best_tpot:,.1f} ms (SLO {tpot_slo:g} ms)" if tpot_slo is not None else ""
+    ttft_part = f"best achievable p95 TTFT is {best_ttft:,.0f} ms (SLO {ttft_slo:g} ms)" if ttft_slo is not None else ""
+    missed = [p for p, best, slo in ((tpot_part, best_tpot, tpot_slo), (ttft_part, best_ttft, ttft_slo))
+              if slo is not None and best > slo]
+    parts = missed or [p for p in (tpot_part, ttft_part) if p]  # each reachable alone, not both at once
     return InputError(f"no configuration of {spec.name} meets the SLOs: {'; '.join(parts)}; relax the SLO or "
                       "add faster accelerators")

@@ -72,3 +72,28 @@ def test_bad_input() -> None:
         size_llm_serving("llama-3-8b", ["H1000"], 1, 100, 100)
     with pytest.raises(InputError, match="qps"):
         size_llm_serving("llama-3-8b", ["H100"], 0, 100, 100)
+
+
+def test_ttft_slo_caps_the_batch() -> None:
+    # Llama-3-8B BF16 on one H100: prefill of 1000 tokens ~27.9 ms; a decode step at context 1150 grows
+    # linearly from ~11.9 ms (batch 64) to ~31.8 ms (batch 342). A 45 ms TTFT at negligible load leaves
+    # 17.1 ms for the step in flight: batch ~137 instead of the 342 that fit.
+    rep = make_replica("llama-3-8b", "H100-SXM", 1)
+    opt = size_llm_serving("llama-3-8b", ["H100"], 0.1, 1000, 300, ttft_p95_ms=45, max_gpus_per_replica=1)[0]
+    assert opt.explain["binding"] == "TTFT SLO" and 120 < opt.explain["batch"] < 150
+    assert opt.explain["batch"] < rep.max_batch(1300)
+    assert opt.explain["ttft_ms"] <= 45
+
+
+def test_tight_ttft_adds_replicas_or_shrinks_batch() -> None:
+    # On L4 a 1000-token prefill of Llama-3-8B takes ~190 ms; with a 300 ms p95 TTFT the decode step in
+    # flight must stay short and queues short: a smaller batch or more replicas than TPOT alone needs.
+    loose = {(o.accelerator, o.accelerators_per_replica): o for o in
+             size_llm_serving("llama-3-8b", ["L4"], 20, 1000, 300, tpot_ms=60)}
+    tight = size_llm_serving("llama-3-8b", ["L4"], 20, 1000, 300, ttft_p95_ms=300, tpot_ms=60)
+    assert all(o.explain["ttft_ms"] <= 300 for o in tight)
+    limited = [o for o in tight if o.explain["binding"] == "TTFT SLO"]
+    assert limited
+    for o in limited:
+        base = loose[(o.accelerator, o.accelerators_per_replica)]
+        assert o.explain["batch"] < base.explain["batch"] or o.replicas > base.replicas
