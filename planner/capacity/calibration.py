@@ -28,13 +28,16 @@ class Calibration:
     eta_mem: float = 0.92  # achieved / peak HBM bandwidth for weight and KV reads
     eta_flops_16: float = 0.74  # achieved / peak FLOP/s of 16-bit GEMMs (and all attention math)
     eta_flops_8: float = 0.52  # achieved / peak FLOP/s of FP8 GEMMs
-    overlap: float = 1.0  # roofline combination (c^p + m^p)^(1/p): 1 = no overlap, large = max()
-    layer_overhead_us: float = 76.0  # fixed time per layer per forward pass (launches, norms, ...)
+    overlap: float = 1.13  # roofline combination (c^p + m^p)^(1/p): 1 = no overlap, large = max()
+    layer_overhead_us: float = 37.0  # fixed time per layer per decode step (launches, norms, ...)
+    prefill_layer_overhead_us: float = 109.0  # per layer per prefill pass (no CUDA graphs there)
     step_overhead_ms: float = 0.0  # fixed time per forward pass (scheduling, sampling)
     link_efficiency: float = 0.7  # achieved all-reduce bus bandwidth / one-direction link bandwidth
     allreduce_latency_us: float = 8.0  # fixed latency of one all-reduce over NVLink / fabric
     pcie_allreduce_latency_us: float = 25.0  # through PCIe switches and host bridges (assumed, not fitted)
-    memory_utilization: float = 0.90  # share of device memory the engine may use (vLLM default)
+    memory_utilization: float = 0.90  # share of device memory training state may fill
+    kv_cache_fraction: float = 0.90  # share of the memory left after weights, runtime and activations
+    #                                  given to KV cache (TensorRT-LLM kv_cache_free_gpu_mem_fraction)
     runtime_reserve_gib: float = 2.0  # per device: CUDA context, graphs, allocator slack
     max_batch_size: int = 2048  # engine cap on concurrent sequences (TensorRT-LLM default)
     prefill_chunk_tokens: int = 8192  # tokens per prefill batch under load (max_num_tokens)
@@ -94,8 +97,8 @@ FAMILY["tpu"] = replace(FAMILY["ampere"], eta_mem=0.80, eta_flops_16=0.55, train
 
 
 # TensorRT-LLM v0.5 / v0.6.1 (XQA grouped-query decode kernels off by default, per its
-# performance.md): fitted on S13-S14 of cases.csv; used only to validate against rows from those versions.
-LEGACY_ENGINE: dict[str, float] = {"gqa_kv_read_exponent": 0.86}
+# performance.md): fitted on cases.csv (S13-S14 are its GQA rows); used only to validate against rows from those versions.
+LEGACY_ENGINE: dict[str, float] = {"gqa_kv_read_exponent": 0.91}
 
 
 def default_calibration(accelerator: Accelerator) -> Calibration:

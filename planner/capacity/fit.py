@@ -14,10 +14,12 @@ from planner.capacity.calibration import FAMILY, LEGACY_ENGINE
 from planner.capacity.validation import Overrides, predictions
 
 SERVING_PARAMS = [("hopper", "eta_mem"), ("hopper", "eta_flops_8"), ("ampere", "eta_mem"),
-                  ("ampere", "eta_flops_16"), ("*", "layer_overhead_us"), ("*", "step_overhead_ms"),
+                  ("ampere", "eta_flops_16"), ("*", "layer_overhead_us"),
+                  ("*", "prefill_layer_overhead_us"), ("*", "step_overhead_ms"),
                   ("*", "overlap"), ("legacy-engine", "gqa_kv_read_exponent")]
 TRAINING_PARAMS = [("hopper", "train_mfu_16"), ("hopper", "train_mfu_8"), ("ampere", "train_mfu_16")]
-BOUNDS = {"eta_mem": (0.5, 0.92), "gqa_kv_read_exponent": (0.0, 1.0), "overlap": (1.0, 8.0), "layer_overhead_us": (0.0, 200.0), "step_overhead_ms": (0.0, 10.0)}
+BOUNDS = {"eta_mem": (0.5, 0.92), "gqa_kv_read_exponent": (0.0, 1.0), "overlap": (1.0, 8.0), "layer_overhead_us": (0.0, 200.0),
+          "prefill_layer_overhead_us": (0.0, 400.0), "step_overhead_ms": (0.0, 10.0)}
 
 
 def _overrides(values: dict[tuple[str, str], float]) -> Overrides:

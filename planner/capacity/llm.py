@@ -67,7 +67,8 @@ class Replica:
             attn_m *= (m.num_heads / m.num_kv_heads) ** c.gqa_kv_read_exponent
         p = c.overlap
         t = (lin_c**p + lin_m**p) ** (1 / p) + (attn_c**p + attn_m**p) ** (1 / p)
-        t += self.allreduce_s(tokens) + L * c.layer_overhead_us * 1e-6 + c.step_overhead_ms * 1e-3
+        per_layer_us = c.layer_overhead_us if new_tokens == 1 else c.prefill_layer_overhead_us
+        t += self.allreduce_s(tokens) + L * per_layer_us * 1e-6 + c.step_overhead_ms * 1e-3
         return t, ("memory" if lin_m + attn_m >= lin_c + attn_c else "compute")
 
     def allreduce_s(self, tokens: float) -> float:
@@ -99,12 +100,16 @@ class Replica:
     def kv_bytes_per_token(self) -> float:
         return self.model.kv_bytes_per_token(self.kv_dtype)
 
-    def kv_budget_bytes(self) -> float:
+    def free_bytes(self) -> float:
+        """Device memory of the replica left after weights, runtime reserve and prefill activations."""
         m, c = self.model, self.calib
-        usable = self.tp * (self.acc.memory_bytes * c.memory_utilization - c.runtime_reserve_gib * GIB)
         mlp = m.experts_per_token * m.intermediate_size * (2 if m.gated_mlp else 1)
         activations = c.prefill_chunk_tokens * (4 * m.hidden_size * self.tp + mlp) * ACT_BYTES
-        return usable - self.weight_bytes - activations
+        runtime = self.tp * c.runtime_reserve_gib * GIB
+        return self.tp * self.acc.memory_bytes - runtime - self.weight_bytes - activations
+
+    def kv_budget_bytes(self) -> float:
+        return self.calib.kv_cache_fraction * self.free_bytes()
 
     def max_batch(self, tokens_per_seq: float) -> int:
         return max(0, int(self.kv_budget_bytes() // (self.kv_bytes_per_token * max(tokens_per_seq, 1))))
@@ -142,14 +147,13 @@ def make_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: i
     return Replica(spec, acc, gpus, dtype, kv, resolve_calibration(acc, calib))
 
 
-def fit_error(rep: Replica) -> PlannerError:
-    c = rep.calib
-    need = rep.weight_bytes / rep.tp + c.runtime_reserve_gib * GIB
-    have = rep.acc.memory_bytes * c.memory_utilization
+def fit_error(rep: Replica, seq_tokens: int) -> PlannerError:
+    kv_one = rep.kv_bytes_per_token * seq_tokens / rep.calib.kv_cache_fraction
+    need = (rep.tp * rep.acc.memory_bytes - rep.free_bytes() + kv_one) / rep.tp
     return InputError(
-        f"{rep.model.name} ({rep.dtype}) does not fit on {rep.tp}x {rep.acc.id}: needs {need / GIB:.1f} GiB "
-        f"per device for weights and runtime plus room for KV cache, has {have / GIB:.1f} GiB usable; "
-        "use more GPUs (--gpus), a smaller dtype or a larger accelerator")
+        f"{rep.model.name} ({rep.dtype}) does not fit on {rep.tp}x {rep.acc.id}: needs {need / GIB:.1f} GiB per "
+        f"device (weights, runtime, activations and the KV cache of one {seq_tokens}-token sequence), has "
+        f"{rep.acc.memory_gib:.0f} GiB; use more GPUs (--gpus), a smaller dtype or a larger accelerator")
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
     seq_tokens = input_tokens + output_tokens
     max_batch = rep.max_batch(seq_tokens)
     if max_batch < 1:
-        raise fit_error(rep)
+        raise fit_error(rep, seq_tokens)
     cap = min(max_batch, rep.calib.max_batch_size)
     if batch is None:
         b = cap
@@ -228,8 +232,9 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
         bounds={"decode_step_ms": step_bound, "prefill_ms": pf_bound, "max_batch": "memory",
                 "batch": batch_bound, "throughput_tokens_per_s": serve_bound},
         assumptions={"eta_mem": c.eta_mem, "eta_flops": c.eta_flops(rep.dtype), "eta_flops_attention": c.eta_flops_16,
-                     "layer_overhead_us": c.layer_overhead_us, "step_overhead_ms": c.step_overhead_ms,
-                     "memory_utilization": c.memory_utilization, "max_batch_size": c.max_batch_size,
+                     "layer_overhead_us": c.layer_overhead_us,
+                     "prefill_layer_overhead_us": c.prefill_layer_overhead_us, "step_overhead_ms": c.step_overhead_ms,
+                     "kv_cache_fraction": c.kv_cache_fraction, "max_batch_size": c.max_batch_size,
                      "kv_reservation": "full input+output per sequence", "family": rep.acc.family,
                      "batch_limit": "given" if batch is not None else (
                          "KV-cache memory" if max_batch <= c.max_batch_size else "engine max_batch_size"),

@@ -111,7 +111,7 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
         for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
             rep = make_replica(spec, acc, tp, dtype, calib=overrides)
             max_batch = rep.max_batch(input_tokens + output_tokens)
-            largest_usable = max(largest_usable, tp * acc.memory_bytes * rep.calib.memory_utilization)
+            largest_usable = max(largest_usable, tp * acc.memory_bytes)
             if max_batch < 1:
                 continue
             cap = min(max_batch, rep.calib.max_batch_size)
@@ -158,7 +158,7 @@ def _infeasible(spec: ModelSpec, dtype: str, seq_tokens: int, best_ttft: float, 
     if math.isinf(best_ttft) and math.isinf(best_tpot):
         need = spec.weight_bytes(dtype) + spec.kv_bytes_per_token("fp8" if dtype == "fp8" else "bf16") * seq_tokens
         return InputError(f"{spec.name} ({dtype}) fits on no configuration: weights plus one {seq_tokens}-token "
-                          f"sequence need {need / GIB:,.0f} GiB, the largest replica offers {largest_usable / GIB:,.0f} GiB; "
+                          f"sequence need {need / GIB:,.0f} GiB, the largest replica has {largest_usable / GIB:,.0f} GiB; "
                           "raise max_gpus_per_replica, use fp8, or add a larger accelerator")
     tpot_part = f"best achievable TPOT is {best_tpot:,.1f} ms (SLO {tpot_slo:g} ms)" if tpot_slo is not None else ""
     ttft_part = f"best achievable p95 TTFT is {best_ttft:,.0f} ms (SLO {ttft_slo:g} ms)" if ttft_slo is not None else ""

@@ -86,7 +86,7 @@ def test_serve_table(runner: CliRunner) -> None:
     (["llm", "--model", "lama-3-8b", "--gpu", "H100"], "Error: unknown model 'lama-3-8b'; did you mean 'llama-3-8b'"),
     (["llm", "--model", "llama-3-8b", "--gpu", "H101"], "Error: unknown accelerator 'H101'; did you mean"),
     (["llm", "--model", "llama-3-70b", "--gpu", "L4", "--gpus", "1"],
-     "Error: llama-3-70b (bf16) does not fit on 1x L4: needs 133.4 GiB per device"),
+     "Error: llama-3-70b (bf16) does not fit on 1x L4: needs 135.2 GiB per device"),
     (["llm", "--model", "llama-3-8b", "--gpu", "L4", "--batch", "9999"], "Error: batch 9999 does not fit"),
     (["train", "--model", "llama-3-8b", "--tokens", "lots", "--gpu", "H100", "--gpus", "8"],
      "Error: tokens 'lots' is not a number"),

@@ -25,20 +25,20 @@ def test_every_case_is_predicted(rows: list[dict]) -> None:
 
 
 def test_serving_error_band(rows: list[dict]) -> None:
-    # Achieved when calibrated: median |error| 4.5%, all 21 rows within 25%.
+    # Achieved when calibrated: median |error| 2.1%, all 21 rows within 25%.
     s = summary(rows)["serving"]
-    assert s["median_abs_error"] <= 0.055
+    assert s["median_abs_error"] <= 0.03
     assert s["within_25pct"] == 1.0
 
 
 def test_held_out_serving_error_band() -> None:
-    # checks.csv was never used in fitting: L40S, Falcon-180B, TP2/4/8, other batches.
-    # Achieved: median |error| 5.6%, 37 of 38 rows within 25% (X27 at -28%).
+    # checks.csv was never used in fitting: H200, L40S, Falcon-180B, Llama 3.x 70B/405B, TP2/4/8,
+    # other batches and lengths. Achieved: median |error| 7.2%, all 93 serving rows within 25%.
     rows = predictions(table=CHECKS)
-    assert len(rows) == 47 and all(c.source for c in load_cases(CHECKS))
+    assert len(rows) == 102 and all(c.source for c in load_cases(CHECKS))
     s = summary(rows)["serving"]
-    assert s["median_abs_error"] <= 0.065
-    assert s["within_25pct"] >= 0.97
+    assert s["median_abs_error"] <= 0.08
+    assert s["within_25pct"] >= 0.98
 
 
 def test_training_error_band(rows: list[dict]) -> None:
