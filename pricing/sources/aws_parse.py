@@ -22,7 +22,7 @@ from typing import Any
 
 from planner.errors import SourceError
 from pricing.schema import Offer
-from pricing.sources.base import HOURS_1Y, HOURS_3Y, FetchStats, decimal_price, iso_date
+from pricing.sources.base import HOURS_1Y, HOURS_3Y, FetchStats, decimal_price, iso_date, plain
 
 SOURCE = "aws:pricing.get_products"
 _PLACES = Decimal("0.0000000001")
@@ -62,7 +62,7 @@ class ReservedRate:
     @property
     def effective_usd_per_hour(self) -> Decimal:
         hours = HOURS_1Y if self.years == 1 else HOURS_3Y
-        return (self.upfront_usd / hours + self.hourly_usd).quantize(_PLACES, ROUND_HALF_EVEN)
+        return plain((self.upfront_usd / hours + self.hourly_usd).quantize(_PLACES, ROUND_HALF_EVEN))
 
 
 def load_product(raw: Any, what: str) -> dict:
@@ -178,7 +178,7 @@ def ec2_instance_offers(item: dict, what: str, fetched_at: str, stats: FetchStat
 def _tier_offers(item: dict, what: str, unit_in: str, fields: dict[str, Any], divide: Decimal = Decimal(1)) -> list[Offer]:
     rates = [r for r in on_demand_rates(item, what) if r.unit == unit_in]
     return [
-        Offer(**fields, price=None if r.price is None else r.price / divide, tier_start=r.begin, tier_end=r.end,
+        Offer(**fields, price=None if r.price is None else plain(r.price / divide), tier_start=r.begin, tier_end=r.end,
               effective_date=r.effective_date)
         for r in rates
     ]

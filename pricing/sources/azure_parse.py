@@ -9,7 +9,7 @@ from typing import Any
 
 from planner.errors import SourceError
 from pricing.schema import Offer
-from pricing.sources.base import HOURS_1Y, HOURS_3Y, FetchStats, decimal_price, iso_date
+from pricing.sources.base import HOURS_1Y, HOURS_3Y, FetchStats, decimal_price, iso_date, plain
 
 REQUIRED = ("type", "retailPrice", "armRegionName", "meterName", "productName", "skuName", "unitOfMeasure")
 TERM_HOURS = {"1 Year": ("reserved_1y", HOURS_1Y), "3 Years": ("reserved_3y", HOURS_3Y)}
@@ -79,7 +79,7 @@ def vm_offers(items: Iterable[Any], what: str, source: str, fetched_at: str, sta
             continue
         price = decimal_price(item["retailPrice"], what=what)
         if option.startswith("reserved") and price is not None:
-            price = (price / TERM_HOURS[item["reservationTerm"]][1]).quantize(_PLACES, ROUND_HALF_EVEN)
+            price = plain((price / TERM_HOURS[item["reservationTerm"]][1]).quantize(_PLACES, ROUND_HALF_EVEN))
         shape = instance_shape("azure", sku_name)
         common = _base(item, service="Virtual Machines", source=source, fetched_at=fetched_at) | dict(
             resource="instance",
@@ -144,7 +144,7 @@ def storage_offers(items: Iterable[Any], what: str, source: str, fetched_at: str
                 stats.skip("unit_not_10k")
                 continue
             resource, unit = f"requests_{match['op'].lower()}", "request"
-            price = None if price is None else price / 10000
+            price = None if price is None else plain(price / 10000)
         fields = _base(item, service="Storage", source=source, fetched_at=fetched_at) | dict(
             resource=resource,
             unit=unit,

@@ -92,7 +92,14 @@ def decimal_price(text: object, *, what: str) -> Decimal | None:
         raise SourceError(f"{what}: price {str(text)[:40]!r} is not a number; the page looks damaged") from None
     if not value.is_finite() or value < 0:
         raise SourceError(f"{what}: price {str(text)[:40]!r} is not a valid amount; the page looks damaged")
-    return value
+    return plain(value)
+
+
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form (0.020000000 -> 0.02, 1024.0 -> 1024)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def report(progress: Progress | None, stage: str, n: int) -> None:

@@ -1,0 +1,219 @@
+"""GCP list prices from the Cloud Billing Catalog API (google-cloud-billing ``CloudCatalogClient``).
+
+Calls: ``list_services()`` (to find "Compute Engine", "Cloud Storage" and "Networking" by display
+name), then ``list_skus(parent=<service>, currency_code="USD", page_size=5000)`` for each, every
+page through the library's pager (resumed at the last ``page_token`` after a retried failure; the
+library's own retry is switched off so one policy applies). Credentials: Application Default
+Credentials.
+
+Normalization:
+
+* Machine types (shapes from :func:`pricing.instances.shapes`, families a2/a3/g2/n1 (+GPU)/n2/c3)
+  are priced from part SKUs (:mod:`pricing.sources.gcp_parse`): vcpus x core + memory_gib x RAM +
+  GPUs x GPU, one offer per (machine type, region, purchase option). OnDemand -> on_demand,
+  Preemptible -> spot, Commit1Yr/Commit3Yr -> committed_1y/committed_3y. A combination is offered
+  when at least one of its parts is sold in that region; when another part is not, the price is
+  None (missing), never a partial sum.
+* Cloud Storage regional Standard / Nearline / Archive per GB-month (object_standard / _infrequent /
+  _archive). Coldline has no class here (between infrequent and archive) and is skipped, as are
+  multi-region buckets.
+* Internet egress (premium tier, "Network Internet Egress|Data Transfer Out from X to Americas")
+  per GB with its tiers; other destinations are skipped.
+* Prices: ``units + nanos / 1e9`` exactly, as Decimal. GCP meters storage and egress in GiB
+  (``GiBy.mo``, ``GiBy``); the figures are recorded as published, per "GB" as the price pages do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from planner.errors import SourceError
+from pricing.schema import Offer
+from pricing.sources import gcp_parse as gp
+from pricing.sources.base import FetchStats, Progress, iso_date, plain, report, utc_now_iso
+from pricing.sources.http import RetryPolicy, Transient, resumable_pages
+
+SOURCE = "gcp:cloudbilling.services.skus.list"
+DEFAULT_REGIONS = ("us-central1", "us-east4", "europe-west4")
+HINT = "wait a few minutes and run the refresh again"
+SERVICES = ("Compute Engine", "Cloud Storage", "Networking")
+
+
+def _amount(value: float) -> Decimal:
+    """A tier boundary (a float in the API) as Decimal."""
+    return plain(Decimal(str(value)))
+
+
+def classify_gcp_error(exc: Exception) -> Exception:
+    """google-api-core / google-auth / requests exception -> Transient, SourceError, or itself."""
+    import requests
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+    from google.protobuf.json_format import ParseError
+
+    if isinstance(exc, (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.InternalServerError,
+                        gexc.BadGateway, gexc.GatewayTimeout, gexc.DeadlineExceeded)):
+        return Transient(f"HTTP {exc.code}" if exc.code else type(exc).__name__)
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, auth_exc.TransportError)):
+        return Transient(f"connection failed: {type(exc).__name__}")
+    if isinstance(exc, auth_exc.DefaultCredentialsError):
+        return SourceError("no Google credentials; run `gcloud auth application-default login`")
+    if isinstance(exc, gexc.GoogleAPICallError):
+        return SourceError(f"HTTP {exc.code} {type(exc).__name__}: {' '.join(str(exc.message).split())[:200]}; "
+                           "check that the Cloud Billing API is enabled for the project")
+    if isinstance(exc, (ParseError, ValueError)):
+        return SourceError("the response could not be parsed (truncated or damaged page); run the refresh again")
+    return exc
+
+
+class GcpSource:
+    """GCP prices; takes a ``billing_v1.CloudCatalogClient`` (tests point its REST transport at a fake)."""
+
+    name = "gcp"
+    description = "Google Cloud Billing Catalog API (CloudCatalogClient.list_skus)"
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        families: Sequence[str] | None = None,
+        include_storage: bool = True,
+        include_egress: bool = True,
+        retry: RetryPolicy | None = None,
+        page_size: int = 5000,
+        timeout_s: float = 120.0,
+    ) -> None:
+        self.client = client
+        self.families = set(families) if families else None
+        self.include_storage = include_storage
+        self.include_egress = include_egress
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        self.timeout_s = timeout_s
+        self.stats = FetchStats()
+
+    @classmethod
+    def from_default_credentials(cls, **kwargs: Any) -> GcpSource:
+        from google.auth import exceptions as auth_exc
+        from google.cloud import billing_v1
+
+        try:
+            client = billing_v1.CloudCatalogClient()
+        except auth_exc.DefaultCredentialsError:
+            raise SourceError("no Google credentials; run `gcloud auth application-default login`") from None
+        return cls(client, **kwargs)
+
+    # -- calls ------------------------------------------------------------------------------------
+    def _pages(self, call: Any, request: dict, what: str) -> Iterator[Any]:
+        def open_pages(token: str | None) -> Any:
+            return call(request=request | {"page_token": token or ""}, retry=None, timeout=self.timeout_s).pages
+
+        yield from resumable_pages(open_pages, lambda p: p.next_page_token, classify=classify_gcp_error,
+                                   policy=self.retry, what=what, hint=HINT)
+
+    def services(self) -> dict[str, str]:
+        """Display name -> resource name (``services/6F81-5844-456A``) of every catalog service."""
+        out = {}
+        for page in self._pages(self.client.list_services, {"page_size": self.page_size}, "GCP list_services"):
+            self.stats.pages += 1
+            out.update({s.display_name: s.name for s in page.services})
+        return out
+
+    def skus(self, service: str, display_name: str, progress: Progress | None) -> Iterator[Any]:
+        what = f"GCP list_skus ({display_name})"
+        request = {"parent": service, "currency_code": "USD", "page_size": self.page_size}
+        n = 0
+        for page in self._pages(self.client.list_skus, request, what):
+            self.stats.pages += 1
+            n += len(page.skus)
+            report(progress, what, n)
+            for sku in page.skus:
+                if not (sku.sku_id and sku.description and sku.category.resource_family):
+                    raise SourceError(f"{what}: a SKU lacks its id, description or category; run the refresh again")
+                self.stats.items += 1
+                yield sku
+
+    # -- fetch ------------------------------------------------------------------------------------
+    def fetch(self, regions: Sequence[str] | None = None, *, progress: Progress | None = None) -> Iterator[Offer]:
+        from pricing.instances import shapes
+
+        fetched_at = utc_now_iso()
+        self.stats = FetchStats()
+        wanted = list(regions or DEFAULT_REGIONS)
+        found = self.services()
+        if "Compute Engine" not in found:
+            raise SourceError("GCP list_services: no 'Compute Engine' service in the catalog; check the API endpoint")
+        names = ["Compute Engine"] + [n for n in SERVICES[1:] if n in found and self._wants(n)]
+        parts: dict[tuple, gp.Part] = {}
+        offers: list[Offer] = []
+        for display_name in names:
+            for sku in self.skus(found[display_name], display_name, progress):
+                offers += self._classify(sku, display_name, set(wanted), parts, fetched_at)
+        machine_shapes = [s for s in shapes("gcp") if self.families is None or s.family in self.families]
+        offers += gp.compose(machine_shapes, parts, wanted, fetched_at, SOURCE)
+        for offer in offers:
+            self.stats.offers += 1
+            self.stats.missing_prices += offer.price is None
+            yield offer
+
+    def _wants(self, display_name: str) -> bool:
+        return self.include_storage if display_name == "Cloud Storage" else self.include_egress
+
+    def _classify(self, sku: Any, service: str, wanted: set[str], parts: dict, fetched_at: str) -> list[Offer]:
+        skip = self.stats.skip
+        regions = [r for r in sku.service_regions if r in wanted]
+        option = gp.USAGE_TYPES.get(sku.category.usage_type)
+        if not regions or option is None:
+            skip("region_not_requested" if not regions else "usage_type_not_modeled")
+            return []
+        if not sku.pricing_info or not sku.pricing_info[0].pricing_expression.tiered_rates:
+            skip("no_price")
+            return []
+        info = sku.pricing_info[0]
+        expr = info.pricing_expression
+        rates = sorted(expr.tiered_rates, key=lambda r: r.start_usage_amount)
+        if any(r.unit_price.currency_code not in ("USD", "") for r in rates):
+            skip("not_usd")
+            return []
+        effective = iso_date(info.effective_time.isoformat()) if info.effective_time else ""
+        family = sku.category.resource_family
+        if family == "Compute" and service == "Compute Engine":
+            key = gp.part_key(sku.description)
+            if key is None or expr.usage_unit != gp.PART_UNITS[key[0]] or len(rates) != 1:
+                skip("compute_sku_not_modeled")
+                return []
+            usd = gp.money(rates[0].unit_price.units, rates[0].unit_price.nanos)
+            for region in regions:
+                if (key, option, region) in parts:
+                    skip("duplicate_part")
+                    continue
+                parts[(key, option, region)] = gp.Part(key, option, region, usd, sku.sku_id, effective)
+            return []
+        if family == "Storage" and service == "Cloud Storage":
+            cls = gp.storage_class(sku.description)
+            if not cls or sku.geo_taxonomy.type_.name != "REGIONAL" or expr.usage_unit != "GiBy.mo":
+                skip("storage_class_not_modeled" if cls is False else "storage_sku_not_modeled")
+                return []
+            fields = dict(resource="storage", unit="GB-month", storage_class=cls, service="Cloud Storage")
+        elif family == "Network" and gp.egress_destination(sku.description) is not None:
+            if gp.egress_destination(sku.description) != gp.EGRESS_DESTINATION or expr.usage_unit != "GiBy":
+                skip("egress_destination_not_modeled")
+                return []
+            fields = dict(resource="egress", unit="GB", service=service)
+        else:
+            skip(f"{family.lower()}_sku_not_modeled")
+            return []
+        out = []
+        for region in regions:
+            for i, rate in enumerate(rates):
+                nxt = rates[i + 1].start_usage_amount if i + 1 < len(rates) else None
+                out.append(Offer(
+                    provider="gcp", sku=sku.sku_id, region=region, purchase_option=option,
+                    price=gp.money(rate.unit_price.units, rate.unit_price.nanos), source=SOURCE,
+                    effective_date=effective, fetched_at=fetched_at,
+                    tier_start=_amount(rate.start_usage_amount), tier_end=None if nxt is None else _amount(nxt),
+                    **fields,
+                ))
+        return out
