@@ -8,7 +8,7 @@ from planner.capacity.calibration import Calibration, default_calibration
 from planner.capacity.deployment import batch_plan, edge_plan, realtime_option, realtime_plan
 from planner.capacity.hardware import Accelerator, get_accelerator, list_accelerators
 from planner.capacity.llm import LLMReplicaEstimate, llm_replica
-from planner.capacity.llm_sizing import size_llm_serving
+from planner.capacity.llm_sizing import size_llm_serving, smallest_tp, tp_per_token
 from planner.capacity.models import ModelSpec, get_model, list_models
 from planner.capacity.queueing import erlang_c, mdc_wait_quantile_s, mmc_wait_quantile_s
 from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
@@ -22,5 +22,5 @@ __all__ = [
     "estimate_training", "gb_by_month", "get_accelerator", "get_model", "list_accelerators", "list_models",
     "llm_replica", "mdc_wait_quantile_s", "mmc_wait_quantile_s", "parse_tokens", "realtime_option",
     "realtime_plan", "replicas_for_latency_slo", "replicas_for_profile", "size_cpu_serving",
-    "size_llm_serving", "storage_need",
+    "size_llm_serving", "smallest_tp", "storage_need", "tp_per_token",
 ]
