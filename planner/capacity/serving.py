@@ -39,23 +39,26 @@ def replicas_for_latency_slo(qps: float, service_ms: float, slo_ms: float, perce
         raise InputError(f"latency SLO {slo_ms:g} ms is below the service time {service_ms:g} ms; "
                          f"the best achievable p{percentile * 100:g} latency is {service_ms:g} ms")
     service_s, k = service_ms / 1000.0, concurrency_per_replica
+    if qps == 0:  # no traffic: only the floor
+        return min_replicas, {"bound": "min_replicas", "servers": min_replicas * k, "utilization": 0.0,
+                              "percentile": percentile, "utilization_target": utilization_target}
     wait = mdc_wait_quantile_s if deterministic else mmc_wait_quantile_s
-    by_load = math.ceil(qps * service_s / (k * utilization_target)) if qps > 0 else 0
-    replicas = max(min_replicas, by_load, 1 if qps > 0 else min_replicas)
+    by_load = math.ceil(qps * service_s / (k * utilization_target))
+    replicas = max(min_replicas, by_load, 1)
     while True:
-        w_s = wait(qps, service_s, replicas * k, percentile) if replicas else math.inf
-        if replicas and w_s * 1000.0 + service_ms <= slo_ms:
+        w_s = wait(qps, service_s, replicas * k, percentile)
+        if w_s * 1000.0 + service_ms <= slo_ms:
             break
         replicas += 1
         if replicas > MAX_REPLICAS:
             raise InputError(f"no replica count up to {MAX_REPLICAS:,} meets {slo_ms:g} ms")
-    util = qps * service_s / (replicas * k) if replicas else 0.0
+    util = qps * service_s / (replicas * k)
     return replicas, {
         "bound": "slo" if replicas > max(min_replicas, by_load) else ("utilization" if by_load >= min_replicas
                                                                     else "min_replicas"),
         "queue": "M/D/c (Allen-Cunneen)" if deterministic else "M/M/c (Erlang C)",
         "servers": replicas * k, "utilization": util,
-        "p_wait": erlang_c(replicas * k, qps * service_s) if replicas else 1.0,
+        "p_wait": erlang_c(replicas * k, qps * service_s),
         "wait_ms_at_percentile": w_s * 1000.0, "latency_ms_at_percentile": w_s * 1000.0 + service_ms,
         "percentile": percentile, "utilization_target": utilization_target,
     }

@@ -85,3 +85,8 @@ def _erlang_c_by_recurrence(c: int, a: float) -> float:
 def test_erlang_c_matches_recurrence(c: int, load: float) -> None:
     a = c * load
     assert erlang_c(c, a) == pytest.approx(_erlang_c_by_recurrence(c, a), rel=1e-9, abs=1e-300)
+
+
+def test_no_traffic_keeps_only_the_floor() -> None:
+    assert replicas_for_latency_slo(0, 50, 200, min_replicas=0)[0] == 0
+    assert replicas_for_latency_slo(0, 50, 200, min_replicas=2)[0] == 2
