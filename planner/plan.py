@@ -79,10 +79,10 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
 
     from planner.capacity.training import estimate_training
 
-    gpus = w.gpus or 8
     kw: dict[str, Any] = {} if w.overhead_factor is None else {"overhead": w.overhead_factor}
-    try:
-        est = estimate_training(
+
+    def estimate(gpus: int) -> Any:
+        return estimate_training(
             w.model or "",
             w.tokens or 0,
             acc,
@@ -91,8 +91,20 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
             dtype=w.dtype,
             **kw,
         )
-    except InputError as exc:
-        raise InputError(exc.message, **_where(sc, w, "model")) from None
+
+    # without a GPU count: one 8-GPU node, doubled until the training state fits in memory
+    gpus = w.gpus or 8
+    while True:
+        try:
+            est = estimate(gpus)
+            break
+        except InputError as exc:
+            if w.gpus is None and "use at least" in exc.message and gpus < 16384:
+                gpus *= 2
+                continue
+            raise InputError(exc.message, **_where(sc, w, "model")) from None
+    if w.gpus is None:
+        explain["gpus"] = f"{gpus} (not given: the fewest 8-GPU nodes, doubled, that hold the training state)"
     explain.update(
         source="derived from model and tokens",
         flops=est.flops,

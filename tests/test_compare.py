@@ -174,3 +174,12 @@ def test_explain_names_the_bound_and_assumptions(runner, monkeypatch):
     why = r.stdout.split("Why this capacity:")[1]
     assert "aws chat:" in why and "bound=" in why and "eta_mem=" in why and "calibration:" in why
     assert "aws monthly-finetune:" in why and "gpu_hours=64" in why
+
+
+def test_derived_training_without_gpu_count_grows_nodes_until_state_fits():
+    from planner.plan import plan
+
+    sc = _scenario(workloads=[{"name": "t", "type": "training", "model": "llama-2-70b", "tokens": 1e9, "accelerator": "A100-80GB"}])
+    (req,) = plan(sc)
+    # 70B x 16 bytes of mixed-precision Adam state = 1.1 TB; 8 x 80 GB = 640 GB is too little, 16 x 80 GB is enough
+    assert req.options[0].accelerators_per_replica == 16
