@@ -25,6 +25,7 @@ Normalization:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -61,7 +62,8 @@ def classify_gcp_error(exc: Exception) -> Exception:
     if isinstance(exc, auth_exc.DefaultCredentialsError):
         return SourceError("no Google credentials; run `gcloud auth application-default login`")
     if isinstance(exc, gexc.GoogleAPICallError):
-        return SourceError(f"HTTP {exc.code} {type(exc).__name__}: {' '.join(str(exc.message).split())[:200]}; "
+        message = re.sub(r"^[A-Z]+ \S+: ", "", " ".join(str(exc.message).split()))[:200]  # drop "GET <url>: "
+        return SourceError(f"HTTP {exc.code} {type(exc).__name__}: {message}; "
                            "check that the Cloud Billing API is enabled for the project")
     if isinstance(exc, (ParseError, ValueError)):
         return SourceError("the response could not be parsed (truncated or damaged page); run the refresh again")

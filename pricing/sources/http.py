@@ -125,7 +125,10 @@ def resumable_pages(
             return _END
         except Exception as exc:
             pages = None
-            raise classify(exc) from None
+            err = classify(exc)
+            if isinstance(err, SourceError) and not err.message.startswith(what):
+                err = SourceError(f"{what}: {err.message}")
+            raise err from None
 
     while True:
         page = call_with_retries(step, policy=policy, what=what, hint=hint)

@@ -81,6 +81,8 @@ class AzureFake:
         self.requests.append(q)
         if self.faults:
             status, headers, body = self.faults.pop(0)
+            if isinstance(body, Exception):
+                raise body
             return status, headers, body if isinstance(body, str) else json.dumps(body)
         assert q.get("api-version") == "2023-01-01-preview" and q.get("currencyCode") == "USD", q
         matched = [i for i in self.items if odata_match(q["$filter"], i)]
@@ -123,11 +125,14 @@ class GcpFake:
     skus: dict[str, list[dict]]  # service id -> skus
     page_size: int = 3
     faults: list[tuple[int, Any]] = field(default_factory=list)
+    fail_at: dict[int, tuple[int, Any]] = field(default_factory=dict)  # request number (0-based) -> reply
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     tamper: Callable[[str, dict], Any] | None = None
 
     def respond(self, path: str, q: dict[str, str]) -> tuple[int, Any]:
         self.seen.append((path, q))
+        if len(self.seen) - 1 in self.fail_at:
+            return self.fail_at[len(self.seen) - 1]
         if self.faults:
             return self.faults.pop(0)
         if path == "/v1/services":
