@@ -99,7 +99,8 @@ class Comparison:
 
         if focus:
             return pd.DataFrame(focus_rows(self))
-        return pd.DataFrame([item_row(c, i) for c in self.clouds for i in c.items])
+        df = pd.DataFrame([item_row(c, i) for c in self.clouds for i in c.items])
+        return df.astype({"count": "Int64"})  # counts stay integers; missing ones are <NA>
 
 
 @dataclass

@@ -236,17 +236,17 @@ def tiered_cost(quantity: Decimal, tiers: Sequence[Offer]) -> tuple[Decimal | No
     covered = Decimal(0)
     for t in tiers:
         if t.tier_start > covered:
-            return None, f"tier gap from {covered} to {t.tier_start} {t.unit}"
+            return None, f"tier gap from {covered:,.0f} to {t.tier_start:,.0f} {t.unit}"
         hi = quantity if t.tier_end is None else min(quantity, t.tier_end)
         used = hi - max(t.tier_start, covered)
         if used > 0:
             if t.price is None:
-                return None, f"tier from {t.tier_start} {t.unit} has no price"
+                return None, f"tier from {t.tier_start:,.0f} {t.unit} has no price"
             total += t.price * used
             covered = hi
         if covered >= quantity:
             return total, ""
-    return None, f"tiers end at {covered} {tiers[-1].unit}, below {quantity}"
+    return None, f"priced tiers end at {covered:,.0f} {tiers[-1].unit}, below the {quantity:,.0f} needed"
 
 
 def cost_storage(need: StorageNeed, month: int, catalog: Catalog, cloud: str, region: str, workload: str) -> list[LineItem]:

@@ -224,7 +224,7 @@ def _item_cells(i: LineItem) -> list[str]:
         qty = "" if i.hours is None else f"{float(i.hours):,.1f} h"
         unit = "h"
     else:
-        qty = "" if i.quantity is None else f"{float(i.quantity):,.0f} {i.unit}"
+        qty = "" if i.quantity is None else f"{float(i.quantity):,.0f} {'requests' if i.unit == 'request' else i.unit}"
         unit = i.unit or ""
     cost = _fmt_money(i.monthly_cost)
     if i.one_time and i.cost is not None:
@@ -310,7 +310,8 @@ def to_markdown(cmp: Comparison) -> str:
         out += [f"## {c.cloud.upper()} ({c.region})", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
         for i in c.items:
             out.append("| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in _item_cells(i)) + " |")
-        out += [f"| **Total** | | | | | **{_fmt_money(c.monthly_cost)}** |", ""]
+        total = _fmt_money(c.monthly_cost) + ("" if c.complete else " + unpriced")
+        out += [f"| **Total** | | | | | **{total}** |", ""]
     out += ["## Totals", "", "| Cloud | Region | Monthly | Horizon total | Complete |", "|---|---|---|---|---|"]
     for c in cmp.ranking:
         out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.monthly_cost)} | {_fmt_money(c.horizon_cost)} | {'yes' if c.complete else 'no'} |")

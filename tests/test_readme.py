@@ -52,3 +52,15 @@ def test_transcripts_match_current_output():
     assert readme_transcripts.transcripts(README), "README shows no planner transcripts"
     stale = readme_transcripts.check()
     assert not stale, f"README transcripts out of date (run python tools/readme_transcripts.py): {stale}"
+
+
+def test_python_examples_run_as_shown(monkeypatch):
+    import doctest
+
+    monkeypatch.chdir(REPO)
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(README, {}, "README.md", str(REPO / "README.md"), 0)
+    assert test.examples, "README shows no Python example"
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
