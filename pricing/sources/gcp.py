@@ -59,6 +59,9 @@ def classify_gcp_error(exc: Exception) -> Exception:
         return Transient(f"HTTP {exc.code}" if exc.code else type(exc).__name__)
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, auth_exc.TransportError)):
         return Transient(f"connection failed: {type(exc).__name__}")
+    if isinstance(exc, auth_exc.RefreshError):
+        return SourceError("the Google credentials were rejected and could not be refreshed; "
+                           "run `gcloud auth application-default login`")
     if isinstance(exc, auth_exc.DefaultCredentialsError):
         return SourceError("no Google credentials; run `gcloud auth application-default login`")
     if isinstance(exc, gexc.GoogleAPICallError):

@@ -5,6 +5,7 @@ Waits are recorded, not slept: ``RetryPolicy(sleep=waits.append)``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,6 +28,11 @@ def load_json(*parts: str) -> Any:
 def recording(attempts: int = 4) -> tuple[RetryPolicy, list[float]]:
     waits: list[float] = []
     return RetryPolicy(attempts=attempts, initial_wait_s=1, max_wait_s=60, jitter_s=0, sleep=waits.append), waits
+
+
+def comparable(offers) -> list[str]:
+    """Offers as sorted reprs, without fetched_at (two fetches may straddle a second)."""
+    return sorted(repr(dataclasses.replace(o, fetched_at="")) for o in offers)
 
 
 def one_line(err: pytest.ExceptionInfo) -> str:
@@ -169,7 +175,7 @@ def _azure(policy: RetryPolicy):
 def test_azure_429_honours_retry_after_and_5xx_backs_off(azure_api) -> None:
     import requests
 
-    clean = sorted(map(repr, _azure(NO_WAIT).fetch(["eastus"])))
+    clean = comparable(_azure(NO_WAIT).fetch(["eastus"]))
     azure_api.requests.clear()
     azure_api.faults = [(429, {"Retry-After": "7"}, {"error": "too many requests"}),
                         (503, {}, "<html>Service Unavailable</html>"),
@@ -177,7 +183,7 @@ def test_azure_429_honours_retry_after_and_5xx_backs_off(azure_api) -> None:
                         (500, {}, {"error": "internal"})]
     policy, waits = recording(attempts=5)
     src = _azure(policy)
-    assert sorted(map(repr, src.fetch(["eastus"]))) == clean
+    assert comparable(src.fetch(["eastus"])) == clean
     assert waits == [7.0, 2.0, 4.0, 8.0]
     assert azure_api.requests[0] == azure_api.requests[4]  # the same first page asked again
 
@@ -247,12 +253,12 @@ TOO_MANY = (429, {"error": {"code": 429, "message": "Quota exceeded", "status": 
 
 def test_gcp_429_and_503_are_retried_and_paging_resumes(gcp_server) -> None:
     fake, endpoint = gcp_server
-    clean = sorted(map(repr, _gcp_source(endpoint, NO_WAIT).fetch(["us-central1"])))
+    clean = comparable(_gcp_source(endpoint, NO_WAIT).fetch(["us-central1"]))
     fake.seen.clear()
     # request 0: list_services (429 -> retried as request 1); 2..: SKU pages; fail the 3rd SKU page twice.
     fake.fail_at = {0: TOO_MANY, 4: UNAVAILABLE, 5: UNAVAILABLE}
     policy, waits = recording()
-    assert sorted(map(repr, _gcp_source(endpoint, policy).fetch(["us-central1"]))) == clean
+    assert comparable(_gcp_source(endpoint, policy).fetch(["us-central1"])) == clean
     assert waits == [1.0, 1.0, 2.0]
     tokens = [q.get("pageToken") for path, q in fake.seen if path.endswith("/skus")][:5]
     assert tokens == [None, "3", "6", "6", "6"]  # the failed page is asked again, not the first
