@@ -40,12 +40,27 @@ DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 DEFAULT_FAMILIES = ("GPU instance", "Machine Learning ASIC Instances", "General purpose", "Compute optimized")
 SPOT_SOURCE = "aws:ec2.describe_spot_price_history"
 RETRY_CODES = {
-    "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled",
-    "SlowDown", "ServiceUnavailable", "ServiceUnavailableException", "InternalError", "InternalFailure",
-    "InternalErrorException", "RequestTimeout", "RequestTimeoutException",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalError",
+    "InternalFailure",
+    "InternalErrorException",
+    "RequestTimeout",
+    "RequestTimeoutException",
 }
 HINT = "wait a few minutes and run the refresh again"
-EC2_FILTERS = {"operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used"}
+EC2_FILTERS = {
+    "operatingSystem": "Linux",
+    "tenancy": "Shared",
+    "preInstalledSw": "NA",
+    "capacitystatus": "Used",
+}
 
 
 def term_filters(**fields: str) -> list[dict[str, str]]:
@@ -55,8 +70,14 @@ def term_filters(**fields: str) -> list[dict[str, str]]:
 def classify_aws_error(exc: Exception) -> Exception:
     """botocore exception -> :class:`Transient` (retry), :class:`SourceError` (stop) or itself (bug)."""
     from botocore.exceptions import (
-        BotoCoreError, ClientError, ConnectionError as BotoConnectionError, NoCredentialsError,
-        PartialCredentialsError, ParamValidationError,
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        ParamValidationError,
+        PartialCredentialsError,
+    )
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
     )
 
     if isinstance(exc, ClientError):
@@ -120,7 +141,9 @@ class AwsSource:
         return cls(pricing, lambda region: session.client("ec2", region_name=region, config=config), **kwargs)
 
     # -- calls ------------------------------------------------------------------------------------
-    def products(self, service_code: str, filters: list[dict], *, what: str, progress: Progress | None) -> Iterator[dict]:
+    def products(
+        self, service_code: str, filters: list[dict], *, what: str, progress: Progress | None
+    ) -> Iterator[dict]:
         """Parsed PriceList products of one ``get_products`` query, all pages."""
         paginator = self.pricing.get_paginator("get_products")
 
@@ -128,12 +151,19 @@ class AwsSource:
             config: dict[str, Any] = {"PageSize": 100}
             if token:
                 config["StartingToken"] = token
-            return paginator.paginate(ServiceCode=service_code, Filters=filters, FormatVersion="aws_v1",
-                                      PaginationConfig=config)
+            return paginator.paginate(
+                ServiceCode=service_code, Filters=filters, FormatVersion="aws_v1", PaginationConfig=config
+            )
 
         n = 0
-        for page in resumable_pages(open_pages, lambda p: p.get("NextToken"), classify=classify_aws_error,
-                                    policy=self.retry, what=what, hint=HINT):
+        for page in resumable_pages(
+            open_pages,
+            lambda p: p.get("NextToken"),
+            classify=classify_aws_error,
+            policy=self.retry,
+            what=what,
+            hint=HINT,
+        ):
             price_list = page.get("PriceList")
             if not isinstance(price_list, list):
                 raise SourceError(f"{what}: a page has no PriceList; run the refresh again")
@@ -151,7 +181,9 @@ class AwsSource:
             yield o
 
     # -- fetch ------------------------------------------------------------------------------------
-    def fetch(self, regions: Sequence[str] | None = None, *, progress: Progress | None = None) -> Iterator[Offer]:
+    def fetch(
+        self, regions: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> Iterator[Offer]:
         fetched_at = utc_now_iso()
         self.stats = FetchStats()
         for region in regions or DEFAULT_REGIONS:
@@ -163,17 +195,23 @@ class AwsSource:
                 what = f"AWS get_products (AmazonEC2 {value}, {region})"
                 filters = term_filters(regionCode=region, **EC2_FILTERS, **{field: value})
                 for item in self.products("AmazonEC2", filters, what=what, progress=progress):
-                    for offer in self._emit(aws_parse.ec2_instance_offers(item, what, fetched_at, self.stats)):
+                    for offer in self._emit(
+                        aws_parse.ec2_instance_offers(item, what, fetched_at, self.stats)
+                    ):
                         if offer.purchase_option == "on_demand":
                             on_demand[offer.instance_type or ""] = offer
                         yield offer
             if self.include_spot and on_demand:
                 yield from self._emit(self.spot_offers(region, on_demand, fetched_at, progress))
             if self.include_storage:
-                queries = [("AmazonEC2", term_filters(regionCode=region, productFamily="Storage", volumeApiName=v))
-                           for v in aws_parse.EBS]
-                queries += [("AmazonS3", term_filters(regionCode=region, productFamily=f))
-                            for f in ("Storage", "API Request")]
+                queries = [
+                    ("AmazonEC2", term_filters(regionCode=region, productFamily="Storage", volumeApiName=v))
+                    for v in aws_parse.EBS
+                ]
+                queries += [
+                    ("AmazonS3", term_filters(regionCode=region, productFamily=f))
+                    for f in ("Storage", "API Request")
+                ]
                 for service, filters in queries:
                     what = f"AWS get_products ({service} {filters[-1]['Value']}, {region})"
                     for item in self.products(service, filters, what=what, progress=progress):
@@ -199,12 +237,22 @@ class AwsSource:
 
             def open_pages(token: str | None, chunk: list[str] = chunk) -> Any:
                 config = {"StartingToken": token} if token else {}
-                return paginator.paginate(InstanceTypes=chunk, ProductDescriptions=["Linux/UNIX"], StartTime=start,
-                                          PaginationConfig=config)
+                return paginator.paginate(
+                    InstanceTypes=chunk,
+                    ProductDescriptions=["Linux/UNIX"],
+                    StartTime=start,
+                    PaginationConfig=config,
+                )
 
             n = 0
-            for page in resumable_pages(open_pages, lambda p: p.get("NextToken"), classify=classify_aws_error,
-                                        policy=self.retry, what=what, hint=HINT):
+            for page in resumable_pages(
+                open_pages,
+                lambda p: p.get("NextToken"),
+                classify=classify_aws_error,
+                policy=self.retry,
+                what=what,
+                hint=HINT,
+            ):
                 self.stats.pages += 1
                 rows = page.get("SpotPriceHistory", [])
                 n += len(rows)
@@ -227,11 +275,24 @@ class AwsSource:
                 self.stats.skip("spot_type_not_requested")
                 continue
             newest = max(t for t, _ in picks)
-            out.append(Offer(
-                provider="aws", service="AmazonEC2", sku=f"spot:{itype}", region=region, resource="instance",
-                purchase_option="spot", unit="hour", price=statistics.median(prices),  # type: ignore[type-var]
-                source=SPOT_SOURCE, effective_date=iso_date(newest.isoformat()), fetched_at=fetched_at,
-                instance_type=itype, accelerator=base.accelerator, accelerator_count=base.accelerator_count,
-                vcpus=base.vcpus, memory_gib=base.memory_gib,
-            ))
+            out.append(
+                Offer(
+                    provider="aws",
+                    service="AmazonEC2",
+                    sku=f"spot:{itype}",
+                    region=region,
+                    resource="instance",
+                    purchase_option="spot",
+                    unit="hour",
+                    price=statistics.median(prices),  # type: ignore[type-var]
+                    source=SPOT_SOURCE,
+                    effective_date=iso_date(newest.isoformat()),
+                    fetched_at=fetched_at,
+                    instance_type=itype,
+                    accelerator=base.accelerator,
+                    accelerator_count=base.accelerator_count,
+                    vcpus=base.vcpus,
+                    memory_gib=base.memory_gib,
+                )
+            )
         return out

@@ -70,13 +70,17 @@ def load_product(raw: Any, what: str) -> dict:
     try:
         item = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
-        raise SourceError(f"{what}: a PriceList entry is not valid JSON (truncated page?); run the refresh again") from None
+        raise SourceError(
+            f"{what}: a PriceList entry is not valid JSON (truncated page?); run the refresh again"
+        ) from None
     try:
         if not isinstance(item["product"]["attributes"], dict) or not isinstance(item.get("terms", {}), dict):
             raise TypeError
         item["product"]["sku"]
     except (KeyError, TypeError):
-        raise SourceError(f"{what}: a PriceList entry lacks product/sku/attributes; run the refresh again") from None
+        raise SourceError(
+            f"{what}: a PriceList entry lacks product/sku/attributes; run the refresh again"
+        ) from None
     return item
 
 
@@ -97,7 +101,9 @@ def _dimensions(term: dict, what: str) -> list[Rate]:
 
 
 def on_demand_rates(item: dict, what: str) -> list[Rate]:
-    return [r for term in (item.get("terms", {}).get("OnDemand") or {}).values() for r in _dimensions(term, what)]
+    return [
+        r for term in (item.get("terms", {}).get("OnDemand") or {}).values() for r in _dimensions(term, what)
+    ]
 
 
 def reserved_rates(item: dict, what: str) -> list[ReservedRate]:
@@ -117,8 +123,14 @@ def reserved_rates(item: dict, what: str) -> list[ReservedRate]:
             elif rate.unit == "Hrs":
                 hourly += rate.price
         out.append(
-            ReservedRate(years, attrs.get("OfferingClass", ""), attrs.get("PurchaseOption", ""), upfront, hourly,
-                         iso_date(term.get("effectiveDate")))
+            ReservedRate(
+                years,
+                attrs.get("OfferingClass", ""),
+                attrs.get("PurchaseOption", ""),
+                upfront,
+                hourly,
+                iso_date(term.get("effectiveDate")),
+            )
         )
     return out
 
@@ -153,33 +165,57 @@ def ec2_instance_offers(item: dict, what: str, fetched_at: str, stats: FetchStat
         return []
     shape = instance_shape("aws", itype)
     gpus = _number(attrs.get("gpu"))
-    common = dict(
-        provider="aws", service="AmazonEC2", sku=item["product"]["sku"], region=attrs.get("regionCode", ""),
-        resource="instance", unit="hour", instance_type=itype, source=SOURCE, fetched_at=fetched_at,
-        accelerator=shape.accelerator if shape else None,
-        accelerator_count=int(gpus) if gpus else (shape.accelerator_count if shape else 0),
-        vcpus=_number(attrs.get("vcpu")) or (shape.vcpus if shape else None),
-        memory_gib=memory_gib(attrs.get("memory")) or (shape.memory_gib if shape else None),
-    )
+    common = {
+        "provider": "aws",
+        "service": "AmazonEC2",
+        "sku": item["product"]["sku"],
+        "region": attrs.get("regionCode", ""),
+        "resource": "instance",
+        "unit": "hour",
+        "instance_type": itype,
+        "source": SOURCE,
+        "fetched_at": fetched_at,
+        "accelerator": shape.accelerator if shape else None,
+        "accelerator_count": int(gpus) if gpus else (shape.accelerator_count if shape else 0),
+        "vcpus": _number(attrs.get("vcpu")) or (shape.vcpus if shape else None),
+        "memory_gib": memory_gib(attrs.get("memory")) or (shape.memory_gib if shape else None),
+    }
     hourly = [r for r in on_demand_rates(item, what) if r.unit == "Hrs"]
     out = [
-        Offer(**common, purchase_option="on_demand", price=hourly[0].price if hourly else None,
-              effective_date=hourly[0].effective_date if hourly else "")
+        Offer(
+            **common,
+            purchase_option="on_demand",
+            price=hourly[0].price if hourly else None,
+            effective_date=hourly[0].effective_date if hourly else "",
+        )
     ]
     reserved = reserved_rates(item, what)
     for years, option in ((1, "reserved_1y"), (3, "reserved_3y")):
         head = headline_reserved(reserved, years)
         if head is not None:
-            out.append(Offer(**common, purchase_option=option, price=head.effective_usd_per_hour,
-                             effective_date=head.effective_date))
+            out.append(
+                Offer(
+                    **common,
+                    purchase_option=option,
+                    price=head.effective_usd_per_hour,
+                    effective_date=head.effective_date,
+                )
+            )
     return out
 
 
-def _tier_offers(item: dict, what: str, unit_in: str, fields: dict[str, Any], divide: Decimal = Decimal(1)) -> list[Offer]:
+def _tier_offers(
+    item: dict, what: str, unit_in: str, fields: dict[str, Any], divide: Decimal = Decimal(1)
+) -> list[Offer]:
     rates = [r for r in on_demand_rates(item, what) if r.unit == unit_in]
     return [
-        Offer(**fields, price=None if r.price is None else plain(r.price / divide), tier_start=r.begin, tier_end=r.end,
-              effective_date=r.effective_date)
+        Offer(
+            **fields,
+            price=None if r.price is None else plain(r.price / divide),
+            tier_start=r.begin,
+            tier_end=r.end,
+            effective_date=r.effective_date,
+        )
         for r in rates
     ]
 
@@ -188,21 +224,40 @@ def storage_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) ->
     """EBS volumes (gp3, st1), S3 storage classes and S3 requests, by product attributes."""
     product = item["product"]
     attrs = product["attributes"]
-    base = dict(provider="aws", sku=product["sku"], region=attrs.get("regionCode", ""), purchase_option="on_demand",
-                source=SOURCE, fetched_at=fetched_at)
+    base = {
+        "provider": "aws",
+        "sku": product["sku"],
+        "region": attrs.get("regionCode", ""),
+        "purchase_option": "on_demand",
+        "source": SOURCE,
+        "fetched_at": fetched_at,
+    }
     family = product.get("productFamily")
     service = attrs.get("servicecode", item.get("serviceCode", ""))
     if service == "AmazonEC2" and family == "Storage" and attrs.get("volumeApiName") in EBS:
-        fields = base | dict(service="AmazonEC2", resource="storage", unit="GB-month",
-                             storage_class=EBS[attrs["volumeApiName"]])
+        fields = base | {
+            "service": "AmazonEC2",
+            "resource": "storage",
+            "unit": "GB-month",
+            "storage_class": EBS[attrs["volumeApiName"]],
+        }
         return _tier_offers(item, what, "GB-Mo", fields)
     if service == "AmazonS3" and family == "Storage" and attrs.get("volumeType") in S3_STORAGE:
-        fields = base | dict(service="AmazonS3", resource="storage", unit="GB-month",
-                             storage_class=S3_STORAGE[attrs["volumeType"]])
+        fields = base | {
+            "service": "AmazonS3",
+            "resource": "storage",
+            "unit": "GB-month",
+            "storage_class": S3_STORAGE[attrs["volumeType"]],
+        }
         return _tier_offers(item, what, "GB-Mo", fields)
     if service == "AmazonS3" and family == "API Request" and attrs.get("group") in S3_REQUESTS:
         resource, storage_class = S3_REQUESTS[attrs["group"]]
-        fields = base | dict(service="AmazonS3", resource=resource, unit="request", storage_class=storage_class)
+        fields = base | {
+            "service": "AmazonS3",
+            "resource": resource,
+            "unit": "request",
+            "storage_class": storage_class,
+        }
         return _tier_offers(item, what, "Requests", fields)
     stats.skip("storage_product_not_modeled")
     return []
@@ -214,7 +269,15 @@ def transfer_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) -
     if attrs.get("transferType") != "AWS Outbound" or attrs.get("toLocation") != "External":
         stats.skip("transfer_not_internet_out")
         return []
-    fields = dict(provider="aws", service="AWSDataTransfer", sku=item["product"]["sku"],
-                  region=attrs.get("fromRegionCode", ""), resource="egress", unit="GB", purchase_option="on_demand",
-                  source=SOURCE, fetched_at=fetched_at)
+    fields = {
+        "provider": "aws",
+        "service": "AWSDataTransfer",
+        "sku": item["product"]["sku"],
+        "region": attrs.get("fromRegionCode", ""),
+        "resource": "egress",
+        "unit": "GB",
+        "purchase_option": "on_demand",
+        "source": SOURCE,
+        "fetched_at": fetched_at,
+    }
     return _tier_offers(item, what, "GB", fields)

@@ -29,6 +29,7 @@ Normalization (see :func:`pricing.sources.azure_parse.classify_vm` for the VM ru
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from planner.errors import InputError, SourceError
@@ -100,16 +101,17 @@ class AzureSource:
         seen_pages: set[str] = set()
         n = 0
         while url:
-            page_url, page_params = url, params
             body = call_with_retries(
-                lambda: get_json(self.session, page_url, page_params, timeout_s=self.timeout_s, what=what),
+                partial(get_json, self.session, url, params, timeout_s=self.timeout_s, what=what),
                 policy=self.retry,
                 what=what,
                 hint=HINT,
             )
             items = body.get("Items") if isinstance(body, dict) else None
             if not isinstance(items, list):
-                raise SourceError(f"{what}: page {len(seen_pages) + 1} has no 'Items' list; run the refresh again")
+                raise SourceError(
+                    f"{what}: page {len(seen_pages) + 1} has no 'Items' list; run the refresh again"
+                )
             self.stats.pages += 1
             n += len(items)
             report(progress, what, n)
@@ -118,7 +120,9 @@ class AzureSource:
             if nxt is not None and not isinstance(nxt, str):
                 raise SourceError(f"{what}: 'NextPageLink' is not a URL; run the refresh again")
             if nxt and nxt in seen_pages:
-                raise SourceError(f"{what}: the API returned the same NextPageLink twice; run the refresh again")
+                raise SourceError(
+                    f"{what}: the API returned the same NextPageLink twice; run the refresh again"
+                )
             if nxt:
                 seen_pages.add(nxt)
             url, params = nxt or None, None  # NextPageLink carries the filter and $skip
@@ -134,7 +138,9 @@ class AzureSource:
         return [base + " and (" + " or ".join(f"armSkuName eq {_quote(s)}" for s in c) + ")" for c in chunks]
 
     # -- fetch ------------------------------------------------------------------------------------
-    def fetch(self, regions: Sequence[str] | None = None, *, progress: Progress | None = None) -> Iterator[Offer]:
+    def fetch(
+        self, regions: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> Iterator[Offer]:
         fetched_at = utc_now_iso()
         self.stats = FetchStats()
         for region in [_check_region(r) for r in (regions or DEFAULT_REGIONS)]:

@@ -53,18 +53,20 @@ def classify_vm(item: dict) -> tuple[str | None, str]:
 
 
 def _base(item: dict, *, service: str, source: str, fetched_at: str) -> dict[str, Any]:
-    return dict(
-        provider="azure",
-        service=service,
-        sku=str(item.get("meterId") or item.get("skuId") or item["meterName"]),
-        region=item["armRegionName"],
-        source=source,
-        effective_date=iso_date(item.get("effectiveStartDate")),
-        fetched_at=fetched_at,
-    )
+    return {
+        "provider": "azure",
+        "service": service,
+        "sku": str(item.get("meterId") or item.get("skuId") or item["meterName"]),
+        "region": item["armRegionName"],
+        "source": source,
+        "effective_date": iso_date(item.get("effectiveStartDate")),
+        "fetched_at": fetched_at,
+    }
 
 
-def vm_offers(items: Iterable[Any], what: str, source: str, fetched_at: str, stats: FetchStats) -> list[Offer]:
+def vm_offers(
+    items: Iterable[Any], what: str, source: str, fetched_at: str, stats: FetchStats
+) -> list[Offer]:
     """Offers for VM items; one per (armSkuName, purchase option), the newest meter winning."""
     from pricing.instances import instance_shape
 
@@ -81,15 +83,15 @@ def vm_offers(items: Iterable[Any], what: str, source: str, fetched_at: str, sta
         if option.startswith("reserved") and price is not None:
             price = plain((price / TERM_HOURS[item["reservationTerm"]][1]).quantize(_PLACES, ROUND_HALF_EVEN))
         shape = instance_shape("azure", sku_name)
-        common = _base(item, service="Virtual Machines", source=source, fetched_at=fetched_at) | dict(
-            resource="instance",
-            unit="hour",
-            instance_type=sku_name,
-            accelerator=shape.accelerator if shape else None,
-            accelerator_count=shape.accelerator_count if shape else 0,
-            vcpus=shape.vcpus if shape else None,
-            memory_gib=shape.memory_gib if shape else None,
-        )
+        common = _base(item, service="Virtual Machines", source=source, fetched_at=fetched_at) | {
+            "resource": "instance",
+            "unit": "hour",
+            "instance_type": sku_name,
+            "accelerator": shape.accelerator if shape else None,
+            "accelerator_count": shape.accelerator_count if shape else 0,
+            "vcpus": shape.vcpus if shape else None,
+            "memory_gib": shape.memory_gib if shape else None,
+        }
         candidates = [(option, price)]
         if option == "on_demand":
             for plan in item.get("savingsPlan") or []:
@@ -118,7 +120,9 @@ def _tiered(rows: list[tuple[tuple, dict[str, Any]]]) -> list[Offer]:
     return out
 
 
-def storage_offers(items: Iterable[Any], what: str, source: str, fetched_at: str, stats: FetchStats) -> list[Offer]:
+def storage_offers(
+    items: Iterable[Any], what: str, source: str, fetched_at: str, stats: FetchStats
+) -> list[Offer]:
     """Blob storage per GB-month (tiered) and write/read operations per request, LRS."""
     rows: list[tuple[tuple, dict[str, Any]]] = []
     for raw in items:
@@ -145,19 +149,21 @@ def storage_offers(items: Iterable[Any], what: str, source: str, fetched_at: str
                 continue
             resource, unit = f"requests_{match['op'].lower()}", "request"
             price = None if price is None else plain(price / 10000)
-        fields = _base(item, service="Storage", source=source, fetched_at=fetched_at) | dict(
-            resource=resource,
-            unit=unit,
-            storage_class=storage_class,
-            purchase_option="on_demand",
-            price=price,
-            tier_start=Decimal(str(item.get("tierMinimumUnits") or 0)),
-        )
+        fields = _base(item, service="Storage", source=source, fetched_at=fetched_at) | {
+            "resource": resource,
+            "unit": unit,
+            "storage_class": storage_class,
+            "purchase_option": "on_demand",
+            "price": price,
+            "tier_start": Decimal(str(item.get("tierMinimumUnits") or 0)),
+        }
         rows.append(((item["armRegionName"], resource, storage_class), fields))
     return _tiered(rows)
 
 
-def bandwidth_offers(items: Iterable[Any], what: str, source: str, fetched_at: str, stats: FetchStats) -> list[Offer]:
+def bandwidth_offers(
+    items: Iterable[Any], what: str, source: str, fetched_at: str, stats: FetchStats
+) -> list[Offer]:
     """Internet egress per GB, tiered by ``tierMinimumUnits`` (GB per month)."""
     rows: list[tuple[tuple, dict[str, Any]]] = []
     for raw in items:
@@ -166,12 +172,12 @@ def bandwidth_offers(items: Iterable[Any], what: str, source: str, fetched_at: s
         if item["meterName"] != "Standard Data Transfer Out" or item["unitOfMeasure"] != "1 GB":
             stats.skip("bandwidth_meter_not_modeled")
             continue
-        fields = _base(item, service="Bandwidth", source=source, fetched_at=fetched_at) | dict(
-            resource="egress",
-            unit="GB",
-            purchase_option="on_demand",
-            price=decimal_price(item["retailPrice"], what=what),
-            tier_start=Decimal(str(item.get("tierMinimumUnits") or 0)),
-        )
+        fields = _base(item, service="Bandwidth", source=source, fetched_at=fetched_at) | {
+            "resource": "egress",
+            "unit": "GB",
+            "purchase_option": "on_demand",
+            "price": decimal_price(item["retailPrice"], what=what),
+            "tier_start": Decimal(str(item.get("tierMinimumUnits") or 0)),
+        }
         rows.append(((item["armRegionName"],), fields))
     return _tiered(rows)

@@ -89,7 +89,9 @@ def decimal_price(text: object, *, what: str) -> Decimal | None:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise SourceError(f"{what}: price {str(text)[:40]!r} is not a number; the page looks damaged") from None
+        raise SourceError(
+            f"{what}: price {str(text)[:40]!r} is not a number; the page looks damaged"
+        ) from None
     if not value.is_finite() or value < 0:
         raise SourceError(f"{what}: price {str(text)[:40]!r} is not a valid amount; the page looks damaged")
     return plain(value)

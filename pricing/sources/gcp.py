@@ -54,22 +54,37 @@ def classify_gcp_error(exc: Exception) -> Exception:
     from google.auth import exceptions as auth_exc
     from google.protobuf.json_format import ParseError
 
-    if isinstance(exc, (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.InternalServerError,
-                        gexc.BadGateway, gexc.GatewayTimeout, gexc.DeadlineExceeded)):
+    if isinstance(
+        exc,
+        (
+            gexc.TooManyRequests,
+            gexc.ServiceUnavailable,
+            gexc.InternalServerError,
+            gexc.BadGateway,
+            gexc.GatewayTimeout,
+            gexc.DeadlineExceeded,
+        ),
+    ):
         return Transient(f"HTTP {exc.code}" if exc.code else type(exc).__name__)
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, auth_exc.TransportError)):
         return Transient(f"connection failed: {type(exc).__name__}")
     if isinstance(exc, auth_exc.RefreshError):
-        return SourceError("the Google credentials were rejected and could not be refreshed; "
-                           "run `gcloud auth application-default login`")
+        return SourceError(
+            "the Google credentials were rejected and could not be refreshed; "
+            "run `gcloud auth application-default login`"
+        )
     if isinstance(exc, auth_exc.DefaultCredentialsError):
         return SourceError("no Google credentials; run `gcloud auth application-default login`")
     if isinstance(exc, gexc.GoogleAPICallError):
         message = re.sub(r"^[A-Z]+ \S+: ", "", " ".join(str(exc.message).split()))[:200]  # drop "GET <url>: "
-        return SourceError(f"HTTP {exc.code} {type(exc).__name__}: {message}; "
-                           "check that the Cloud Billing API is enabled for the project")
+        return SourceError(
+            f"HTTP {exc.code} {type(exc).__name__}: {message}; "
+            "check that the Cloud Billing API is enabled for the project"
+        )
     if isinstance(exc, (ParseError, ValueError)):
-        return SourceError("the response could not be parsed (truncated or damaged page); run the refresh again")
+        return SourceError(
+            "the response could not be parsed (truncated or damaged page); run the refresh again"
+        )
     return exc
 
 
@@ -113,15 +128,25 @@ class GcpSource:
     # -- calls ------------------------------------------------------------------------------------
     def _pages(self, call: Any, request: dict, what: str) -> Iterator[Any]:
         def open_pages(token: str | None) -> Any:
-            return call(request=request | {"page_token": token or ""}, retry=None, timeout=self.timeout_s).pages
+            return call(
+                request=request | {"page_token": token or ""}, retry=None, timeout=self.timeout_s
+            ).pages
 
-        yield from resumable_pages(open_pages, lambda p: p.next_page_token, classify=classify_gcp_error,
-                                   policy=self.retry, what=what, hint=HINT)
+        yield from resumable_pages(
+            open_pages,
+            lambda p: p.next_page_token,
+            classify=classify_gcp_error,
+            policy=self.retry,
+            what=what,
+            hint=HINT,
+        )
 
     def services(self) -> dict[str, str]:
         """Display name -> resource name (``services/6F81-5844-456A``) of every catalog service."""
         out = {}
-        for page in self._pages(self.client.list_services, {"page_size": self.page_size}, "GCP list_services"):
+        for page in self._pages(
+            self.client.list_services, {"page_size": self.page_size}, "GCP list_services"
+        ):
             self.stats.pages += 1
             out.update({s.display_name: s.name for s in page.services})
         return out
@@ -136,12 +161,16 @@ class GcpSource:
             report(progress, what, n)
             for sku in page.skus:
                 if not (sku.sku_id and sku.description and sku.category.resource_family):
-                    raise SourceError(f"{what}: a SKU lacks its id, description or category; run the refresh again")
+                    raise SourceError(
+                        f"{what}: a SKU lacks its id, description or category; run the refresh again"
+                    )
                 self.stats.items += 1
                 yield sku
 
     # -- fetch ------------------------------------------------------------------------------------
-    def fetch(self, regions: Sequence[str] | None = None, *, progress: Progress | None = None) -> Iterator[Offer]:
+    def fetch(
+        self, regions: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> Iterator[Offer]:
         from pricing.instances import shapes
 
         fetched_at = utc_now_iso()
@@ -149,7 +178,9 @@ class GcpSource:
         wanted = list(regions or DEFAULT_REGIONS)
         found = self.services()
         if "Compute Engine" not in found:
-            raise SourceError("GCP list_services: no 'Compute Engine' service in the catalog; check the API endpoint")
+            raise SourceError(
+                "GCP list_services: no 'Compute Engine' service in the catalog; check the API endpoint"
+            )
         names = ["Compute Engine"] + [n for n in SERVICES[1:] if n in found and self._wants(n)]
         parts: dict[tuple, gp.Part] = {}
         offers: list[Offer] = []
@@ -166,7 +197,9 @@ class GcpSource:
     def _wants(self, display_name: str) -> bool:
         return self.include_storage if display_name == "Cloud Storage" else self.include_egress
 
-    def _classify(self, sku: Any, service: str, wanted: set[str], parts: dict, fetched_at: str) -> list[Offer]:
+    def _classify(
+        self, sku: Any, service: str, wanted: set[str], parts: dict, fetched_at: str
+    ) -> list[Offer]:
         skip = self.stats.skip
         regions = [r for r in sku.service_regions if r in wanted]
         option = gp.USAGE_TYPES.get(sku.category.usage_type)
@@ -201,12 +234,17 @@ class GcpSource:
             if not cls or sku.geo_taxonomy.type_.name != "REGIONAL" or expr.usage_unit != "GiBy.mo":
                 skip("storage_class_not_modeled" if cls is False else "storage_sku_not_modeled")
                 return []
-            fields = dict(resource="storage", unit="GB-month", storage_class=cls, service="Cloud Storage")
+            fields: dict[str, Any] = {
+                "resource": "storage",
+                "unit": "GB-month",
+                "storage_class": cls,
+                "service": "Cloud Storage",
+            }
         elif family == "Network" and gp.egress_destination(sku.description) is not None:
             if gp.egress_destination(sku.description) != gp.EGRESS_DESTINATION or expr.usage_unit != "GiBy":
                 skip("egress_destination_not_modeled")
                 return []
-            fields = dict(resource="egress", unit="GB", service=service)
+            fields = {"resource": "egress", "unit": "GB", "service": service}
         else:
             skip(f"{family.lower()}_sku_not_modeled")
             return []
@@ -214,11 +252,19 @@ class GcpSource:
         for region in regions:
             for i, rate in enumerate(rates):
                 nxt = rates[i + 1].start_usage_amount if i + 1 < len(rates) else None
-                out.append(Offer(
-                    provider="gcp", sku=sku.sku_id, region=region, purchase_option=option,
-                    price=gp.money(rate.unit_price.units, rate.unit_price.nanos), source=SOURCE,
-                    effective_date=effective, fetched_at=fetched_at,
-                    tier_start=_amount(rate.start_usage_amount), tier_end=None if nxt is None else _amount(nxt),
-                    **fields,
-                ))
+                out.append(
+                    Offer(
+                        provider="gcp",
+                        sku=sku.sku_id,
+                        region=region,
+                        purchase_option=option,
+                        price=gp.money(rate.unit_price.units, rate.unit_price.nanos),
+                        source=SOURCE,
+                        effective_date=effective,
+                        fetched_at=fetched_at,
+                        tier_start=_amount(rate.start_usage_amount),
+                        tier_end=None if nxt is None else _amount(nxt),
+                        **fields,
+                    )
+                )
         return out

@@ -23,14 +23,21 @@ from typing import Any
 from pricing.schema import Offer
 from pricing.sources.base import plain
 
-USAGE_TYPES = {"OnDemand": "on_demand", "Preemptible": "spot", "Commit1Yr": "committed_1y", "Commit3Yr": "committed_3y"}
+USAGE_TYPES = {
+    "OnDemand": "on_demand",
+    "Preemptible": "spot",
+    "Commit1Yr": "committed_1y",
+    "Commit3Yr": "committed_3y",
+}
 PART_UNITS = {"core": "h", "ram": "GiBy.h", "gpu": "h"}
 # Shape family (pricing/instances.py) -> the family word in SKU descriptions, where not the upper-cased prefix.
 SKU_FAMILY = {"a3-megagpu": "A3 Mega", "a3-ultragpu": "A3 Ultra"}
 _PREFIX = re.compile(r"^(?:Spot Preemptible|Preemptible|Commitment(?: v\d+)?:)\s+")
 _SUFFIX = re.compile(r" (?:attached to|running in|in|for) .*$")
 _GPU = re.compile(r"^Nvidia (?P<name>.+?) GPU$", re.IGNORECASE)
-_PART = re.compile(r"^(?P<fam>[A-Z]\d[A-Z]?(?: (?:Mega|Ultra))?) (?:Predefined )?(?:Instance )?(?P<part>Core|Cpu|Ram)$")
+_PART = re.compile(
+    r"^(?P<fam>[A-Z]\d[A-Z]?(?: (?:Mega|Ultra))?) (?:Predefined )?(?:Instance )?(?P<part>Core|Cpu|Ram)$"
+)
 _STORAGE = re.compile(r"^(?P<cls>Standard|Nearline|Coldline|Archive) Storage ")
 STORAGE_CLASS = {"Standard": "object_standard", "Nearline": "object_infrequent", "Archive": "object_archive"}
 _EGRESS = re.compile(r"^Network Internet (?:Egress|Data Transfer Out) from (?P<src>.+?) to (?P<dst>.+)$")
@@ -79,7 +86,10 @@ def part_key(description: str) -> tuple[str, ...] | None:
 def shape_parts(shape: Any) -> list[tuple[tuple[str, ...], Decimal]]:
     """(part key, quantity) pairs a machine shape is billed for."""
     fam = sku_family(shape.family)
-    parts = [(("core", fam), Decimal(str(shape.vcpus))), (("ram", fam), Decimal(str(shape.memory_gib)))]
+    parts: list[tuple[tuple[str, ...], Decimal]] = [
+        (("core", fam), Decimal(str(shape.vcpus))),
+        (("ram", fam), Decimal(str(shape.memory_gib))),
+    ]
     if shape.accelerator and shape.accelerator_count:
         variant = fam.split(" ", 1)[1] if " " in fam else ""
         parts.append((("gpu", shape.accelerator, variant), Decimal(shape.accelerator_count)))
@@ -103,14 +113,23 @@ def compose(
                 continue
             complete = len(present) == len(found)
             yield Offer(
-                provider="gcp", service="Compute Engine", sku="+".join(p.sku_id for p, _ in present),
-                region=region, resource="instance", purchase_option=option, unit="hour",
+                provider="gcp",
+                service="Compute Engine",
+                sku="+".join(p.sku_id for p, _ in present),
+                region=region,
+                resource="instance",
+                purchase_option=option,
+                unit="hour",
                 price=plain(sum((p.usd * q for p, q in present), Decimal(0))) if complete else None,
-                source=source, effective_date=max(p.effective_date for p, _ in present), fetched_at=fetched_at,
-                instance_type=shape.instance_type, accelerator=shape.accelerator,
-                accelerator_count=shape.accelerator_count, vcpus=shape.vcpus, memory_gib=shape.memory_gib,
+                source=source,
+                effective_date=max(p.effective_date for p, _ in present),
+                fetched_at=fetched_at,
+                instance_type=shape.instance_type,
+                accelerator=shape.accelerator,
+                accelerator_count=shape.accelerator_count,
+                vcpus=shape.vcpus,
+                memory_gib=shape.memory_gib,
             )
-
 
 
 def storage_class(description: str) -> str | None | bool:

@@ -51,7 +51,9 @@ class RetryPolicy:
     def wait_strategy(self) -> Callable[[Any], float]:
         from tenacity import wait_exponential, wait_random
 
-        backoff = wait_exponential(multiplier=self.initial_wait_s, max=self.max_wait_s) + wait_random(0, self.jitter_s)
+        backoff = wait_exponential(multiplier=self.initial_wait_s, max=self.max_wait_s) + wait_random(
+            0, self.jitter_s
+        )
 
         def wait(state: Any) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -123,7 +125,7 @@ def resumable_pages(
             return next(pages)
         except StopIteration:
             return _END
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - classify() sorts SDK failures from bugs, which re-raise
             pages = None
             err = classify(exc)
             if isinstance(err, SourceError) and not err.message.startswith(what):

@@ -156,7 +156,7 @@ def gcp_server() -> Iterator[tuple[GcpFake, str]]:
     fake = GcpFake(load_json("gcp", "services.json")["services"], load_json("gcp", "skus.json"))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server API
+        def do_GET(self) -> None:
             u = urlparse(self.path)
             status, body = fake.respond(u.path, {k: v[0] for k, v in parse_qs(u.query).items()})
             data = (body if isinstance(body, str) else json.dumps(body)).encode()

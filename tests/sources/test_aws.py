@@ -24,8 +24,14 @@ def load_json(*parts: str) -> Any:
 
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
-EC2_GPU = term_filters(regionCode="us-east-1", operatingSystem="Linux", tenancy="Shared", preInstalledSw="NA",
-                       capacitystatus="Used", instanceFamily="GPU instance")
+EC2_GPU = term_filters(
+    regionCode="us-east-1",
+    operatingSystem="Linux",
+    tenancy="Shared",
+    preInstalledSw="NA",
+    capacitystatus="Used",
+    instanceFamily="GPU instance",
+)
 
 
 def client(service: str, region: str = "us-east-1"):
@@ -47,7 +53,7 @@ def params(service: str, filters: list[dict], token: str | None = None) -> dict:
 def spot_rows() -> list[dict]:
     rows = load_json("aws", "spot_us-east-1.json")
     for r in rows:
-        r["Timestamp"] = datetime.fromisoformat(r["Timestamp"].replace("Z", "+00:00"))
+        r["Timestamp"] = datetime.fromisoformat(r["Timestamp"])
     return rows
 
 
@@ -69,8 +75,13 @@ def _by(offers, **want):
 
 
 def _ec2_source(pricing, ec2, **kw) -> AwsSource:
-    kw = dict(instance_families=["GPU instance"], include_storage=False, include_transfer=False,
-              retry=NO_WAIT, clock=lambda: NOW) | kw
+    kw = {
+        "instance_families": ["GPU instance"],
+        "include_storage": False,
+        "include_transfer": False,
+        "retry": NO_WAIT,
+        "clock": lambda: NOW,
+    } | kw
     return AwsSource(pricing, lambda region: ec2, **kw)
 
 
@@ -80,10 +91,17 @@ def test_ec2_on_demand_reserved_and_spot(stubbed) -> None:
     ps.add_response("get_products", page(products[:2], "tok-2"), params("AmazonEC2", EC2_GPU))
     ps.add_response("get_products", page(products[2:]), params("AmazonEC2", EC2_GPU, "tok-2"))
     rows = spot_rows()
-    spot_params = {"InstanceTypes": ["g5.xlarge", "g6.xlarge", "p5.48xlarge", "p5e.48xlarge"],
-                   "ProductDescriptions": ["Linux/UNIX"], "StartTime": NOW}
-    es.add_response("describe_spot_price_history", {"SpotPriceHistory": rows[:7], "NextToken": "s2"}, spot_params)
-    es.add_response("describe_spot_price_history", {"SpotPriceHistory": rows[7:]}, spot_params | {"NextToken": "s2"})
+    spot_params = {
+        "InstanceTypes": ["g5.xlarge", "g6.xlarge", "p5.48xlarge", "p5e.48xlarge"],
+        "ProductDescriptions": ["Linux/UNIX"],
+        "StartTime": NOW,
+    }
+    es.add_response(
+        "describe_spot_price_history", {"SpotPriceHistory": rows[:7], "NextToken": "s2"}, spot_params
+    )
+    es.add_response(
+        "describe_spot_price_history", {"SpotPriceHistory": rows[7:]}, spot_params | {"NextToken": "s2"}
+    )
 
     seen: list[tuple[str, int]] = []
     src = _ec2_source(pricing, ec2)
@@ -94,21 +112,33 @@ def test_ec2_on_demand_reserved_and_spot(stubbed) -> None:
     assert (g5.vcpus, g5.memory_gib, g5.accelerator, g5.accelerator_count) == (4, 16, "A10G", 1)
     assert g5.source == "aws:pricing.get_products" and g5.effective_date == "2026-05-01"
     p5 = _by(offers, instance_type="p5.48xlarge", purchase_option="on_demand")
-    assert (p5.price, p5.memory_gib, p5.accelerator, p5.accelerator_count) == (Decimal("55.04"), 2048, "H100-SXM", 8)
+    assert (p5.price, p5.memory_gib, p5.accelerator, p5.accelerator_count) == (
+        Decimal("55.04"),
+        2048,
+        "H100-SXM",
+        8,
+    )
     # p5e.48xlarge is listed without an OnDemand term: missing, never 0.
     assert _by(offers, instance_type="p5e.48xlarge", purchase_option="on_demand").price is None
 
     # 1yr headline = standard No Upfront: 0 upfront / 8760 h + 0.633/h = 0.6330000000
-    assert _by(offers, instance_type="g5.xlarge", purchase_option="reserved_1y").price == Decimal("0.6330000000")
+    assert _by(offers, instance_type="g5.xlarge", purchase_option="reserved_1y").price == Decimal(
+        "0.6330000000"
+    )
     # 3yr has only standard Partial Upfront: 5000 / 26280 h + 0.19 = 0.19025875190... + 0.19 = 0.3802587519
-    assert _by(offers, instance_type="g5.xlarge", purchase_option="reserved_3y").price == Decimal("0.3802587519")
+    assert _by(offers, instance_type="g5.xlarge", purchase_option="reserved_3y").price == Decimal(
+        "0.3802587519"
+    )
 
     # Spot: latest per AZ (1a: 0.5070 at 03:02 beats 0.5200 at 21:10 the day before; 1d: 0.4670 beats
     # 0.4700), then the median of 0.4591, 0.4670, 0.4886, 0.4905, 0.5070 = 0.4886.
     g5_spot = _by(offers, instance_type="g5.xlarge", purchase_option="spot")
     assert g5_spot.price == Decimal("0.4886")
     assert (g5_spot.source, g5_spot.effective_date, g5_spot.accelerator) == (
-        "aws:ec2.describe_spot_price_history", "2026-11-26", "A10G")
+        "aws:ec2.describe_spot_price_history",
+        "2026-11-26",
+        "A10G",
+    )
     # g6.xlarge: 0.4386, 0.4102, 0.4007, 0.4064 (1d's newer row) -> median = (0.4064 + 0.4102) / 2 = 0.4083
     assert _by(offers, instance_type="g6.xlarge", purchase_option="spot").price == Decimal("0.4083")
     assert not [o for o in offers if o.purchase_option == "spot" and o.instance_type.startswith("p5")]
@@ -135,47 +165,82 @@ def test_reserved_rates_keep_every_term_computable() -> None:
 def test_instance_type_selector_replaces_families(stubbed) -> None:
     pricing, ec2, ps, _ = stubbed
     g6 = load_json("aws", "ec2_gpu_us-east-1.json")[1]
-    filters = term_filters(regionCode="eu-west-1", operatingSystem="Linux", tenancy="Shared", preInstalledSw="NA",
-                           capacitystatus="Used", instanceType="g6.xlarge")
+    filters = term_filters(
+        regionCode="eu-west-1",
+        operatingSystem="Linux",
+        tenancy="Shared",
+        preInstalledSw="NA",
+        capacitystatus="Used",
+        instanceType="g6.xlarge",
+    )
     ps.add_response("get_products", page([g6]), params("AmazonEC2", filters))
-    offers = list(_ec2_source(pricing, ec2, instance_types=["g6.xlarge"], include_spot=False).fetch(["eu-west-1"]))
+    offers = list(
+        _ec2_source(pricing, ec2, instance_types=["g6.xlarge"], include_spot=False).fetch(["eu-west-1"])
+    )
     assert [(o.instance_type, o.purchase_option) for o in offers] == [("g6.xlarge", "on_demand")]
 
 
 def test_storage_requests_and_transfer(stubbed) -> None:
-    pricing, ec2, ps, _ = stubbed
+    pricing, _ec2, ps, _ = stubbed
     data = load_json("aws", "storage_transfer_us-east-1.json")
     r = "us-east-1"
-    ps.add_response("get_products", page(data["ebs_gp3"]),
-                    params("AmazonEC2", term_filters(regionCode=r, productFamily="Storage", volumeApiName="gp3")))
-    ps.add_response("get_products", page([]),
-                    params("AmazonEC2", term_filters(regionCode=r, productFamily="Storage", volumeApiName="st1")))
-    ps.add_response("get_products", page(data["s3_storage"]),
-                    params("AmazonS3", term_filters(regionCode=r, productFamily="Storage")))
-    ps.add_response("get_products", page(data["s3_requests"]),
-                    params("AmazonS3", term_filters(regionCode=r, productFamily="API Request")))
-    ps.add_response("get_products", page(data["transfer"]),
-                    params("AWSDataTransfer", term_filters(fromRegionCode=r, transferType="AWS Outbound")))
+    ps.add_response(
+        "get_products",
+        page(data["ebs_gp3"]),
+        params("AmazonEC2", term_filters(regionCode=r, productFamily="Storage", volumeApiName="gp3")),
+    )
+    ps.add_response(
+        "get_products",
+        page([]),
+        params("AmazonEC2", term_filters(regionCode=r, productFamily="Storage", volumeApiName="st1")),
+    )
+    ps.add_response(
+        "get_products",
+        page(data["s3_storage"]),
+        params("AmazonS3", term_filters(regionCode=r, productFamily="Storage")),
+    )
+    ps.add_response(
+        "get_products",
+        page(data["s3_requests"]),
+        params("AmazonS3", term_filters(regionCode=r, productFamily="API Request")),
+    )
+    ps.add_response(
+        "get_products",
+        page(data["transfer"]),
+        params("AWSDataTransfer", term_filters(fromRegionCode=r, transferType="AWS Outbound")),
+    )
     src = AwsSource(pricing, None, instance_families=[], retry=NO_WAIT)
     offers = list(src.fetch([r]))
 
     assert _by(offers, storage_class="block_ssd").price == Decimal("0.08")
-    std = sorted((o.tier_start, o.tier_end, o.price) for o in offers
-                 if o.storage_class == "object_standard" and o.resource == "storage")
-    assert std == [(Decimal(0), Decimal(51200), Decimal("0.023")), (Decimal(51200), Decimal(512000), Decimal("0.022")),
-                   (Decimal(512000), None, Decimal("0.021"))]
+    std = sorted(
+        (o.tier_start, o.tier_end, o.price)
+        for o in offers
+        if o.storage_class == "object_standard" and o.resource == "storage"
+    )
+    assert std == [
+        (Decimal(0), Decimal(51200), Decimal("0.023")),
+        (Decimal(51200), Decimal(512000), Decimal("0.022")),
+        (Decimal(512000), None, Decimal("0.021")),
+    ]
     assert _by(offers, storage_class="object_infrequent", resource="storage").price == Decimal("0.0125")
     assert _by(offers, storage_class="object_archive").price == Decimal("0.00099")
     # $0.005 per 1,000 PUTs is listed as 0.000005 per request; $0.0004 per 1,000 GETs as 0.0000004.
     assert _by(offers, resource="requests_write").price == Decimal("0.000005")
     assert _by(offers, resource="requests_read").price == Decimal("0.0000004")
     egress = sorted((o.tier_start, o.tier_end, o.price) for o in offers if o.resource == "egress")
-    assert egress == [(Decimal(0), Decimal(10240), Decimal("0.09")), (Decimal(10240), Decimal(51200), Decimal("0.085")),
-                      (Decimal(51200), Decimal(153600), Decimal("0.07")), (Decimal(153600), None, Decimal("0.05"))]
+    assert egress == [
+        (Decimal(0), Decimal(10240), Decimal("0.09")),
+        (Decimal(10240), Decimal(51200), Decimal("0.085")),
+        (Decimal(51200), Decimal(153600), Decimal("0.07")),
+        (Decimal(153600), None, Decimal("0.05")),
+    ]
     assert src.stats.skipped["storage_product_not_modeled"] == 1  # One Zone-IA
 
 
-@pytest.mark.parametrize("text, gib", [("16 GiB", 16.0), ("2,048 GiB", 2048.0), ("0.5 GiB", 0.5), ("NA", None)])
+@pytest.mark.parametrize(
+    "text, gib", [("16 GiB", 16.0), ("2,048 GiB", 2048.0), ("0.5 GiB", 0.5), ("NA", None)]
+)
 def test_memory_attribute(text: str, gib: float | None) -> None:
     from pricing.sources.aws_parse import memory_gib
 

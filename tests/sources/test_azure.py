@@ -45,11 +45,17 @@ def test_vm_prices_follow_next_page_link_and_classify_meters(azure_api) -> None:
     d2 = _by(offers, instance_type="Standard_D2s_v5", purchase_option="on_demand")
     assert d2.price == Decimal("0.096") and d2.unit == "hour" and d2.region == "eastus"
     assert (d2.vcpus, d2.memory_gib, d2.accelerator) == (2, 8, None)
-    assert d2.source == "azure:retail-prices" and d2.fetched_at.endswith("Z") and d2.effective_date == "2026-05-01"
+    assert (
+        d2.source == "azure:retail-prices"
+        and d2.fetched_at.endswith("Z")
+        and d2.effective_date == "2026-05-01"
+    )
     assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="spot").price == Decimal("0.020362")
     a100 = _by(offers, instance_type="Standard_NC24ads_A100_v4", purchase_option="on_demand")
     assert (a100.price, a100.accelerator, a100.accelerator_count) == (Decimal("3.673"), "A100-80GB", 1)
-    assert _by(offers, instance_type="Standard_NC24ads_A100_v4", purchase_option="spot").price == Decimal("0.746721")
+    assert _by(offers, instance_type="Standard_NC24ads_A100_v4", purchase_option="spot").price == Decimal(
+        "0.746721"
+    )
 
     # Windows and Low Priority meters are not offers; they are counted.
     assert src.stats.skipped["windows"] == 1
@@ -59,8 +65,12 @@ def test_vm_prices_follow_next_page_link_and_classify_meters(azure_api) -> None:
 
 def test_savings_plan_entries_become_hourly_offers(azure_api) -> None:
     offers = list(_source(include_storage=False, include_bandwidth=False).fetch(["eastus"]))
-    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="savings_plan_1y").price == Decimal("0.0765")
-    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="savings_plan_3y").price == Decimal("0.0572")
+    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="savings_plan_1y").price == Decimal(
+        "0.0765"
+    )
+    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="savings_plan_3y").price == Decimal(
+        "0.0572"
+    )
 
 
 def test_reservation_price_is_for_the_whole_term(azure_api) -> None:
@@ -70,13 +80,18 @@ def test_reservation_price_is_for_the_whole_term(azure_api) -> None:
     e64 = _by(offers, instance_type="Standard_E64_v4", purchase_option="reserved_1y")
     assert e64.price == Decimal("2.8546803653")
     # 3 years: 1264.0 USD / 26280 h = 0.048097412480974... -> 0.0480974125
-    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="reserved_3y").price == Decimal("0.0480974125")
+    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="reserved_3y").price == Decimal(
+        "0.0480974125"
+    )
     assert src.stats.skipped["reservation_term"] == 1  # the 5-year term has no purchase option
 
 
 def test_arm_sku_list_narrows_the_filter(azure_api) -> None:
-    src = _source(arm_sku_names=["Standard_NC24ads_A100_v4", "Standard_D2s_v5"], include_storage=False,
-                  include_bandwidth=False)
+    src = _source(
+        arm_sku_names=["Standard_NC24ads_A100_v4", "Standard_D2s_v5"],
+        include_storage=False,
+        include_bandwidth=False,
+    )
     offers = list(src.fetch(["westeurope"]))
     assert azure_api.requests[0]["$filter"].endswith(
         "and (armSkuName eq 'Standard_NC24ads_A100_v4' or armSkuName eq 'Standard_D2s_v5')"
@@ -87,8 +102,10 @@ def test_arm_sku_list_narrows_the_filter(azure_api) -> None:
 def test_blob_storage_tiers_and_operations(azure_api) -> None:
     src = _source(include_bandwidth=False)
     offers = [o for o in src.fetch(["eastus"]) if o.service == "Storage"]
-    hot = sorted((o for o in offers if o.storage_class == "object_standard" and o.resource == "storage"),
-                 key=lambda o: o.tier_start)
+    hot = sorted(
+        (o for o in offers if o.storage_class == "object_standard" and o.resource == "storage"),
+        key=lambda o: o.tier_start,
+    )
     assert [(o.tier_start, o.tier_end, o.price) for o in hot] == [
         (Decimal(0), Decimal(51200), Decimal("0.0184")),
         (Decimal(51200), Decimal(512000), Decimal("0.0177")),
@@ -141,7 +158,10 @@ def test_classification_table() -> None:
         ({"skuName": "D2s v5", "meterName": "D2s v5"}, ("on_demand", "")),
         ({"skuName": "D2s v5 Spot", "meterName": "D2s v5 Spot"}, ("spot", "")),
         ({"skuName": "D2s v5 Low Priority", "meterName": "D2s v5 Low Priority"}, (None, "low_priority")),
-        ({"productName": "Virtual Machines Dsv5 Series Windows", "skuName": "D2s v5 Spot"}, (None, "windows")),
+        (
+            {"productName": "Virtual Machines Dsv5 Series Windows", "skuName": "D2s v5 Spot"},
+            (None, "windows"),
+        ),
         ({"type": "Reservation", "reservationTerm": "1 Year", "skuName": "D2s v5"}, ("reserved_1y", "")),
         ({"type": "Reservation", "reservationTerm": "3 Years", "skuName": "D2s v5"}, ("reserved_3y", "")),
         ({"unitOfMeasure": "1/Month", "skuName": "D2s v5"}, (None, "unit_not_hour")),

@@ -21,8 +21,11 @@ def catalog_client(endpoint: str):
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import billing_v1
 
-    return billing_v1.CloudCatalogClient(credentials=AnonymousCredentials(), transport="rest",
-                                         client_options=ClientOptions(api_endpoint=endpoint))
+    return billing_v1.CloudCatalogClient(
+        credentials=AnonymousCredentials(),
+        transport="rest",
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )
 
 
 def _by(offers, **want):
@@ -50,7 +53,11 @@ def test_requests_page_through_every_service(fetched) -> None:
 
 def test_n2_composed_for_each_purchase_option(fetched) -> None:
     _, _, offers = fetched
-    n2 = {o.purchase_option: o for o in offers if o.instance_type == "n2-standard-8" and o.region == "us-central1"}
+    n2 = {
+        o.purchase_option: o
+        for o in offers
+        if o.instance_type == "n2-standard-8" and o.region == "us-central1"
+    }
     # on-demand: 8 vCPU x 0.031611 + 32 GiB x 0.004237 = 0.252888 + 0.135584 = 0.388472
     # (the SkyPilot/anycloud catalog of 2026-05-20 lists n2-standard-8 us-central1 at 0.38847)
     assert n2["on_demand"].price == Decimal("0.388472")
@@ -61,11 +68,18 @@ def test_n2_composed_for_each_purchase_option(fetched) -> None:
     # 3-year commitment: 8 x 0.014225 + 32 x 0.001907 = 0.1138 + 0.061024 = 0.174824
     assert n2["committed_3y"].price == Decimal("0.174824")
     o = n2["on_demand"]
-    assert (o.unit, o.vcpus, o.memory_gib, o.accelerator, o.service) == ("hour", 8, 32, None, "Compute Engine")
+    assert (o.unit, o.vcpus, o.memory_gib, o.accelerator, o.service) == (
+        "hour",
+        8,
+        32,
+        None,
+        "Compute Engine",
+    )
     assert o.sku.count("+") == 1 and o.effective_date == "2026-11-25" and o.source.startswith("gcp:")
     # The "Americas" SKUs list us-east4 as well; the custom-machine SKU is not a part.
-    assert _by(offers, instance_type="n2-standard-8", region="us-east4", purchase_option="on_demand").price == Decimal(
-        "0.388472")
+    assert _by(
+        offers, instance_type="n2-standard-8", region="us-east4", purchase_option="on_demand"
+    ).price == Decimal("0.388472")
 
 
 def test_gpu_machines_add_the_gpu_sku(fetched) -> None:
@@ -94,33 +108,54 @@ def test_gpu_machines_add_the_gpu_sku(fetched) -> None:
 def test_a_missing_part_makes_the_price_missing_not_partial(fetched) -> None:
     _, _, offers = fetched
     # Spot: only the A100 GPU SKU is in the fixture, not A2 spot core/RAM -> price missing.
-    assert _by(offers, instance_type="a2-highgpu-1g", region="us-central1", purchase_option="spot").price is None
+    assert (
+        _by(offers, instance_type="a2-highgpu-1g", region="us-central1", purchase_option="spot").price is None
+    )
     # No A100 80GB SKU: a2-ultragpu-1g has its core and RAM but not its GPU.
-    assert _by(offers, instance_type="a2-ultragpu-1g", region="us-central1", purchase_option="on_demand").price is None
+    assert (
+        _by(offers, instance_type="a2-ultragpu-1g", region="us-central1", purchase_option="on_demand").price
+        is None
+    )
     # No V100 SKU either.
-    assert _by(offers, instance_type="n1-standard-8+V100x1", region="us-central1",
-               purchase_option="on_demand").price is None
+    assert (
+        _by(
+            offers, instance_type="n1-standard-8+V100x1", region="us-central1", purchase_option="on_demand"
+        ).price
+        is None
+    )
 
 
 def test_storage_classes_and_egress_tiers(fetched) -> None:
     _, src, offers = fetched
     storage = {o.storage_class: o.price for o in offers if o.resource == "storage"}
-    assert storage == {"object_standard": Decimal("0.02"), "object_infrequent": Decimal("0.01"),
-                       "object_archive": Decimal("0.0012")}
+    assert storage == {
+        "object_standard": Decimal("0.02"),
+        "object_infrequent": Decimal("0.01"),
+        "object_archive": Decimal("0.0012"),
+    }
     assert {o.unit for o in offers if o.resource == "storage"} == {"GB-month"}
-    egress = sorted((o.tier_start, o.tier_end, o.price) for o in offers
-                    if o.resource == "egress" and o.region == "us-central1")
-    assert egress == [(Decimal(0), Decimal(1024), Decimal("0.12")), (Decimal(1024), Decimal(10240), Decimal("0.11")),
-                      (Decimal(10240), None, Decimal("0.08"))]
+    egress = sorted(
+        (o.tier_start, o.tier_end, o.price)
+        for o in offers
+        if o.resource == "egress" and o.region == "us-central1"
+    )
+    assert egress == [
+        (Decimal(0), Decimal(1024), Decimal("0.12")),
+        (Decimal(1024), Decimal(10240), Decimal("0.11")),
+        (Decimal(10240), None, Decimal("0.08")),
+    ]
     assert src.stats.skipped["storage_class_not_modeled"] == 1  # Coldline
     assert src.stats.skipped["egress_destination_not_modeled"] == 1  # to China
     assert src.stats.skipped["compute_sku_not_modeled"] == 1  # N2 Custom
 
 
 def test_region_filter(gcp_server) -> None:
-    fake, endpoint = gcp_server
-    offers = list(GcpSource(catalog_client(endpoint), retry=NO_WAIT, include_storage=False,
-                            include_egress=False).fetch(["europe-west1"]))
+    _fake, endpoint = gcp_server
+    offers = list(
+        GcpSource(catalog_client(endpoint), retry=NO_WAIT, include_storage=False, include_egress=False).fetch(
+            ["europe-west1"]
+        )
+    )
     # Only the Belgium N2 core SKU serves europe-west1: n2 machines there lack their RAM part.
     assert offers and {o.region for o in offers} == {"europe-west1"}
     assert {o.instance_type.split("-")[0] for o in offers} == {"n2"}
@@ -138,7 +173,10 @@ def test_region_filter(gcp_server) -> None:
         ("A3 Mega Instance Core running in Americas", ("core", "A3 Mega")),
         ("Nvidia Tesla T4 GPU running in Americas", ("gpu", "T4", "")),
         ("Nvidia Tesla A100 80GB GPU running in Americas", ("gpu", "A100-80GB", "")),
-        ("Nvidia H100 80GB GPU attached to Spot Preemptible VMs running in Americas", ("gpu", "H100-SXM", "")),
+        (
+            "Nvidia H100 80GB GPU attached to Spot Preemptible VMs running in Americas",
+            ("gpu", "H100-SXM", ""),
+        ),
         ("Nvidia H100 80GB Mega GPU running in Americas", ("gpu", "H100-SXM", "Mega")),
         ("Nvidia L4 GPU running in Netherlands", ("gpu", "L4", "")),
         ("N2 Custom Instance Core running in Americas", None),

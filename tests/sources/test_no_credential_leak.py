@@ -59,8 +59,13 @@ def test_aws_default_chain(secret_env, caplog: pytest.LogCaptureFixture) -> None
     from pricing.sources.aws import AwsSource
 
     caplog.set_level(logging.DEBUG)
-    src = AwsSource.from_default_credentials(instance_families=["GPU instance"], include_spot=False,
-                                             include_storage=False, include_transfer=False, retry=FAST)
+    src = AwsSource.from_default_credentials(
+        instance_families=["GPU instance"],
+        include_spot=False,
+        include_storage=False,
+        include_transfer=False,
+        retry=FAST,
+    )
     creds = src.pricing._request_signer._credentials  # the chain really found the secrets
     assert (creds.secret_key, creds.token) == (AWS_SECRET, AWS_TOKEN)
     with Stubber(src.pricing) as stub:
@@ -70,12 +75,18 @@ def test_aws_default_chain(secret_env, caplog: pytest.LogCaptureFixture) -> None
         stub.add_client_error("get_products", "ThrottlingException", "Rate exceeded", 400)
         with pytest.raises(SourceError) as throttled:
             list(src.fetch(["us-east-1"]))
-        stub.add_client_error("get_products", "UnrecognizedClientException",
-                              "The security token included in the request is invalid.", 400)
+        stub.add_client_error(
+            "get_products",
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            400,
+        )
         with pytest.raises(SourceError) as denied:
             list(src.fetch(["us-east-1"]))
     assert offers
-    assert_clean(caplog, offers, [o.to_dict() for o in offers], throttled.value, denied.value, src.stats.summary())
+    assert_clean(
+        caplog, offers, [o.to_dict() for o in offers], throttled.value, denied.value, src.stats.summary()
+    )
 
 
 def test_gcp_token(secret_env, gcp_server, caplog: pytest.LogCaptureFixture) -> None:
@@ -87,15 +98,28 @@ def test_gcp_token(secret_env, gcp_server, caplog: pytest.LogCaptureFixture) -> 
 
     caplog.set_level(logging.DEBUG)
     fake, endpoint = gcp_server
-    client = billing_v1.CloudCatalogClient(credentials=Credentials(token=GCP_TOKEN), transport="rest",
-                                           client_options=ClientOptions(api_endpoint=endpoint))
+    client = billing_v1.CloudCatalogClient(
+        credentials=Credentials(token=GCP_TOKEN),
+        transport="rest",
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )
     src = GcpSource(client, retry=FAST)
     offers = list(src.fetch(["us-central1"]))
     fake.faults = [(503, {"error": {"code": 503, "message": "unavailable", "status": "UNAVAILABLE"}})] * 2
     with pytest.raises(SourceError) as unavailable:
         list(src.fetch(["us-central1"]))
-    fake.faults = [(401, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
-                                    "status": "UNAUTHENTICATED"}})]
+    fake.faults = [
+        (
+            401,
+            {
+                "error": {
+                    "code": 401,
+                    "message": "Request had invalid authentication credentials.",
+                    "status": "UNAUTHENTICATED",
+                }
+            },
+        )
+    ]
     with pytest.raises(SourceError, match="could not be refreshed") as unauthenticated:
         list(src.fetch(["us-central1"]))
     assert offers

@@ -27,7 +27,9 @@ def load_json(*parts: str) -> Any:
 
 def recording(attempts: int = 4) -> tuple[RetryPolicy, list[float]]:
     waits: list[float] = []
-    return RetryPolicy(attempts=attempts, initial_wait_s=1, max_wait_s=60, jitter_s=0, sleep=waits.append), waits
+    return RetryPolicy(
+        attempts=attempts, initial_wait_s=1, max_wait_s=60, jitter_s=0, sleep=waits.append
+    ), waits
 
 
 def comparable(offers) -> list[str]:
@@ -44,8 +46,13 @@ def one_line(err: pytest.ExceptionInfo) -> str:
 # -- the retry helper itself ---------------------------------------------------------------------
 def test_backoff_doubles_and_retry_after_wins() -> None:
     policy, waits = recording(attempts=5)
-    replies: list[Exception | None] = [Transient("HTTP 503"), Transient("HTTP 503"), Transient("HTTP 429", 7.0),
-                                       Transient("HTTP 503"), None]
+    replies: list[Exception | None] = [
+        Transient("HTTP 503"),
+        Transient("HTTP 503"),
+        Transient("HTTP 429", 7.0),
+        Transient("HTTP 503"),
+        None,
+    ]
 
     def call() -> str:
         reply = replies.pop(0)
@@ -72,10 +79,18 @@ def _aws(policy: RetryPolicy, **kw):
 
     from pricing.sources.aws import AwsSource
 
-    pricing = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    pricing = boto3.client(
+        "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    kw = dict(instance_families=["GPU instance"], include_storage=False, include_transfer=False,
-              include_spot=False, retry=policy, clock=lambda: NOW) | kw
+    kw = {
+        "instance_families": ["GPU instance"],
+        "include_storage": False,
+        "include_transfer": False,
+        "include_spot": False,
+        "retry": policy,
+        "clock": lambda: NOW,
+    } | kw
     return AwsSource(pricing, lambda r: ec2, **kw), Stubber(pricing), Stubber(ec2)
 
 
@@ -88,7 +103,10 @@ def _gpu_params(token: str | None = None) -> dict:
 
 
 def _page(products: list, token: str | None = None) -> dict:
-    body = {"FormatVersion": "aws_v1", "PriceList": [p if isinstance(p, str) else json.dumps(p) for p in products]}
+    body = {
+        "FormatVersion": "aws_v1",
+        "PriceList": [p if isinstance(p, str) else json.dumps(p) for p in products],
+    }
     return body | ({"NextToken": token} if token else {})
 
 
@@ -96,10 +114,13 @@ def test_aws_throttling_is_retried_and_paging_resumes_at_the_failed_page() -> No
     policy, waits = recording()
     src, ps, _ = _aws(policy)
     products = load_json("aws", "ec2_gpu_us-east-1.json")
-    ps.add_client_error("get_products", "ThrottlingException", "Rate exceeded", 400, expected_params=_gpu_params())
+    ps.add_client_error(
+        "get_products", "ThrottlingException", "Rate exceeded", 400, expected_params=_gpu_params()
+    )
     ps.add_response("get_products", _page(products[:2], "tok-2"), _gpu_params())
-    ps.add_client_error("get_products", "ThrottlingException", "Rate exceeded", 400,
-                        expected_params=_gpu_params("tok-2"))
+    ps.add_client_error(
+        "get_products", "ThrottlingException", "Rate exceeded", 400, expected_params=_gpu_params("tok-2")
+    )
     ps.add_client_error("get_products", "ServiceUnavailable", "", 503, expected_params=_gpu_params("tok-2"))
     ps.add_response("get_products", _page(products[2:]), _gpu_params("tok-2"))  # resumed, not restarted
     with ps:
@@ -124,7 +145,9 @@ def test_aws_persistent_failure_is_one_source_error() -> None:
 
 def test_aws_access_denied_is_not_retried() -> None:
     src, ps, _ = _aws(NO_WAIT)
-    ps.add_client_error("get_products", "AccessDeniedException", "not authorized to perform pricing:GetProducts", 400)
+    ps.add_client_error(
+        "get_products", "AccessDeniedException", "not authorized to perform pricing:GetProducts", 400
+    )
     with ps, pytest.raises(SourceError) as err:  # a retry would hit the Stubber with no response left
         list(src.fetch(["us-east-1"]))
     assert one_line(err) == (
@@ -133,11 +156,14 @@ def test_aws_access_denied_is_not_retried() -> None:
     )
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda p: json.dumps(p)[:300], "not valid JSON"),
-    (lambda p: json.dumps({"serviceCode": "AmazonEC2", "terms": {}}), "lacks product"),
-    (lambda p: json.dumps(p).replace('"1.0060000000"', '"1.006O"'), "not a number"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: json.dumps(p)[:300], "not valid JSON"),
+        (lambda p: json.dumps({"serviceCode": "AmazonEC2", "terms": {}}), "lacks product"),
+        (lambda p: json.dumps(p).replace('"1.0060000000"', '"1.006O"'), "not a number"),
+    ],
+)
 def test_aws_damaged_price_list_entry(damage, message: str) -> None:
     src, ps, _ = _aws(NO_WAIT)
     good = load_json("aws", "ec2_gpu_us-east-1.json")
@@ -153,10 +179,24 @@ def test_aws_spot_throttling_is_retried() -> None:
     products = load_json("aws", "ec2_gpu_us-east-1.json")[1:2]  # g6.xlarge only
     ps.add_response("get_products", _page(products), _gpu_params())
     spot = {"InstanceTypes": ["g6.xlarge"], "ProductDescriptions": ["Linux/UNIX"], "StartTime": NOW}
-    es.add_client_error("describe_spot_price_history", "RequestLimitExceeded", "slow down", 503, expected_params=spot)
-    es.add_response("describe_spot_price_history", {"SpotPriceHistory": [
-        {"AvailabilityZone": "us-east-1a", "InstanceType": "g6.xlarge", "ProductDescription": "Linux/UNIX",
-         "SpotPrice": "0.4386", "Timestamp": NOW}]}, spot)
+    es.add_client_error(
+        "describe_spot_price_history", "RequestLimitExceeded", "slow down", 503, expected_params=spot
+    )
+    es.add_response(
+        "describe_spot_price_history",
+        {
+            "SpotPriceHistory": [
+                {
+                    "AvailabilityZone": "us-east-1a",
+                    "InstanceType": "g6.xlarge",
+                    "ProductDescription": "Linux/UNIX",
+                    "SpotPrice": "0.4386",
+                    "Timestamp": NOW,
+                }
+            ]
+        },
+        spot,
+    )
     with ps, es:
         offers = list(src.fetch(["us-east-1"]))
     assert [o.price for o in offers if o.purchase_option == "spot"] == [Decimal("0.4386")]
@@ -177,10 +217,12 @@ def test_azure_429_honours_retry_after_and_5xx_backs_off(azure_api) -> None:
 
     clean = comparable(_azure(NO_WAIT).fetch(["eastus"]))
     azure_api.requests.clear()
-    azure_api.faults = [(429, {"Retry-After": "7"}, {"error": "too many requests"}),
-                        (503, {}, "<html>Service Unavailable</html>"),
-                        (0, {}, requests.ConnectionError("connection reset")),
-                        (500, {}, {"error": "internal"})]
+    azure_api.faults = [
+        (429, {"Retry-After": "7"}, {"error": "too many requests"}),
+        (503, {}, "<html>Service Unavailable</html>"),
+        (0, {}, requests.ConnectionError("connection reset")),
+        (500, {}, {"error": "internal"}),
+    ]
     policy, waits = recording(attempts=5)
     src = _azure(policy)
     assert comparable(src.fetch(["eastus"])) == clean
@@ -191,7 +233,11 @@ def test_azure_429_honours_retry_after_and_5xx_backs_off(azure_api) -> None:
 def test_azure_persistent_503_names_what_and_where(azure_api) -> None:
     azure_api.faults = [(503, {}, "unavailable")] * 3
     with pytest.raises(SourceError) as err:
-        list(_azure(RetryPolicy(attempts=3, initial_wait_s=0, jitter_s=0, sleep=lambda s: None)).fetch(["eastus"]))
+        list(
+            _azure(RetryPolicy(attempts=3, initial_wait_s=0, jitter_s=0, sleep=lambda s: None)).fetch(
+                ["eastus"]
+            )
+        )
     assert one_line(err) == (
         "Azure Retail Prices (Virtual Machines Consumption, eastus) failed after 3 attempts "
         "(HTTP 503 Service Unavailable); "
@@ -207,13 +253,20 @@ def test_azure_bad_request_is_not_retried(azure_api) -> None:
     assert len(azure_api.requests) == 1
 
 
-@pytest.mark.parametrize("tamper, message", [
-    (lambda body: json.dumps(body)[:120], "not valid JSON"),
-    (lambda body: {k: v for k, v in body.items() if k != "Items"}, "no 'Items' list"),
-    (lambda body: body | {"Items": [{k: v for k, v in i.items() if k != "retailPrice"} for i in body["Items"]]},
-     "lacks retailPrice"),
-    (lambda body: body | {"NextPageLink": 42}, "not a URL"),
-])
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (lambda body: json.dumps(body)[:120], "not valid JSON"),
+        (lambda body: {k: v for k, v in body.items() if k != "Items"}, "no 'Items' list"),
+        (
+            lambda body: (
+                body | {"Items": [{k: v for k, v in i.items() if k != "retailPrice"} for i in body["Items"]]}
+            ),
+            "lacks retailPrice",
+        ),
+        (lambda body: body | {"NextPageLink": 42}, "not a URL"),
+    ],
+)
 def test_azure_damaged_page(azure_api, tamper, message: str) -> None:
     azure_api.tamper = tamper
     with pytest.raises(SourceError, match=message) as err:
@@ -242,12 +295,18 @@ def _gcp_source(endpoint: str, policy: RetryPolicy, **kw):
 
     from pricing.sources.gcp import GcpSource
 
-    client = billing_v1.CloudCatalogClient(credentials=AnonymousCredentials(), transport="rest",
-                                           client_options=ClientOptions(api_endpoint=endpoint))
+    client = billing_v1.CloudCatalogClient(
+        credentials=AnonymousCredentials(),
+        transport="rest",
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )
     return GcpSource(client, retry=policy, **kw)
 
 
-UNAVAILABLE = (503, {"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})
+UNAVAILABLE = (
+    503,
+    {"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}},
+)
 TOO_MANY = (429, {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}})
 
 
@@ -270,14 +329,25 @@ def test_gcp_persistent_503(gcp_server) -> None:
     src = _gcp_source(endpoint, RetryPolicy(attempts=3, initial_wait_s=0, jitter_s=0, sleep=lambda s: None))
     with pytest.raises(SourceError) as err:
         list(src.fetch(["us-central1"]))
-    assert one_line(err) == ("GCP list_services failed after 3 attempts (HTTP 503); "
-                             "wait a few minutes and run the refresh again")
+    assert one_line(err) == (
+        "GCP list_services failed after 3 attempts (HTTP 503); wait a few minutes and run the refresh again"
+    )
 
 
 def test_gcp_permission_denied_is_not_retried(gcp_server) -> None:
     fake, endpoint = gcp_server
-    fake.faults = [(403, {"error": {"code": 403, "message": "Cloud Billing API has not been used in project 1",
-                                    "status": "PERMISSION_DENIED"}})]
+    fake.faults = [
+        (
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Cloud Billing API has not been used in project 1",
+                    "status": "PERMISSION_DENIED",
+                }
+            },
+        )
+    ]
     with pytest.raises(SourceError) as err:
         list(_gcp_source(endpoint, NO_WAIT).fetch(["us-central1"]))
     assert one_line(err) == (
@@ -287,11 +357,18 @@ def test_gcp_permission_denied_is_not_retried(gcp_server) -> None:
     assert len(fake.seen) == 1
 
 
-@pytest.mark.parametrize("tamper, message", [
-    (lambda path, body: json.dumps(body)[:200], "could not be parsed"),
-    (lambda path, body: body | {"skus": [{k: v for k, v in s.items() if k != "description"} for s in body["skus"]]},
-     "lacks its id, description or category"),
-])
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (lambda path, body: json.dumps(body)[:200], "could not be parsed"),
+        (
+            lambda path, body: (
+                body | {"skus": [{k: v for k, v in s.items() if k != "description"} for s in body["skus"]]}
+            ),
+            "lacks its id, description or category",
+        ),
+    ],
+)
 def test_gcp_damaged_page(gcp_server, tamper, message: str) -> None:
     fake, endpoint = gcp_server
     fake.tamper = tamper
