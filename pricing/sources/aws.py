@@ -195,9 +195,11 @@ class AwsSource:
                 what = f"AWS get_products (AmazonEC2 {value}, {region})"
                 filters = term_filters(regionCode=region, **EC2_FILTERS, **{field: value})
                 for item in self.products("AmazonEC2", filters, what=what, progress=progress):
-                    for offer in self._emit(
-                        aws_parse.ec2_instance_offers(item, what, fetched_at, self.stats)
-                    ):
+                    offers = aws_parse.ec2_instance_offers(item, what, fetched_at, self.stats)
+                    if offers and offers[0].instance_type in on_demand:
+                        self.stats.skip("duplicate_product")  # one product per type and region is expected
+                        continue
+                    for offer in self._emit(offers):
                         if offer.purchase_option == "on_demand":
                             on_demand[offer.instance_type or ""] = offer
                         yield offer

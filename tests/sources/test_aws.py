@@ -165,6 +165,7 @@ def test_reserved_rates_keep_every_term_computable() -> None:
 def test_instance_type_selector_replaces_families(stubbed) -> None:
     pricing, ec2, ps, _ = stubbed
     g6 = load_json("aws", "ec2_gpu_us-east-1.json")[1]
+    g6["product"]["attributes"] |= {"regionCode": "eu-west-1", "location": "EU (Ireland)"}
     filters = term_filters(
         regionCode="eu-west-1",
         operatingSystem="Linux",
@@ -173,11 +174,13 @@ def test_instance_type_selector_replaces_families(stubbed) -> None:
         capacitystatus="Used",
         instanceType="g6.xlarge",
     )
-    ps.add_response("get_products", page([g6]), params("AmazonEC2", filters))
-    offers = list(
-        _ec2_source(pricing, ec2, instance_types=["g6.xlarge"], include_spot=False).fetch(["eu-west-1"])
-    )
-    assert [(o.instance_type, o.purchase_option) for o in offers] == [("g6.xlarge", "on_demand")]
+    ps.add_response("get_products", page([g6, g6]), params("AmazonEC2", filters))
+    src = _ec2_source(pricing, ec2, instance_types=["g6.xlarge"], include_spot=False)
+    offers = list(src.fetch(["eu-west-1"]))
+    assert [(o.instance_type, o.region, o.purchase_option) for o in offers] == [
+        ("g6.xlarge", "eu-west-1", "on_demand")
+    ]
+    assert src.stats.skipped["duplicate_product"] == 1  # the same product listed twice is one offer
 
 
 def test_storage_requests_and_transfer(stubbed) -> None:
