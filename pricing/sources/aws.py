@@ -33,7 +33,15 @@ from typing import Any
 from planner.errors import SourceError
 from pricing.schema import Offer
 from pricing.sources import aws_parse
-from pricing.sources.base import FetchStats, Progress, decimal_price, iso_date, report, utc_now_iso
+from pricing.sources.base import (
+    FetchStats,
+    Progress,
+    check_regions,
+    decimal_price,
+    iso_date,
+    report,
+    utc_now_iso,
+)
 from pricing.sources.http import RetryPolicy, Transient, resumable_pages
 
 DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
@@ -186,7 +194,7 @@ class AwsSource:
     ) -> Iterator[Offer]:
         fetched_at = utc_now_iso()
         self.stats = FetchStats()
-        for region in regions or DEFAULT_REGIONS:
+        for region in check_regions("aws", regions or DEFAULT_REGIONS):
             on_demand: dict[str, Offer] = {}
             selectors = [("instanceType", t) for t in self.instance_types] or [
                 ("instanceFamily", f) for f in self.instance_families

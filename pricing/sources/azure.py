@@ -32,10 +32,10 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
-from planner.errors import InputError, SourceError
+from planner.errors import SourceError
 from pricing.schema import Offer
 from pricing.sources.azure_parse import bandwidth_offers, storage_offers, vm_offers
-from pricing.sources.base import FetchStats, Progress, report, utc_now_iso
+from pricing.sources.base import FetchStats, Progress, check_regions, report, utc_now_iso
 from pricing.sources.http import RetryPolicy, call_with_retries, get_json
 
 BASE_URL = "https://prices.azure.com/api/retail/prices"
@@ -47,12 +47,6 @@ HINT = "wait a few minutes and run the refresh again (prices.azure.com throttles
 
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _check_region(region: str) -> str:
-    if not region or not region.replace("-", "").isalnum() or region != region.lower():
-        raise InputError(f"Azure region {region!r} is not an ARM region name; use names like 'eastus'")
-    return region
 
 
 class AzureSource:
@@ -143,7 +137,7 @@ class AzureSource:
     ) -> Iterator[Offer]:
         fetched_at = utc_now_iso()
         self.stats = FetchStats()
-        for region in [_check_region(r) for r in (regions or DEFAULT_REGIONS)]:
+        for region in check_regions("azure", regions or DEFAULT_REGIONS):
             for price_type in ("Consumption", "Reservation"):
                 for expr in self._vm_filter(region, price_type):
                     what = f"Azure Retail Prices (Virtual Machines {price_type}, {region})"

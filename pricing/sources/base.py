@@ -19,6 +19,7 @@ a reason, so a caller can report "1,204 offers, 3,880 items skipped (windows: 3,
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Protocol, runtime_checkable
 
-from planner.errors import SourceError
+from planner.errors import InputError, SourceError
 from pricing.schema import Offer
 
 Progress = Callable[[str, int], None]
@@ -66,6 +67,22 @@ class FetchStats:
         reasons = ", ".join(f"{k}: {v}" for k, v in self.skipped.most_common())
         text = f"{self.offers} offers ({self.missing_prices} without price) from {self.items} items"
         return text + (f"; skipped {sum(self.skipped.values())} ({reasons})" if reasons else "")
+
+
+REGION_FORMS = {
+    "aws": (re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d+$"), "us-east-1"),
+    "gcp": (re.compile(r"^[a-z]+-[a-z]+\d+$"), "us-central1"),
+    "azure": (re.compile(r"^[a-z][a-z0-9]*$"), "eastus"),
+}
+
+
+def check_regions(provider: str, regions: Sequence[str]) -> list[str]:
+    """``regions`` unchanged when each looks like a ``provider`` region id; else an InputError."""
+    pattern, example = REGION_FORMS[provider]
+    for region in regions:
+        if not pattern.match(region):
+            raise InputError(f"{region!r} is not a region id of {provider}; use ids like {example!r}")
+    return list(regions)
 
 
 def utc_now_iso() -> str:

@@ -33,7 +33,7 @@ from typing import Any
 from planner.errors import SourceError
 from pricing.schema import Offer
 from pricing.sources import gcp_parse as gp
-from pricing.sources.base import FetchStats, Progress, iso_date, plain, report, utc_now_iso
+from pricing.sources.base import FetchStats, Progress, check_regions, iso_date, plain, report, utc_now_iso
 from pricing.sources.http import RetryPolicy, Transient, resumable_pages
 
 SOURCE = "gcp:cloudbilling.services.skus.list"
@@ -175,7 +175,7 @@ class GcpSource:
 
         fetched_at = utc_now_iso()
         self.stats = FetchStats()
-        wanted = list(regions or DEFAULT_REGIONS)
+        wanted = check_regions("gcp", regions or DEFAULT_REGIONS)
         found = self.services()
         if "Compute Engine" not in found:
             raise SourceError(

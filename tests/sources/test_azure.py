@@ -146,8 +146,25 @@ def test_empty_retail_price_is_missing_not_zero(azure_api) -> None:
 
 @pytest.mark.parametrize("bad", ["East US", "eastus'", ""])
 def test_bad_region_name_is_input_error(bad: str) -> None:
-    with pytest.raises(InputError, match="ARM region name"):
+    with pytest.raises(InputError, match="is not a region id of azure; use ids like 'eastus'"):
         list(_source().fetch([bad]))
+
+
+@pytest.mark.parametrize(
+    "provider, good, bad",
+    [
+        ("aws", ["us-east-1", "us-gov-west-1", "ap-southeast-2"], ["us-east", "US-EAST-1", "eastus"]),
+        ("gcp", ["us-central1", "northamerica-northeast1"], ["us-central", "us-central1-a", "eastus"]),
+        ("azure", ["eastus", "westeurope", "southcentralus"], ["east-us", "East US"]),
+    ],
+)
+def test_region_id_forms(provider: str, good: list[str], bad: list[str]) -> None:
+    from pricing.sources.base import check_regions
+
+    assert check_regions(provider, good) == good
+    for region in bad:
+        with pytest.raises(InputError, match=f"not a region id of {provider}"):
+            check_regions(provider, [region])
 
 
 def test_classification_table() -> None:
