@@ -6,7 +6,8 @@ RAM SKU + accelerators x GPU SKU``. Part SKUs are recognised from their descript
 * ``N2 Instance Core running in Americas``, ``Spot Preemptible N2 Instance Core ...``,
   ``N1 Predefined Instance Ram ...``, ``Commitment v1: N2 Cpu in Americas for 1 Year`` -> (family, core|ram)
 * ``Nvidia Tesla T4 GPU running in ...``, ``Nvidia H100 80GB GPU attached to Spot Preemptible VMs ...``,
-  ``Commitment v1: Nvidia ... GPU in ...`` -> (canonical accelerator, variant)
+  ``Commitment v1: Nvidia ... GPU in ...`` -> (canonical accelerator, variant); the variant is
+  "Mega" for ``Nvidia H100 80GB Mega GPU`` (priced for a3-megagpu machines only), else empty
 
 and the purchase option from ``category.usage_type`` (OnDemand, Preemptible = spot, Commit1Yr,
 Commit3Yr). Custom, sole-tenant and licence SKUs match none of the patterns and are skipped.
@@ -72,9 +73,8 @@ def part_key(description: str) -> tuple[str, ...] | None:
     if m:
         name = m["name"]
         variant = ""
-        for word in ("Mega", "Ultra"):
-            if name.endswith(" " + word):
-                name, variant = name[: -len(word) - 1], word
+        if name.endswith(" Mega"):  # A3 Mega machines have their own H100 SKUs
+            name, variant = name[: -len(" Mega")], "Mega"
         canon = canonical_accelerator(name, provider="gcp")
         return ("gpu", canon, variant) if canon else None
     m = _PART.match(head)
@@ -91,7 +91,7 @@ def shape_parts(shape: Any) -> list[tuple[tuple[str, ...], Decimal]]:
         (("ram", fam), Decimal(str(shape.memory_gib))),
     ]
     if shape.accelerator and shape.accelerator_count:
-        variant = fam.split(" ", 1)[1] if " " in fam else ""
+        variant = "Mega" if fam == "A3 Mega" else ""
         parts.append((("gpu", shape.accelerator, variant), Decimal(shape.accelerator_count)))
     return parts
 

@@ -30,7 +30,8 @@ def _by(offers, **want):
 
 def test_vm_prices_follow_next_page_link_and_classify_meters(azure_api) -> None:
     src = _source(include_storage=False, include_bandwidth=False)
-    offers = list(src.fetch(["eastus"]))
+    seen: list[tuple[str, int]] = []
+    offers = list(src.fetch(["eastus"], progress=lambda stage, n: seen.append((stage, n))))
 
     # eastus items with type Consumption in the fixture: 6 (D2s v5: on-demand, Spot, Low Priority,
     # Windows; NC24ads: on-demand, Spot); the DevTestConsumption one does not match the filter.
@@ -41,6 +42,8 @@ def test_vm_prices_follow_next_page_link_and_classify_meters(azure_api) -> None:
         "serviceName eq 'Virtual Machines' and armRegionName eq 'eastus' and priceType eq 'Consumption'"
     )
     assert [q.get("$skip") for q in consumption] == [None, "2", "4"]
+    stage = "Azure Retail Prices (Virtual Machines Consumption, eastus)"
+    assert [n for s, n in seen if s == stage] == [2, 4, 6]
 
     d2 = _by(offers, instance_type="Standard_D2s_v5", purchase_option="on_demand")
     assert d2.price == Decimal("0.096") and d2.unit == "hour" and d2.region == "eastus"

@@ -162,6 +162,19 @@ def test_region_filter(gcp_server) -> None:
     assert all(o.price is None for o in offers)
 
 
+def test_progress_reports_items_per_service(gcp_server) -> None:
+    _, endpoint = gcp_server
+    seen: list[tuple[str, int]] = []
+    list(
+        GcpSource(catalog_client(endpoint), retry=NO_WAIT).fetch(
+            REGIONS, progress=lambda s, n: seen.append((s, n))
+        )
+    )
+    compute = [n for stage, n in seen if stage == "GCP list_skus (Compute Engine)"]
+    assert compute == [3, 6, 9, 12, 15, 18, 21, 24, 25]  # running count, page by page
+    assert ("GCP list_skus (Networking)", 3) in seen
+
+
 @pytest.mark.parametrize(
     "description, key",
     [
