@@ -80,13 +80,12 @@ def classify_aws_error(exc: Exception) -> Exception:
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
+        HTTPClientError,
         NoCredentialsError,
         ParamValidationError,
         PartialCredentialsError,
     )
-    from botocore.exceptions import (
-        ConnectionError as BotoConnectionError,
-    )
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
@@ -98,12 +97,12 @@ def classify_aws_error(exc: Exception) -> Exception:
         return SourceError(f"{code}: {message}; check the credentials' permissions and the region names")
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return SourceError("no AWS credentials found; run `aws configure` or set AWS_PROFILE")
-    if isinstance(exc, BotoConnectionError):
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # includes connect/read timeouts
         return Transient(type(exc).__name__)
     if isinstance(exc, ParamValidationError):
         return exc
     if isinstance(exc, BotoCoreError):
-        return SourceError(type(exc).__name__)
+        return SourceError(f"{type(exc).__name__}; check the AWS configuration (profile, region, endpoint)")
     return exc
 
 

@@ -375,3 +375,28 @@ def test_gcp_damaged_page(gcp_server, tamper, message: str) -> None:
     with pytest.raises(SourceError, match=message) as err:
         list(_gcp_source(endpoint, NO_WAIT).fetch(["us-central1"]))
     one_line(err)
+
+
+def test_sdk_errors_are_sorted_into_retry_stop_or_bug() -> None:
+    from botocore.exceptions import (
+        EndpointConnectionError,
+        NoCredentialsError,
+        ParamValidationError,
+        ReadTimeoutError,
+    )
+    from google.api_core import exceptions as gexc
+    from google.auth.exceptions import DefaultCredentialsError
+
+    from pricing.sources.aws import classify_aws_error
+    from pricing.sources.gcp import classify_gcp_error
+
+    assert isinstance(classify_aws_error(ReadTimeoutError(endpoint_url="https://pricing")), Transient)
+    assert isinstance(classify_aws_error(EndpointConnectionError(endpoint_url="https://pricing")), Transient)
+    assert "aws configure" in str(classify_aws_error(NoCredentialsError()))
+    bug = ParamValidationError(report="Unknown parameter")
+    assert classify_aws_error(bug) is bug  # a programming error propagates unchanged
+    assert isinstance(classify_gcp_error(gexc.GatewayTimeout("slow")), Transient)
+    assert isinstance(classify_gcp_error(gexc.DeadlineExceeded("slow")), Transient)
+    assert "gcloud auth application-default login" in str(classify_gcp_error(DefaultCredentialsError("none")))
+    key_error = KeyError("x")
+    assert classify_gcp_error(key_error) is key_error
