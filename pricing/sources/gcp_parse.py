@@ -5,7 +5,9 @@ RAM SKU + accelerators x GPU SKU``. Part SKUs are recognised from their descript
 
 * ``N2 Instance Core running in Americas``, ``Spot Preemptible N2 Instance Core ...``,
   ``N1 Predefined Instance Ram ...``, ``Commitment v1: N2 Cpu in Americas for 1 Year`` -> (family, core|ram)
+* ``N2D AMD Instance Core ...`` (vendor word dropped), ``Commitment v1: Cpu in ...`` (N1 commitments)
 * ``Nvidia Tesla T4 GPU running in ...``, ``Nvidia H100 80GB GPU attached to Spot Preemptible VMs ...``,
+  ``H200 141GB GPU running in ...``,
   ``Commitment v1: Nvidia ... GPU in ...`` -> (canonical accelerator, variant); the variant is
   "Mega" for ``Nvidia H100 80GB Mega GPU`` (priced for a3-megagpu machines only), else empty
 
@@ -35,9 +37,10 @@ PART_UNITS = {"core": "h", "ram": "GiBy.h", "gpu": "h"}
 SKU_FAMILY = {"a3-megagpu": "A3 Mega", "a3-ultragpu": "A3 Ultra"}
 _PREFIX = re.compile(r"^(?:Spot Preemptible|Preemptible|Commitment(?: v\d+)?:)\s+")
 _SUFFIX = re.compile(r" (?:attached to|running in|in|for) .*$")
-_GPU = re.compile(r"^Nvidia (?P<name>.+?) GPU$", re.IGNORECASE)
+_GPU = re.compile(r"^(?:Nvidia )?(?P<name>[A-Z][\w ]*?) GPU$", re.IGNORECASE)
 _PART = re.compile(
-    r"^(?P<fam>[A-Z]\d[A-Z]?(?: (?:Mega|Ultra))?) (?:Predefined )?(?:Instance )?(?P<part>Core|Cpu|Ram)$"
+    r"^(?:(?P<fam>[A-Z]\d[A-Z]?(?: (?:Mega|Ultra))?)(?: AMD| Intel| Arm)? )?(?:Predefined )?(?:Instance )?"
+    r"(?P<part>Core|Cpu|Ram)$"
 )
 _STORAGE = re.compile(r"^(?P<cls>Standard|Nearline|Coldline|Archive) Storage ")
 STORAGE_CLASS = {"Standard": "object_standard", "Nearline": "object_infrequent", "Archive": "object_archive"}
@@ -71,15 +74,17 @@ def part_key(description: str) -> tuple[str, ...] | None:
     head = _SUFFIX.sub("", _PREFIX.sub("", description.strip()))
     m = _GPU.match(head)
     if m:
-        name = m["name"]
-        variant = ""
-        if name.endswith(" Mega"):  # A3 Mega machines have their own H100 SKUs
-            name, variant = name[: -len(" Mega")], "Mega"
+        name, variant = m["name"], ""
+        if (
+            " Mega" in f" {name} "
+        ):  # A3 Mega machines have their own H100 SKUs ("H100 80GB Mega", "H100 Mega 80GB")
+            name, variant = " ".join(w for w in name.split() if w != "Mega"), "Mega"
         canon = canonical_accelerator(name, provider="gcp")
         return ("gpu", canon, variant) if canon else None
     m = _PART.match(head)
-    if m:
-        return ("core" if m["part"] in ("Core", "Cpu") else "ram", m["fam"])
+    if m and (m["fam"] or description.startswith("Commitment")):
+        # N1 commitments name no family: "Commitment v1: Cpu in Americas for 1 Year"
+        return ("core" if m["part"] in ("Core", "Cpu") else "ram", m["fam"] or "N1")
     return None
 
 
