@@ -64,6 +64,12 @@ def test_vm_prices_follow_next_page_link_and_classify_meters(azure_api) -> None:
     assert src.stats.skipped["windows"] == 1
     assert src.stats.skipped["low_priority"] == 1
     assert all(o.region == "eastus" for o in offers)  # the westeurope meter was filtered out by the API
+    # 6 Consumption + 3 Reservation items; offers: D2s v5 on-demand, spot, 2 savings plans, 3-year
+    # reservation; NC24ads on-demand, spot; E64 v4 1-year reservation = 8. Pages: 3 + 2.
+    assert src.stats.summary() == (
+        "8 offers (0 without price) from 9 items; skipped 3 (low_priority: 1, windows: 1, reservation_term: 1)"
+    )
+    assert src.stats.pages == 5
 
 
 def test_savings_plan_entries_become_hourly_offers(azure_api) -> None:
