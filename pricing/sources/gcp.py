@@ -113,6 +113,7 @@ class GcpSource:
         self.page_size = page_size
         self.timeout_s = timeout_s
         self.stats = FetchStats()
+        self._emitted: set[tuple[str, str]] = set()
 
     @classmethod
     def from_default_credentials(cls, **kwargs: Any) -> GcpSource:
@@ -160,10 +161,8 @@ class GcpSource:
             n += len(page.skus)
             report(progress, what, n)
             for sku in page.skus:
-                if not (sku.sku_id and sku.description and sku.category.resource_family):
-                    raise SourceError(
-                        f"{what}: a SKU lacks its id, description or category; run the refresh again"
-                    )
+                if not (sku.sku_id and sku.description):
+                    raise SourceError(f"{what}: a SKU lacks its id or description; run the refresh again")
                 self.stats.items += 1
                 yield sku
 
@@ -175,6 +174,7 @@ class GcpSource:
 
         fetched_at = utc_now_iso()
         self.stats = FetchStats()
+        self._emitted = set()  # (region, "egress") already priced by one SKU
         wanted = check_regions("gcp", regions or DEFAULT_REGIONS)
         found = self.services()
         if "Compute Engine" not in found:
@@ -244,6 +244,11 @@ class GcpSource:
             if gp.egress_destination(sku.description) != gp.EGRESS_DESTINATION or expr.usage_unit != "GiBy":
                 skip("egress_destination_not_modeled")
                 return []
+            regions = [r for r in regions if (r, "egress") not in self._emitted]
+            if not self.include_egress or not regions:
+                skip("egress_not_requested" if not self.include_egress else "duplicate_egress")
+                return []
+            self._emitted.update((r, "egress") for r in regions)
             fields = {"resource": "egress", "unit": "GB", "service": service}
         else:
             skip(f"{family.lower()}_sku_not_modeled")

@@ -5,6 +5,7 @@ SKU figures are in tests/fixtures/gcp/skus.json; its README names each figure's 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -147,6 +148,22 @@ def test_storage_classes_and_egress_tiers(fetched) -> None:
     assert src.stats.skipped["storage_class_not_modeled"] == 1  # Coldline
     assert src.stats.skipped["egress_destination_not_modeled"] == 1  # to China
     assert src.stats.skipped["compute_sku_not_modeled"] == 1  # N2 Custom
+
+
+def test_egress_listed_by_two_services_is_priced_once(gcp_server) -> None:
+    fake, endpoint = gcp_server
+    legacy = json.loads(json.dumps(fake.skus["E505-1604-58F8"][0]))
+    legacy |= {"skuId": "LEGACY-EGRESS", "description": "Network Internet Egress from Americas to Americas"}
+    legacy["serviceRegions"] = ["us-central1"]
+    fake.skus[CE].append(legacy)  # older catalogs list internet egress under Compute Engine
+    src = GcpSource(catalog_client(endpoint), retry=NO_WAIT)
+    egress = [o for o in src.fetch(REGIONS) if o.resource == "egress"]
+    # Compute Engine is read first: its SKU prices us-central1; Networking's adds only us-east4.
+    assert sorted({(o.region, o.sku) for o in egress}) == [
+        ("us-central1", "LEGACY-EGRESS"),
+        ("us-east4", fake.skus["E505-1604-58F8"][0]["skuId"]),
+    ]
+    assert len(egress) == 6  # 3 tiers per region
 
 
 def test_region_filter(gcp_server) -> None:

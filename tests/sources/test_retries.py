@@ -365,7 +365,7 @@ def test_gcp_permission_denied_is_not_retried(gcp_server) -> None:
             lambda path, body: (
                 body | {"skus": [{k: v for k, v in s.items() if k != "description"} for s in body["skus"]]}
             ),
-            "lacks its id, description or category",
+            "lacks its id or description",
         ),
     ],
 )
