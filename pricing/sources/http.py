@@ -41,6 +41,10 @@ class Transient(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how patiently to retry: ``attempts`` in all (first call included); waits of
+    ``initial_wait_s`` x 2^n capped at ``max_wait_s``, plus up to ``jitter_s`` of random jitter; a
+    server's Retry-After is honoured up to ``max_retry_after_s``. ``sleep`` does the waiting."""
+
     attempts: int = 6
     initial_wait_s: float = 1.0
     max_wait_s: float = 60.0
