@@ -43,7 +43,7 @@ def one_line(err: pytest.ExceptionInfo) -> str:
     return text
 
 
-# -- the retry helper itself ---------------------------------------------------------------------
+# -- retry with backoff itself -------------------------------------------------------------------------
 def test_backoff_doubles_and_retry_after_wins() -> None:
     policy, waits = recording(attempts=5)
     replies: list[Exception | None] = [
