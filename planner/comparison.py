@@ -1,28 +1,40 @@
-"""Three-cloud comparisons and scaling curves: the public Python API behind ``planner compare``/``scale``."""
+"""Three-cloud comparisons and scaling curves: the public Python API behind ``planner compare``/``scale``.
+
+Deciding basis: clouds are ranked by what the buyer pays over the whole horizon (contracted prices
+when a price book applies, list prices otherwise), so growth and one-off runs count as they will be
+billed; month-1 figures are shown beside it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from planner.costing import PriceOverlay, LineItem, apply_overlay, cost_compute, cost_storage
+from planner.capacity.requirements import Requirement
+from planner.costing import COMMITMENTS, LineItem, PriceOverlay, cost_compute, cost_storage, pin_of
 from planner.errors import InputError, suggest
 from planner.plan import plan
 from planner.scenario import Scenario
 from pricing.catalog import Catalog, load_catalog
 
+TERM_MONTHS = {"reserved_1y": 12, "savings_plan_1y": 12, "committed_1y": 12,
+               "reserved_3y": 36, "savings_plan_3y": 36, "committed_3y": 36}  # fmt: skip
 
+
+def _sum(values: Sequence[Decimal | None]) -> Decimal:
+    return sum((v for v in values if v is not None), Decimal(0))
 
 
 @dataclass(frozen=True)
 class CloudResult:
     cloud: str
     region: str
-    items: tuple[LineItem, ...]
-    horizon_cost: Decimal | None  # whole horizon: every month's recurring cost + one-time costs
+    items: tuple[LineItem, ...]  # month 1
+    horizon_cost: Decimal | None  # list, whole horizon: every month + one-time costs (+ commitment tails)
+    contracted_horizon_cost: Decimal | None = None  # the same at contracted prices (= list without a price book)
     horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why
 
     @property
@@ -32,16 +44,16 @@ class CloudResult:
     @property
     def complete(self) -> bool:
         """Every item priced in every month of the horizon."""
-        return not self.unpriced and self.horizon_cost is not None
+        return not self.unpriced and self.contracted_horizon_cost is not None
 
     @property
     def monthly_cost(self) -> Decimal:
-        """Month-1 recurring cost plus one-time costs spread over the horizon (priced items only)."""
-        return sum((i.monthly_cost for i in self.items if i.monthly_cost is not None), Decimal(0))
+        """Month-1 list cost plus one-time costs spread over the horizon (priced items only)."""
+        return _sum([i.monthly_cost for i in self.items])
 
     @property
     def contracted_monthly_cost(self) -> Decimal:
-        return sum((i.contracted_monthly_cost for i in self.items if i.contracted_monthly_cost is not None), Decimal(0))
+        return _sum([i.contracted_monthly_cost for i in self.items])
 
 
 @dataclass(frozen=True)
@@ -63,13 +75,17 @@ class Comparison:
         raise KeyError(name)
 
     def effective(self, c: CloudResult) -> Decimal:
-        """The monthly cost that decides: contracted when a price book is applied, else list."""
-        return c.contracted_monthly_cost if self.pricebook is not None else c.monthly_cost
+        """The month-1 cost the buyer pays: contracted when a price book applies, else list."""
+        return c.contracted_monthly_cost
+
+    def decisive(self, c: CloudResult) -> Decimal:
+        """What ranks the clouds: the horizon total the buyer pays (month 1 when it is unknown)."""
+        return c.contracted_horizon_cost if c.contracted_horizon_cost is not None else c.contracted_monthly_cost
 
     @property
     def ranking(self) -> list[CloudResult]:
-        """Clouds that could price everything first, cheapest first; then incomplete ones."""
-        return sorted(self.clouds, key=lambda c: (not c.complete, self.effective(c)))
+        """Clouds that could price everything first, cheapest over the horizon first; then incomplete ones."""
+        return sorted(self.clouds, key=lambda c: (not c.complete, self.decisive(c)))
 
     @property
     def winner(self) -> CloudResult | None:
@@ -77,14 +93,12 @@ class Comparison:
         return r[0] if r and r[0].complete else None
 
     def margin(self) -> tuple[Decimal, float] | None:
-        """(USD per month, percent) by which the winner beats the next complete cloud."""
+        """(USD, percent) by which the winner beats the next complete cloud over the horizon."""
         r = [c for c in self.ranking if c.complete]
         if len(r) < 2:
             return None
-        hi, lo = self.effective(r[1]), self.effective(r[0])
-        diff = hi - lo
-        pct = float(diff / hi * 100) if hi else 0.0
-        return diff, pct
+        hi, lo = self.decisive(r[1]), self.decisive(r[0])
+        return hi - lo, float((hi - lo) / hi * 100) if hi else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         from planner.render import comparison_to_dict
@@ -105,78 +119,121 @@ class Comparison:
 
 @dataclass
 class _Part:
-    """One workload (or fixed cost) in one region: month-1 items, horizon total, and what broke it."""
+    """One workload (or fixed cost) in one region: month-1 items, horizon totals, and what broke them."""
 
     items: list[LineItem] = field(default_factory=list)
-    total: Decimal | None = Decimal(0)
+    total: Decimal | None = Decimal(0)  # list
+    contracted: Decimal | None = Decimal(0)
     issue: str | None = None  # why the horizon total is unknown, e.g. a tier that ends in month 7
+    notes: list[str] = field(default_factory=list)
 
     def add(self, items: list[LineItem], month: int) -> None:
         if month == 0:
             self.items = items
-        if self.total is None:
-            return
-        missing = [i for i in items if i.cost is None]
-        if missing:
-            self.total = None
-            if month > 0:
-                self.issue = f"{missing[0].workload}: month {month + 1}: {missing[0].status} ({missing[0].note})"
-        else:
-            self.total += sum((i.cost for i in items if i.cost is not None), Decimal(0))
+        if self.total is not None:
+            self.total = None if any(i.cost is None for i in items) else self.total + _sum([i.cost for i in items])
+        if self.contracted is not None:
+            missing = [i for i in items if i.contracted_cost is None]
+            if missing:
+                self.contracted = None
+                if month > 0:
+                    i = missing[0]
+                    self.issue = f"{i.workload}: month {month + 1}: {i.status} ({i.note})"
+            else:
+                self.contracted += _sum([i.contracted_cost for i in items])
+
+    def add_tail(self, months: int, item: LineItem) -> None:
+        """A commitment bills its whole term: add the months after the horizon at the last month's rate."""
+        if self.total is not None and item.cost is not None:
+            self.total += item.cost * months
+        if self.contracted is not None and item.contracted_cost is not None:
+            self.contracted += item.contracted_cost * months
 
 
 def _cost_region(
     sc: Scenario,
-    reqs_by_month: list[list[Any]],
+    reqs_by_month: list[list[Requirement]],
     catalog: Catalog,
     cloud: str,
     region: str,
     purchase_options: Sequence[str],
     overlay: PriceOverlay | None,
-    sku_index: dict[str, Any],
 ) -> dict[str, _Part]:
-    """Per workload (and fixed cost): month-1 line items and the cost over the whole horizon."""
+    """Per workload (and fixed cost): month-1 line items and the cost over the whole horizon.
+
+    Later months keep month 1's compute configuration (instance type, purchase option, accelerator,
+    tensor-parallel degree) and scale its count, as a team would.
+    """
     offers = catalog.query(provider=cloud, region=region, resource="instance")
     horizon = len(reqs_by_month)
     out: dict[str, _Part] = {}
 
-    def add(key: str, items: list[LineItem], month: int) -> None:
-        out.setdefault(key, _Part()).add([apply_overlay(i, sku_index, overlay) for i in items], month)
+    def part(key: str) -> _Part:
+        return out.setdefault(key, _Part())
 
+    last: dict[str, LineItem] = {}
     for m, reqs in enumerate(reqs_by_month):
         for req in reqs:
             if req.kind == "storage" and req.storage is not None:
-                add(req.workload, cost_storage(req.storage, m, catalog, cloud, region, req.workload), m)
+                part(req.workload).add(cost_storage(req.storage, m, catalog, cloud, region, req.workload, overlay), m)
             elif req.kind == "edge":
                 usd = Decimal(str(round(req.explain["usd_per_month"], 6)))
                 item = LineItem(cloud, region, req.workload, "edge", "edge", f"{req.explain['devices']} edge devices",
                                 count=req.explain["devices"], cost=usd, explain=dict(req.explain))
-                add(req.workload, [item], m)
+                part(req.workload).add([item], m)
             elif req.options and all(o.one_time for o in req.options):
                 if m == 0:  # a one-off run is paid once, shown spread over the horizon
-                    item = cost_compute(req, offers, purchase_options, cloud, region)
-                    add(req.workload, [replace(item, amortize_months=horizon)], m)
+                    item = cost_compute(req, offers, purchase_options, cloud, region, overlay)
+                    part(req.workload).add([replace(item, amortize_months=horizon)], m)
             else:
-                add(req.workload, [cost_compute(req, offers, purchase_options, cloud, region)], m)
+                first = out[req.workload].items[0] if m > 0 and req.workload in out and out[req.workload].items else None
+                pin = pin_of(first) if first is not None and first.priced else None
+                item = cost_compute(req, offers, purchase_options, cloud, region, overlay, pin=pin)
+                part(req.workload).add([item], m)
+                last[req.workload] = item
         for fc in sc.fixed_costs:
             item = LineItem(cloud, region, fc.name, "fixed", "fixed", fc.name, cost=Decimal(str(fc.usd_per_month)))
-            add("fixed:" + fc.name, [item], m)
+            part("fixed:" + fc.name).add([item], m)
+    for key, item in last.items():
+        term = TERM_MONTHS.get(item.purchase_option or "", 0)
+        if item.purchase_option in COMMITMENTS and term > horizon:
+            out[key].add_tail(term - horizon, item)
+            out[key].notes.append(
+                f"{cloud} {key}: {item.purchase_option} bills {term} months; the horizon total includes the "
+                f"{term - horizon} months after the {horizon}-month horizon"
+            )
     return out
 
 
 def _score(parts: list[_Part]) -> tuple[int, Decimal]:
-    unpriced = sum(1 for p in parts for i in p.items if i.cost is None) + sum(1 for p in parts if p.total is None)
-    cost = sum((i.monthly_cost for p in parts for i in p.items if i.monthly_cost is not None), Decimal(0))
-    return unpriced, cost
+    """Region ranking: fewest unpriced items, then the lowest contracted horizon (or month-1) total."""
+    unpriced = sum(1 for p in parts for i in p.items if not i.priced) + sum(1 for p in parts if p.contracted is None)
+    if unpriced == 0:
+        return 0, _sum([p.contracted for p in parts])
+    return unpriced, _sum([i.contracted_monthly_cost for p in parts for i in p.items])
 
 
-def _result(cloud: str, region: str, parts: list[_Part]) -> CloudResult:
+def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, list[str]]:
     items = tuple(i for p in parts for i in p.items)
     total: Decimal | None = Decimal(0)
+    contracted: Decimal | None = Decimal(0)
     for p in parts:
         total = None if total is None or p.total is None else total + p.total
+        contracted = None if contracted is None or p.contracted is None else contracted + p.contracted
     issues = tuple(p.issue for p in parts if p.issue)
-    return CloudResult(cloud, region, items, total, issues)
+    return CloudResult(cloud, region, items, total, contracted, issues), [n for p in parts for n in p.notes]
+
+
+def _sizing_warnings(sc: Scenario, reqs: list[Requirement]) -> list[str]:
+    out = []
+    for req in reqs:
+        for o in req.options[:1]:
+            if o.packing == "replicas" and not o.one_time and o.hours > 744:
+                out.append(
+                    f"{req.workload}: {o.label} needs {o.hours:,.0f} h a month, more than a month has; "
+                    "give more gpus so each month's run finishes within the month"
+                )
+    return out
 
 
 def compare(
@@ -207,35 +264,44 @@ def compare(
         from pricing.pricebook import load_pricebook
 
         pricebook = load_pricebook(pricebook)
-    sku_index = {o.sku: o for o in cat.offers} if pricebook is not None else {}
+    if regions:
+        every = {r for c in ("aws", "gcp", "azure") for r in cat.regions(c)}
+        for r in regions:
+            if r not in every:
+                raise InputError(suggest(r, sorted(every), what="region"), field="--region")
 
     horizon = sc.horizon_months
     reqs_by_month = [plan(sc, m) for m in range(horizon)]
     results = []
-    warnings = []
+    warnings = _sizing_warnings(sc, reqs_by_month[0])
     for cloud in use_clouds:
-        cands = [r for r in (regions or cmp_.regions_for(cloud)) if not regions or r in cat.regions(cloud)]
-        if regions and not cands:
-            continue  # --region names regions of other clouds only
+        cands = [r for r in regions if r in cat.regions(cloud)] if regions else cmp_.regions_for(cloud)
+        if not cands:
+            warnings.append(f"{cloud} left out: none of --region {', '.join(regions or [])} is a {cloud} region")
+            continue
         known = cat.regions(cloud)
         for r in cands:
             if r not in known:
-                field_ = f"compare.regions.{cloud}" if not regions else "--region"
-                raise InputError(suggest(r, known, what=f"{cloud} region"), where=sc.source_path if not regions else None, field=field_)
-        by_region = {
-            region: _cost_region(sc, reqs_by_month, cat, cloud, region, options, pricebook, sku_index)
-            for region in cands
-        }
+                raise InputError(suggest(r, known, what=f"{cloud} region"), where=sc.source_path,
+                                 field=f"compare.regions.{cloud}")
+        by_region = {r: _cost_region(sc, reqs_by_month, cat, cloud, r, options, pricebook) for r in cands}
         if cmp_.placement == "single_region":
             region = min(cands, key=lambda r: _score(list(by_region[r].values())))
-            results.append(_result(cloud, region, list(by_region[region].values())))
+            res, notes = _result(cloud, region, list(by_region[region].values()))
         else:
             keys = list(by_region[cands[0]])
             chosen = [min((by_region[r][k] for r in cands), key=lambda p: _score([p])) for k in keys]
             used = sorted({i.region for p in chosen for i in p.items if i.kind != "fixed"})
-            results.append(_result(cloud, used[0] if len(used) == 1 else "+".join(used), chosen))
+            res, notes = _result(cloud, used[0] if len(used) == 1 else "+".join(used), chosen)
+        results.append(res)
+        warnings += notes
+        have = {o.purchase_option for o in cat.query(provider=cloud, region=res.region.split("+")[0], resource="instance")}
+        missing = [o for o in options if o not in have]
+        if missing:
+            warnings.append(f"{cloud} {res.region}: catalog {cat.name!r} has no {', '.join(missing)} prices; "
+                            "those options were not compared there")
     if not results:
-        raise InputError("nothing to compare: no cloud has one of the requested regions", field="--region")
+        raise InputError("nothing to compare: no selected cloud has one of the requested regions", field="--region")
     age = cat.age_days(now)
     if cat.is_stale(now):
         warnings.append(f"catalog {cat.name!r} is {age} days old; refresh it with 'planner catalog refresh'")

@@ -12,8 +12,8 @@ Rules (documented in the README):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -27,13 +27,28 @@ MAX_ALTERNATIVES = 5
 
 
 class PriceOverlay(Protocol):
-    """A price book: negotiated (contracted) unit price for an offer, or None when it has no list price."""
+    """A price book: negotiated (contracted) unit price for an offer, or None when it has none."""
 
     def contracted_price(self, offer: Offer) -> Decimal | None: ...
 
 
 def dec(x: float | int | Decimal) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(repr(float(x))) if isinstance(x, float) else Decimal(x)
+
+
+def list_price(offer: Offer) -> Decimal | None:
+    """The list price, with a $0 hourly compute price treated as missing (no real instance is free)."""
+    if offer.price is not None and offer.price <= 0 and offer.resource == "instance":
+        return None
+    return offer.price
+
+
+def effective_price(offer: Offer, overlay: PriceOverlay | None) -> Decimal | None:
+    """What the buyer pays per unit: the price book's contracted price, else the list price."""
+    if overlay is None:
+        return list_price(offer)
+    p = overlay.contracted_price(offer)
+    return p if p is None or p > 0 or offer.resource != "instance" else None
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,8 @@ class Candidate:
     option: ComputeOption
     count: int  # instances
     hours: Decimal  # billed hours per instance (per month, or in total when one-time)
-    cost: Decimal | None
+    list_cost: Decimal | None
+    cost: Decimal | None  # effective (contracted when a price book applies)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -69,7 +85,7 @@ class LineItem:
     unit: str | None = None
     unit_price: Decimal | None = None  # list unit price (or the first tier's)
     cost: Decimal | None = None  # list cost for the charge period (month, or the whole run)
-    contracted_cost: Decimal | None = None
+    contracted_cost: Decimal | None = None  # after the price book; equals cost without one
     one_time: bool = False
     amortize_months: int = 1  # a one-time cost is spread over the horizon in monthly views
     sku: str | None = None
@@ -77,12 +93,16 @@ class LineItem:
     status: str = "priced"  # priced | unpriced | unavailable
     note: str = ""
     alternatives: tuple[dict[str, Any], ...] = ()
-    options_by_purchase: dict[str, str | None] = field(default_factory=dict)
+    options_by_purchase: dict[str, dict[str, Any]] = field(default_factory=dict)
     explain: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.contracted_cost is None and self.cost is not None and self.status == "priced":
+            object.__setattr__(self, "contracted_cost", self.cost)
 
     @property
     def priced(self) -> bool:
-        return self.cost is not None
+        return self.contracted_cost is not None
 
     @property
     def monthly_cost(self) -> Decimal | None:
@@ -116,7 +136,9 @@ def fit_instances(option: ComputeOption, offer: Offer, *, largest: int, allow_sp
     return None
 
 
-def price_candidate(option: ComputeOption, offer: Offer, count: int, hours_per_month: Decimal) -> Candidate:
+def price_candidate(
+    option: ComputeOption, offer: Offer, count: int, overlay: PriceOverlay | None = None
+) -> Candidate:
     if option.packing == "flexible":
         inst_hours = dec(option.accelerator_hours) / offer.accelerator_count
         cap = HOURS_PER_MONTH if not option.one_time else inst_hours
@@ -125,12 +147,15 @@ def price_candidate(option: ComputeOption, offer: Offer, count: int, hours_per_m
     else:
         hours = dec(option.hours)
     if offer.purchase_option in COMMITMENTS:
-        hours = max(hours, hours_per_month)  # a commitment bills every hour of the month
-    cost = None if offer.price is None else offer.price * count * hours
-    return Candidate(offer, option, count, hours, cost)
+        hours = max(hours, HOURS_PER_MONTH)  # a commitment bills every hour of the month
+    lp, ep = list_price(offer), effective_price(offer, overlay)
+    return Candidate(offer, option, count, hours, None if lp is None else lp * count * hours,
+                     None if ep is None else ep * count * hours)
 
 
-def compute_candidates(req: Requirement, offers: Sequence[Offer], purchase_options: Iterable[str]) -> list[Candidate]:
+def compute_candidates(
+    req: Requirement, offers: Sequence[Offer], purchase_options: Iterable[str], overlay: PriceOverlay | None = None
+) -> list[Candidate]:
     allowed = set(purchase_options)
     if not req.interruptible:
         allowed.discard("spot")
@@ -149,7 +174,7 @@ def compute_candidates(req: Requirement, offers: Sequence[Offer], purchase_optio
             if n is None:
                 continue
             n = max(n, min(option.min_instances, option.replicas))
-            out.append(price_candidate(option, offer, n, HOURS_PER_MONTH))
+            out.append(price_candidate(option, offer, n, overlay))
     return out
 
 
@@ -164,10 +189,40 @@ def _alt(c: Candidate) -> dict[str, Any]:
     }
 
 
+def _by_purchase_option(cands: list[Candidate], best: Candidate) -> dict[str, dict[str, Any]]:
+    """The chosen instance under every allowed purchase option, with commitments' break-even utilization."""
+    same = [c for c in cands if c.offer.instance_type == best.offer.instance_type and c.option == best.option]
+    od = next((c for c in same if c.offer.purchase_option == "on_demand" and c.cost is not None), None)
+    out: dict[str, dict[str, Any]] = {}
+    for c in sorted(same, key=lambda c: c.offer.purchase_option):
+        row: dict[str, Any] = {"monthly_cost": None if c.cost is None else float(round(c.cost, 2))}
+        if c.offer.purchase_option in COMMITMENTS and od is not None and c.cost is not None:
+            od_rate = od.cost / (od.count * od.hours)
+            rate = c.cost / (c.count * c.hours)
+            # a commitment pays every hour; on-demand only the hours used: equal cost at rate / od_rate of the month
+            row["break_even_utilization"] = round(float(rate / od_rate), 3)
+        out[c.offer.purchase_option] = row
+    return out
+
+
 def cost_compute(
-    req: Requirement, offers: Sequence[Offer], purchase_options: Sequence[str], cloud: str, region: str
+    req: Requirement,
+    offers: Sequence[Offer],
+    purchase_options: Sequence[str],
+    cloud: str,
+    region: str,
+    overlay: PriceOverlay | None = None,
+    pin: Pin | None = None,
 ) -> LineItem:
-    cands = compute_candidates(req, offers, purchase_options)
+    """The cheapest (effective cost) way to run ``req`` on ``offers``.
+
+    ``pin`` keeps a configuration chosen earlier: later months of a horizon scale the same hardware
+    (instance type, purchase option, accelerator and tensor-parallel degree) rather than hopping
+    between instance types; it is dropped only when that configuration no longer fits.
+    """
+    cands = compute_candidates(req, offers, purchase_options, overlay)
+    if pin is not None:
+        cands = [c for c in cands if pin_of(c) == pin] or cands
     priced = sorted((c for c in cands if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
     base = dict(cloud=cloud, region=region, workload=req.workload, kind=req.kind, resource="instance")
     if not priced:
@@ -197,11 +252,8 @@ def cost_compute(
             alts.append(_alt(c))
         if len(alts) >= MAX_ALTERNATIVES:
             break
-    by_option: dict[str, str | None] = {}
-    for c in cands:
-        if c.offer.instance_type == best.offer.instance_type and c.option == best.option:
-            by_option[c.offer.purchase_option] = None if c.cost is None else str(round(c.cost, 2))
     o = best.offer
+    note = "" if best.list_cost is not None else "no list price; priced at the price book's private rate"
     return LineItem(
         **base,
         description=f"{best.count}x {o.instance_type}" + (f" ({best.option.label})" if o.accelerator else ""),
@@ -213,20 +265,37 @@ def cost_compute(
         hours=best.hours,
         quantity=best.hours * best.count,
         unit="hour",
-        unit_price=o.price,
-        cost=best.cost,
+        unit_price=list_price(o),
+        cost=best.list_cost,
+        contracted_cost=best.cost,
         one_time=best.option.one_time,
         sku=o.sku,
         service=o.service,
+        note=note,
         alternatives=tuple(alts),
-        options_by_purchase=by_option,
-        explain={**req.explain, **best.option.explain, "replicas": best.option.replicas, "config": best.option.label},
+        options_by_purchase=_by_purchase_option(cands, best),
+        explain={**req.explain, **best.option.explain, "replicas": best.option.replicas, "config": best.option.label,
+                 "accelerators_per_replica": best.option.accelerators_per_replica},
     )
 
 
+Pin = tuple[str | None, str | None, str | None, int]
+
+
+def pin_of(c: Candidate | LineItem) -> Pin:
+    if isinstance(c, Candidate):
+        return (c.offer.instance_type, c.offer.purchase_option, c.option.accelerator, c.option.accelerators_per_replica)
+    return (c.instance_type, c.purchase_option, c.accelerator, int(c.explain.get("accelerators_per_replica", 0)))
+
+
 # -- tiered usage (storage, requests, egress) ---------------------------------------------------
-def tiered_cost(quantity: Decimal, tiers: Sequence[Offer]) -> tuple[Decimal | None, str]:
-    """Cost of ``quantity`` units under tiered prices. Returns (cost, note); cost None if not priced."""
+def tiered_cost(
+    quantity: Decimal, tiers: Sequence[Offer], price: Callable[[Offer], Decimal | None] = list_price
+) -> tuple[Decimal | None, str]:
+    """Cost of ``quantity`` units under tiered prices (``price`` reads each tier's unit price).
+
+    Returns (cost, note); cost is None when a tier the quantity reaches has no price or is absent.
+    """
     if quantity <= 0:
         return Decimal(0), ""
     tiers = sorted(tiers, key=lambda t: t.tier_start)
@@ -240,16 +309,25 @@ def tiered_cost(quantity: Decimal, tiers: Sequence[Offer]) -> tuple[Decimal | No
         hi = quantity if t.tier_end is None else min(quantity, t.tier_end)
         used = hi - max(t.tier_start, covered)
         if used > 0:
-            if t.price is None:
+            p = price(t)
+            if p is None:
                 return None, f"tier from {t.tier_start:,.0f} {t.unit} has no price"
-            total += t.price * used
+            total += p * used
             covered = hi
         if covered >= quantity:
             return total, ""
     return None, f"priced tiers end at {covered:,.0f} {tiers[-1].unit}, below the {quantity:,.0f} needed"
 
 
-def cost_storage(need: StorageNeed, month: int, catalog: Catalog, cloud: str, region: str, workload: str) -> list[LineItem]:
+def cost_storage(
+    need: StorageNeed,
+    month: int,
+    catalog: Catalog,
+    cloud: str,
+    region: str,
+    workload: str,
+    overlay: PriceOverlay | None = None,
+) -> list[LineItem]:
     items = []
     parts = [
         ("storage", need.storage_class, dec(need.gb_month(month)), "GB-month"),
@@ -266,6 +344,9 @@ def cost_storage(need: StorageNeed, month: int, catalog: Catalog, cloud: str, re
             if (sclass is None or o.storage_class == sclass) and o.purchase_option == "on_demand"
         ]
         cost, note = tiered_cost(qty, tiers)
+        contracted = cost
+        if overlay is not None:  # the price book applies tier by tier
+            contracted, _ = tiered_cost(qty, tiers, lambda t: effective_price(t, overlay))
         first = min(tiers, key=lambda t: t.tier_start) if tiers else None
         label = {"storage": f"{sclass} storage", "egress": "internet egress"}.get(resource, f"{sclass} {resource.replace('_', ' ')}")
         items.append(
@@ -281,24 +362,12 @@ def cost_storage(need: StorageNeed, month: int, catalog: Catalog, cloud: str, re
                 unit=unit,
                 unit_price=first.price if first else None,
                 cost=cost,
+                contracted_cost=contracted,
                 sku=first.sku if first else None,
                 service=first.service if first else None,
-                status="priced" if cost is not None else "unpriced",
+                status="priced" if contracted is not None else "unpriced",
                 note=note,
                 explain={"tiers": len(tiers), "tiers_used": sum(1 for t in tiers if t.tier_start < qty)} if tiers else {},
             )
         )
     return items
-
-
-def apply_overlay(item: LineItem, catalog_offers: dict[str, Offer], overlay: PriceOverlay | None) -> LineItem:
-    """Contracted cost of an item under a price book (same as list when there is none)."""
-    if item.cost is None:
-        return item
-    if overlay is None or item.sku is None or item.sku not in catalog_offers:
-        return replace(item, contracted_cost=item.cost)
-    offer = catalog_offers[item.sku]
-    contracted = overlay.contracted_price(offer)
-    if contracted is None or offer.price in (None, Decimal(0)):
-        return replace(item, contracted_cost=item.cost)
-    return replace(item, contracted_cost=item.cost * contracted / offer.price)

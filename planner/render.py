@@ -55,9 +55,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
         for i in c.items:
             row = item_row(c, i)
             row["alternatives"] = list(i.alternatives)
-            row["cost_by_purchase_option"] = {
-                k: (None if v is None else float(v)) for k, v in sorted(i.options_by_purchase.items())
-            }
+            row["cost_by_purchase_option"] = dict(sorted(i.options_by_purchase.items()))
             row["explain"] = _jsonable(i.explain)
             items.append(row)
     clouds = []
@@ -69,7 +67,8 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
                 "total": money(c.monthly_cost),
                 "contracted_total": money(c.contracted_monthly_cost),
                 "horizon_total": money(c.horizon_cost),
-                "complete": c.complete,
+                "contracted_horizon_total": money(c.contracted_horizon_cost),
+                "complete": c.complete,  # false: totals above cover the priced items only
                 "unpriced": [{"workload": i.workload, "status": i.status, "reason": i.note} for i in c.unpriced],
                 "horizon_issues": list(c.horizon_issues),
             }
@@ -95,10 +94,13 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
         else {
             "cloud": win.cloud,
             "region": win.region,
+            "basis": f"{'contracted' if cmp.pricebook else 'list'} cost over {sc.horizon_months} months",
             "monthly_cost": money(win.monthly_cost),
             "contracted_monthly_cost": money(win.contracted_monthly_cost) if cmp.pricebook else None,
+            "horizon_cost": money(cmp.decisive(win)),
             "runner_up": ranking[1].cloud if len(ranking) > 1 else None,
-            "margin_usd_per_month": money(margin[0]) if margin else None,
+            "margin_usd": money(margin[0]) if margin else None,
+            "margin_usd_per_month": money(margin[0] / sc.horizon_months) if margin else None,
             "margin_pct": round(margin[1], 1) if margin else None,
         },
         "budget": _budget(cmp),
@@ -106,7 +108,9 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             {"cloud": c.cloud, "workload": i.workload, "status": i.status, "reason": i.note}
             for c in cmp.clouds
             for i in c.unpriced
-        ],
+        ]
+        + [{"cloud": c.cloud, "workload": h.split(":")[0], "status": "unpriced", "reason": h} for c in cmp.clouds
+           for h in c.horizon_issues],
         "warnings": list(cmp.warnings),
     }
     return out
@@ -117,13 +121,21 @@ def _budget(cmp: Comparison) -> dict[str, Any] | None:
     if b is None:
         return None
     bd = Decimal(str(b))
-    return {
-        "usd_per_month": b,
-        "by_cloud": {
-            c.cloud: {"total": money(c.monthly_cost), "headroom": money(bd - c.monthly_cost), "within": c.monthly_cost <= bd}
-            for c in cmp.clouds
-        },
-    }
+    out = {}
+    for c in cmp.clouds:
+        spend = _budget_basis(cmp, c)
+        out[c.cloud] = {
+            "total": money(spend),
+            "headroom": money(bd - spend) if c.complete else None,
+            "within": (spend <= bd) if c.complete else None,  # unknown while something is unpriced
+        }
+    return {"usd_per_month": b, "basis": "the higher of month 1 and the horizon's monthly average", "by_cloud": out}
+
+
+def _budget_basis(cmp: Comparison, c: CloudResult) -> Decimal:
+    """Monthly spend held against the budget: month 1 or the horizon average, whichever is higher."""
+    avg = cmp.decisive(c) / cmp.scenario.horizon_months if c.complete else Decimal(0)
+    return max(cmp.effective(c), avg)
 
 
 def _jsonable(x: Any) -> Any:
@@ -245,15 +257,17 @@ def summary_lines(cmp: Comparison) -> list[str]:
     lines = []
     win = cmp.winner
     m = cmp.margin()
+    months = cmp.scenario.horizon_months
+    basis = "contracted " if cmp.pricebook else ""
     if win is not None:
-        basis = " contracted" if cmp.pricebook else ""
-        line = f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(cmp.effective(win))}/month{basis}"
+        line = (f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(cmp.decisive(win))} {basis}over {months} "
+                f"month{'s' * (months != 1)} ({_fmt_money(cmp.effective(win))} in month 1)")
         if m is not None:
             runner = [c for c in cmp.ranking if c.complete][1]
-            line += f", {_fmt_money(m[0])}/month ({m[1]:.1f}%) cheaper than {runner.cloud.upper()}"
+            line += f", {_fmt_money(m[0])} ({m[1]:.1f}%) less than {runner.cloud.upper()}"
         lines.append(line + ".")
     else:
-        lines.append("No winner: no cloud could price every workload.")
+        lines.append("No winner: no cloud could price every workload over the horizon.")
     for c in cmp.clouds:
         for i in c.unpriced:
             lines.append(f"Could not price: {c.cloud} {i.workload}: {i.status} ({i.note})")
@@ -263,7 +277,10 @@ def summary_lines(cmp: Comparison) -> list[str]:
     if b is not None:
         parts = []
         for c in cmp.clouds:
-            diff = Decimal(str(b)) - c.monthly_cost
+            if not c.complete:
+                parts.append(f"{c.cloud} unknown (unpriced items)")
+                continue
+            diff = Decimal(str(b)) - _budget_basis(cmp, c)
             parts.append(f"{c.cloud} {'within' if diff >= 0 else 'OVER'} by {_fmt_money(abs(diff))}")
         lines.append(f"Budget {_fmt_money(Decimal(str(b)))}/month: " + "; ".join(parts) + ".")
     stale = " (stale: refresh it)" if cmp.catalog_stale else ""
@@ -291,13 +308,14 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
     book = cmp.pricebook is not None
     heads = ["Cloud", "Region", "Monthly (list)" if book else "Monthly"]
     heads += ["Monthly (contracted)"] if book else []
-    heads += [f"{cmp.scenario.horizon_months}-month total", "Complete"]
+    heads += [f"{cmp.scenario.horizon_months}-month total" + (" (contracted)" if book else ""), "Complete"]
     for h in heads:
         s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
     for c in cmp.ranking:
-        row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost)]
-        row += [_fmt_money(c.contracted_monthly_cost)] if book else []
-        s.add_row(*row, _fmt_money(c.horizon_cost), "yes" if c.complete else "no")
+        part = "" if c.complete else " + unpriced"
+        row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost) + part]
+        row += [_fmt_money(c.contracted_monthly_cost) + part] if book else []
+        s.add_row(*row, _fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
     console.print(s)
     for line in summary_lines(cmp):
         console.print(line, soft_wrap=True)
@@ -314,7 +332,9 @@ def to_markdown(cmp: Comparison) -> str:
         out += [f"| **Total** | | | | | **{total}** |", ""]
     out += ["## Totals", "", "| Cloud | Region | Monthly | Horizon total | Complete |", "|---|---|---|---|---|"]
     for c in cmp.ranking:
-        out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.monthly_cost)} | {_fmt_money(c.horizon_cost)} | {'yes' if c.complete else 'no'} |")
+        part = "" if c.complete else " + unpriced"
+        out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.contracted_monthly_cost)}{part} | "
+                   f"{_fmt_money(c.contracted_horizon_cost)} | {'yes' if c.complete else 'no'} |")
     out.append("")
     out += [f"- {line}" for line in summary_lines(cmp)]
     return "\n".join(out) + "\n"

@@ -22,8 +22,15 @@ DEFAULT_REGIONS = {"aws": ["us-east-1"], "gcp": ["us-central1"], "azure": ["east
 HOURS_PER_MONTH = 730.0
 
 
+# Upper bounds far beyond any real workload: they catch unit mistakes and keep the arithmetic finite.
+MAX_QPS = 1e8
+MAX_GB = 1e12  # an exabyte
+MAX_USD = 1e11
+MAX_COUNT = 1e15
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_names(values: list[str], valid: tuple[str, ...], what: str) -> list[str]:
@@ -71,7 +78,7 @@ class Compare(_Model):
 
 class FixedCost(_Model):
     name: str
-    usd_per_month: float = Field(ge=0)
+    usd_per_month: float = Field(ge=0, le=MAX_USD)
 
 
 class Calibration(_Model):
@@ -80,7 +87,7 @@ class Calibration(_Model):
     mfu: float | None = Field(default=None, gt=0, le=1)
     bandwidth_efficiency: float | None = Field(default=None, gt=0, le=1)
     flops_efficiency: float | None = Field(default=None, gt=0, le=1)
-    step_overhead_ms: float | None = Field(default=None, ge=0)
+    step_overhead_ms: float | None = Field(default=None, ge=0, le=1e4)
 
 
 class _Workload(_Model):
@@ -93,13 +100,13 @@ class Training(_Workload):
     type: Literal["training"]
     schedule: Literal["monthly", "once"] = "monthly"  # monthly: every month; once: a one-off run
     accelerator: str | None = None  # canonical id, e.g. H100-SXM; required with gpu_hours
-    gpu_hours: float | None = Field(default=None, gt=0)
-    gpus: int | None = Field(default=None, gt=0)  # GPUs used at once (packed onto 8-GPU nodes)
+    gpu_hours: float | None = Field(default=None, gt=0, le=1e10)
+    gpus: int | None = Field(default=None, gt=0, le=1_000_000)  # GPUs used at once (packed onto 8-GPU nodes)
     model: str | None = None  # preset name or path of a Hugging Face config.json
-    tokens: float | None = Field(default=None, gt=0)  # training tokens (with model)
+    tokens: float | None = Field(default=None, gt=0, le=1e16)  # training tokens (with model)
     dtype: Literal["bf16", "fp8"] = "bf16"
     # restarts, evaluation, checkpointing: [1.0 with gpu_hours; the capacity model's default (1.1) with model+tokens]
-    overhead_factor: float | None = Field(default=None, ge=1.0)
+    overhead_factor: float | None = Field(default=None, ge=1.0, le=10.0)
     calibration: Calibration | None = None
     interruptible: bool = True  # checkpointed training tolerates preemption
 
@@ -120,12 +127,12 @@ class Replica(_Model):
     # the instance type the profile was measured on (any cloud's name): sets the hardware below
     instance_type: str | None = None
     accelerator: str | None = None  # None = CPU serving
-    gpus: int = Field(default=1, gt=0)
-    vcpus: float | None = Field(default=None, gt=0)  # for CPU serving
-    memory_gib: float | None = Field(default=None, gt=0)
-    requests_per_s: float | None = Field(default=None, gt=0)  # sustained per replica at the SLO
-    latency_ms: float | None = Field(default=None, gt=0)  # per-request service time (queueing model)
-    concurrency: int = Field(default=1, gt=0)  # requests one replica serves at once
+    gpus: int = Field(default=1, gt=0, le=64)
+    vcpus: float | None = Field(default=None, gt=0, le=1024)  # for CPU serving
+    memory_gib: float | None = Field(default=None, gt=0, le=65536)
+    requests_per_s: float | None = Field(default=None, gt=0, le=MAX_QPS)  # sustained per replica at the SLO
+    latency_ms: float | None = Field(default=None, gt=0, le=3.6e6)  # per-request service time (queueing model)
+    concurrency: int = Field(default=1, gt=0, le=100_000)  # requests one replica serves at once
 
     @model_validator(mode="after")
     def _check(self) -> Replica:
@@ -139,32 +146,32 @@ class Replica(_Model):
 class Serving(_Workload):
     type: Literal["serving"]
     style: Literal["real_time", "batch", "edge"] = "real_time"
-    qps_mean: float | None = Field(default=None, gt=0)  # requests per second, average
-    qps_peak: float | None = Field(default=None, gt=0)  # defaults to qps_mean
-    qps_growth_pct_per_month: float = Field(default=0.0, ge=-100)
-    latency_p95_ms: float | None = Field(default=None, gt=0)  # SLO for queueing-based sizing
+    qps_mean: float | None = Field(default=None, gt=0, le=MAX_QPS)  # requests per second, average
+    qps_peak: float | None = Field(default=None, gt=0, le=MAX_QPS)  # defaults to qps_mean
+    qps_growth_pct_per_month: float = Field(default=0.0, gt=-100, le=1000)
+    latency_p95_ms: float | None = Field(default=None, gt=0, le=3.6e6)  # SLO for queueing-based sizing
     # measured replica profile(s): one, or a list of alternatives on different hardware (the cheapest wins)
     replica: Replica | list[Replica] | None = None
     model: str | None = None  # LLM sizing from the model (preset or config.json)
     accelerators: list[str] | None = None  # candidates for model sizing; default: all known
     dtype: Literal["bf16", "fp8"] = "bf16"
-    input_tokens: int = Field(default=512, gt=0)
-    output_tokens: int = Field(default=256, gt=0)
-    ttft_p95_ms: float | None = Field(default=None, gt=0)
-    tpot_ms: float | None = Field(default=None, gt=0)
+    input_tokens: int = Field(default=512, gt=0, le=10_000_000)
+    output_tokens: int = Field(default=256, gt=0, le=10_000_000)
+    ttft_p95_ms: float | None = Field(default=None, gt=0, le=3.6e6)
+    tpot_ms: float | None = Field(default=None, gt=0, le=3.6e6)
     calibration: Calibration | None = None
-    min_replicas: int = Field(default=1, ge=0)
-    zones: int = Field(default=1, ge=1)  # replicas are spread over this many zones (at least one each)
+    min_replicas: int = Field(default=1, ge=0, le=1_000_000)
+    zones: int = Field(default=1, ge=1, le=100)  # replicas are spread over this many zones (at least one each)
     utilization_target: float = Field(default=0.7, gt=0, le=1)
     # batch style: a volume of work per run, runs per month, and a window to finish each run in
-    requests_per_run: float | None = Field(default=None, gt=0)
-    runs_per_month: float = Field(default=30.0, gt=0)
-    window_hours: float | None = Field(default=None, gt=0)
+    requests_per_run: float | None = Field(default=None, gt=0, le=MAX_COUNT)
+    runs_per_month: float = Field(default=30.0, gt=0, le=744)
+    window_hours: float | None = Field(default=None, gt=0, le=744)
     # edge style: devices in the field (the cloud side is a separate training/serving workload)
-    devices: int | None = Field(default=None, gt=0)
-    device_unit_cost_usd: float | None = Field(default=None, ge=0)
-    device_lifetime_months: int = Field(default=36, gt=0)
-    device_usd_per_month: float = Field(default=0.0, ge=0)  # connectivity, management per device
+    devices: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    device_unit_cost_usd: float | None = Field(default=None, ge=0, le=1e7)
+    device_lifetime_months: int = Field(default=36, gt=0, le=240)
+    device_usd_per_month: float = Field(default=0.0, ge=0, le=1e6)  # connectivity, management per device
 
     @model_validator(mode="after")
     def _check(self) -> Serving:
@@ -197,13 +204,13 @@ class Serving(_Workload):
 class Storage(_Model):
     type: Literal["storage"]
     name: str = Field(min_length=1)
-    gb: float = Field(gt=0)  # stored at the start of month 1
+    gb: float = Field(gt=0, le=MAX_GB)  # stored at the start of month 1
     storage_class: Literal[STORAGE_CLASSES] = Field(default="object_standard", alias="class")  # type: ignore[valid-type]
-    growth_gb_per_month: float = Field(default=0.0, ge=0)
-    growth_pct_per_month: float = Field(default=0.0, ge=0)
-    write_requests_per_month: float = Field(default=0.0, ge=0)
-    read_requests_per_month: float = Field(default=0.0, ge=0)
-    egress_gb_per_month: float = Field(default=0.0, ge=0)  # to the internet
+    growth_gb_per_month: float = Field(default=0.0, ge=0, le=MAX_GB)
+    growth_pct_per_month: float = Field(default=0.0, ge=0, le=1000)
+    write_requests_per_month: float = Field(default=0.0, ge=0, le=MAX_COUNT)
+    read_requests_per_month: float = Field(default=0.0, ge=0, le=MAX_COUNT)
+    egress_gb_per_month: float = Field(default=0.0, ge=0, le=MAX_GB)  # to the internet
 
 
 Workload = Annotated[Training | Serving | Storage, Field(discriminator="type")]
@@ -213,7 +220,7 @@ class Scenario(_Model):
     name: str = Field(min_length=1)
     description: str = ""
     horizon_months: int = Field(default=12, gt=0, le=120)
-    budget_usd_per_month: float | None = Field(default=None, gt=0)
+    budget_usd_per_month: float | None = Field(default=None, gt=0, le=MAX_USD)
     compare: Compare = Field(default_factory=Compare)
     fixed_costs: list[FixedCost] = Field(default_factory=list)
     workloads: list[Workload] = Field(min_length=1)
@@ -233,12 +240,31 @@ class Scenario(_Model):
                 return w
         from planner.errors import UnknownNameError, suggest
 
-        raise UnknownNameError(suggest(name, [w.name for w in self.workloads], what="workload"))
+        raise UnknownNameError(suggest(name, [w.name for w in self.workloads], what="workload"), field="--workload")
 
 
 # ---------------------------------------------------------------------------------------------
 _TAGS = {"training", "serving", "storage"}
 _MODELS: dict[str, type[BaseModel]] = {"training": Training, "serving": Serving, "storage": Storage}
+
+
+def _is_branch(p: Any) -> bool:
+    """A union-member label pydantic puts in error paths, e.g. ``list[function-after[_check(), Replica]]``."""
+    return isinstance(p, str) and "[" in p and p.endswith("]")
+
+
+def _branch_matches(loc: tuple[Any, ...], data: Any) -> bool:
+    """Keep only the errors of the union member that matches the input's shape (mapping vs list)."""
+    node = data
+    for p in loc:
+        if _is_branch(p):
+            if p.startswith("list["):
+                return isinstance(node, list)
+            return not isinstance(node, list)
+        if p in _TAGS and isinstance(node, dict) and node.get("type") == p:
+            continue
+        node = node[p] if isinstance(node, (dict, list)) and _has(node, p) else None
+    return True
 
 
 def _field_path(loc: tuple[Any, ...], data: Any) -> tuple[str, tuple[Any, ...]]:
@@ -249,6 +275,8 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> tuple[str, tuple[Any, ...]]:
     for i, p in enumerate(loc):
         if isinstance(p, str) and p in _TAGS and i > 0 and isinstance(loc[i - 1], int):
             continue  # discriminated-union tag inserted by pydantic
+        if _is_branch(p):
+            continue
         raw.append(p)
         if isinstance(p, int):
             label = f"[{p}]"
@@ -276,6 +304,8 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
             continue
         if p in _MODELS:
             model = _MODELS[p]
+            continue
+        if _is_branch(p):
             continue
         f = model.model_fields.get(p)
         model = _inner_model(f.annotation) if f else None
@@ -331,7 +361,8 @@ def scenario_from_dict(data: Any, *, where: str = "<scenario>", lines: dict[Any,
     try:
         return Scenario.model_validate({**data, "source_path": where})
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = [e for e in exc.errors() if _branch_matches(e["loc"], data)] or exc.errors()
+        err = errors[0]
         pretty, raw = _field_path(err["loc"], data)
         line = None
         if lines:
@@ -340,8 +371,9 @@ def scenario_from_dict(data: Any, *, where: str = "<scenario>", lines: dict[Any,
                     line = lines[raw[:cut]]
                     break
         field = (pretty or "<top>") + (f" (line {line})" if line else "")
-        more = len(exc.errors()) - 1
-        msg = _message(err, err["loc"]) + (f" [+{more} more problem{'s' * (more > 1)}]" if more else "")
+        more = len(errors) - 1
+        loc = tuple(p for p in err["loc"] if not _is_branch(p))
+        msg = _message(err, loc) + (f" [+{more} more problem{'s' * (more > 1)}]" if more else "")
         raise InputError(msg, where=where, field=field) from None
 
 

@@ -45,6 +45,12 @@ def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
                     raise InputError(
                         "a key must be a plain name", where=str(path), field=f"line {k.start_mark.line + 1}"
                     )
+                if key in out:
+                    raise InputError(
+                        f"{key!r} appears twice (lines {lines[(*at, key)]} and {k.start_mark.line + 1}); keep one",
+                        where=str(path),
+                        field=f"line {k.start_mark.line + 1}",
+                    )
                 lines[(*at, key)] = k.start_mark.line + 1
                 out[key] = walk(v, (*at, key))
             return out

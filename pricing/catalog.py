@@ -54,9 +54,8 @@ class Catalog:
         return dict(idx)
 
     def age_days(self, now: datetime | None = None) -> int:
-        now = now or datetime.now(UTC)
         fetched = parse_when(self.fetched_at)
-        return max(0, (now.date() - fetched).days)
+        return max(0, ((now or today()).date() - fetched).days)
 
     def is_stale(self, now: datetime | None = None, max_days: int = STALE_AFTER_DAYS) -> bool:
         return self.age_days(now) > max_days
@@ -110,6 +109,16 @@ class Catalog:
         ]
 
 
+def today() -> datetime:
+    """Now, or the date pinned by ``PLANNER_NOW=YYYY-MM-DD`` (for reproducible outputs and tests)."""
+    import os
+
+    pinned = os.environ.get("PLANNER_NOW")
+    if pinned:
+        return datetime.fromisoformat(pinned).replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
 def parse_when(text: str) -> date:
     text = text.strip()
     try:
@@ -126,7 +135,9 @@ def load_embedded() -> Catalog:
     d = embedded_dir()
     manifest = json.loads((d / "embedded.json").read_text(encoding="utf-8"))
     offers = read_offers_csv(d / "embedded.csv")
-    return Catalog(EMBEDDED, manifest["source"], manifest["fetched_at"], offers)
+    # the catalog is as old as its oldest figure, not as its last edit
+    oldest = min((o.fetched_at for o in offers), key=parse_when, default=manifest["fetched_at"])
+    return Catalog(EMBEDDED, manifest["source"], oldest[:10], offers)
 
 
 def offer_key(o: Offer) -> tuple[object, ...]:
@@ -168,8 +179,19 @@ def load_catalog(name: str | None = None) -> Catalog:
 
     name = name or store.active_name()
     names = [n.strip() for n in name.split(",") if n.strip()]
-    parts = [load_embedded() if n == EMBEDDED else store.load_snapshot(n) for n in names]
-    return layer(parts)
+    return layer([_load_one(n, store, ()) for n in names])
+
+
+def _load_one(name: str, store: Any, seen: tuple[str, ...]) -> Catalog:
+    """One catalog; a snapshot made on top of another (import/refresh) is layered on its base."""
+    if name == EMBEDDED:
+        return load_embedded()
+    snap = store.load_snapshot(name)
+    base = store.read_manifest(name).get("extra", {}).get("base")
+    if not base or base in seen or base == name:
+        return snap
+    merged = layer([_load_one(base, store, (*seen, name)), snap])
+    return Catalog(name, merged.source, merged.fetched_at, merged.offers)
 
 
 def list_catalogs() -> list[CatalogInfo]:

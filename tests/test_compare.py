@@ -59,8 +59,9 @@ def test_cheapest_region_winner_margin_and_horizon():
     # Azure has no L4; T4 at 1 req/s: 7 replicas x 730 x 0.50 + 20 = 2,575
     assert azure.monthly_cost == Decimal("2575.00")
     assert res.winner is gcp
+    # ranked over the 3-month horizon: Azure 3 x 2,555 + 120 = 7,785; GCP 3 x 2,336 + 120 = 7,128
     diff, pct = res.margin()
-    assert diff == Decimal("219.00") and pct == pytest.approx(219 / 2575 * 100)
+    assert diff == Decimal("657.00") and pct == pytest.approx(657 / 7785 * 100)
     # storage grows 1,000 GB a month: months hold 1,000 / 2,000 / 3,000 GB -> 6,000 GB-months x 0.02 = 120
     assert gcp.horizon_cost == Decimal(3 * 4 * 730) * Decimal("0.80") + Decimal("120.00")
 
@@ -147,11 +148,96 @@ def test_pricebook_shows_list_and_contracted_side_by_side(tmp_path):
     # GCP list: 4 x 730 x 0.80 + 20 = 2,356; 25% off -> 1,767. Azure has no rule: contracted = list.
     assert gcp.monthly_cost == Decimal("2356.00") and gcp.contracted_monthly_cost == Decimal("1767.0000")
     assert azure.contracted_monthly_cost == azure.monthly_cost
+    # horizon (3 months, storage 1,000 / 2,000 / 3,000 GB): list 3 x 2,336 + 120 = 7,128; contracted x 0.75 = 5,346
+    assert gcp.horizon_cost == Decimal("7128.00") and gcp.contracted_horizon_cost == Decimal("5346.0000")
     doc = res.to_dict()
     assert doc["pricebook"] == "acme"
     assert {c["cloud"]: c["contracted_total"] for c in doc["clouds"]} == {"gcp": 1767.0, "azure": 2575.0}
-    # the discount makes GCP win by contracted cost: 2,575 - 1,767 = 808
-    assert res.winner is gcp and res.margin()[0] == Decimal("808.0000")
+    # over the horizon GCP wins by 7,785 - 5,346 = 2,439
+    assert res.winner is gcp and res.margin()[0] == Decimal("2439.0000")
+
+
+def test_pricebook_rate_decides_the_instance_not_just_the_bill(tmp_path):
+    cat = _catalog()
+    cat.offers.append(offer(provider="gcp", region="us-central1", instance_type="g2-standard-48", accelerator="L4",
+                            accelerator_count=4, vcpus=48.0, memory_gib=192.0, price=4.00))
+    sc = _scenario(compare={"clouds": ["gcp"]})
+    # list: 4 replicas on g2-standard-4 = 4 x 0.80 = 3.20/h beats 1 x g2-standard-48 at 4.00/h
+    assert compare(sc, cat).cloud("gcp").items[0].instance_type == "g2-standard-4"
+    book = tmp_path / "pb.yaml"
+    book.write_text("name: deal\nrates:\n  - provider: gcp\n    instance_type: g2-standard-48\n"
+                    "    region: us-central1\n    purchase_option: on_demand\n    usd_per_hour: 2.0\n")
+    item = compare(sc, cat, pricebook=book).cloud("gcp").items[0]
+    # contracted: 1 x 2.00/h beats 3.20/h, so the private rate changes the choice
+    assert item.instance_type == "g2-standard-48" and item.contracted_cost == Decimal("2.0") * 730
+    assert item.cost == Decimal("4.00") * 730
+
+
+def test_pricebook_discount_applies_to_every_tier(tmp_path):
+    from planner.capacity.requirements import StorageNeed
+    from planner.costing import cost_storage
+
+    e = dict(provider="aws", service="AWSDataTransfer", resource="egress", unit="GB")
+    cat = Catalog("t", "test", "2026-11-01", [offer(**e, price="0", tier_start=0, tier_end=100),
+                                              offer(**e, price="0.09", tier_start=100)])
+    book = tmp_path / "pb.yaml"
+    book.write_text("name: half\ndiscounts:\n  - provider: aws\n    percent: 50\n")
+    from pricing.pricebook import load_pricebook
+
+    (item,) = cost_storage(StorageNeed("object_standard", (0.0,), egress_gb_per_month=600), 0, cat, "aws",
+                           "us-east-1", "d", load_pricebook(book))[1:]
+    # list (600 - 100 free) x 0.09 = 45; half off every tier = 22.50
+    assert item.cost == Decimal("45.00") and item.contracted_cost == Decimal("22.500")
+
+
+def test_growth_decides_the_winner_over_the_horizon():
+    # AWS: compute 0.20/h, storage 0.02/GB; GCP: compute 0.10/h, storage 0.03/GB; traffic doubles monthly
+    cat = Catalog("g", "test", "2026-11-01", [
+        offer(provider="aws", instance_type="c", vcpus=4.0, memory_gib=8.0, price=0.20),
+        offer(provider="gcp", region="us-central1", instance_type="c", vcpus=4.0, memory_gib=8.0, price=0.10),
+        offer(provider="aws", resource="storage", unit="GB-month", storage_class="object_standard", price="0.02"),
+        offer(provider="gcp", region="us-central1", resource="storage", unit="GB-month", storage_class="object_standard", price="0.03"),
+    ])
+    sc = _scenario(horizon_months=4, compare={"clouds": ["aws", "gcp"]}, workloads=[
+        {"name": "api", "type": "serving", "qps_mean": 1, "utilization_target": 1.0, "qps_growth_pct_per_month": 100,
+         "replica": {"vcpus": 4, "requests_per_s": 1}},
+        {"name": "d", "type": "storage", "gb": 20000},
+    ])
+    res = compare(sc, cat)
+    aws, gcp = res.cloud("aws"), res.cloud("gcp")
+    # month 1: AWS 730 x 0.20 + 20,000 x 0.02 = 546 < GCP 730 x 0.10 + 20,000 x 0.03 = 673
+    assert (aws.monthly_cost, gcp.monthly_cost) == (Decimal("546.00"), Decimal("673.00"))
+    # 1, 2, 4, 8 instances over 4 months = 15 instance-months:
+    # AWS 15 x 146 + 4 x 400 = 3,790; GCP 15 x 73 + 4 x 600 = 3,495 -> GCP wins the horizon
+    assert (aws.horizon_cost, gcp.horizon_cost) == (Decimal("3790.00"), Decimal("3495.00"))
+    assert res.winner is gcp and res.margin()[0] == Decimal("295.00")
+
+
+def test_zero_instance_price_is_missing_not_free():
+    cat = _catalog()
+    cat.offers[:] = [o for o in cat.offers if o.provider != "gcp"] + [
+        offer(provider="gcp", region="us-central1", instance_type="g2-standard-4", accelerator="L4", accelerator_count=1,
+              vcpus=4.0, memory_gib=16.0, price=0)]
+    item = compare(_scenario(compare={"clouds": ["gcp"]}), cat).cloud("gcp").items[0]
+    assert item.status == "unpriced" and item.cost is None
+
+
+def test_commitment_bills_its_whole_term_beyond_a_short_horizon():
+    cat = _catalog()
+    cat.offers.append(offer(provider="gcp", region="us-central1", instance_type="g2-standard-4", accelerator="L4",
+                            accelerator_count=1, vcpus=4.0, memory_gib=16.0, price=0.50, purchase_option="committed_1y"))
+    sc = _scenario(horizon_months=3, compare={"clouds": ["gcp"], "purchase_options": ["on_demand", "committed_1y"]},
+                   workloads=[{"name": "api", "type": "serving", "qps_mean": 2, "utilization_target": 1.0,
+                               "replica": {"accelerator": "L4", "requests_per_s": 2}}])
+    res = compare(sc, cat)
+    gcp = res.cloud("gcp")
+    assert gcp.items[0].purchase_option == "committed_1y"
+    # 1 instance x 730 h x 0.50 = 365 a month, billed for all 12 months of the term
+    assert gcp.horizon_cost == Decimal("365.00") * 12
+    assert any("bills 12 months" in w for w in res.warnings)
+    by = gcp.items[0].options_by_purchase
+    # break-even utilization: 0.50 / 0.80 of the month
+    assert by["committed_1y"]["break_even_utilization"] == 0.625
 
 
 def test_public_api_names_are_functions_even_after_submodules_load():

@@ -69,7 +69,9 @@ def test_commitment_bills_every_hour_of_the_month():
     item = cost_compute(half, offers, ["on_demand", "reserved_1y"], "aws", "us-east-1")
     # on-demand 300 h x 1.00 = 300 beats reserved 730 h x 0.60 = 438 (break-even at 0.60 x 730 = 438 h)
     assert (item.purchase_option, item.cost) == ("on_demand", Decimal("300.00"))
-    assert item.options_by_purchase == {"on_demand": "300.00", "reserved_1y": "438.00"}
+    # break-even utilization = 0.60 / 1.00: the reservation pays off above 60% of the month (438 h)
+    assert item.options_by_purchase == {"on_demand": {"monthly_cost": 300.0},
+                                        "reserved_1y": {"monthly_cost": 438.0, "break_even_utilization": 0.6}}
     full = Requirement("s", "serving", (ComputeOption("L4", 1, 1),))
     item = cost_compute(full, offers, ["on_demand", "reserved_1y"], "aws", "us-east-1")
     assert (item.purchase_option, item.cost) == ("reserved_1y", Decimal("438.00"))

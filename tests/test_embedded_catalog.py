@@ -98,7 +98,8 @@ def test_header_is_the_offer_record() -> None:
 
 def test_loads_as_the_embedded_catalog(offers: list[Offer]) -> None:
     cat = load_embedded()
-    assert cat.name == "embedded" and cat.fetched_at == "2026-11-26"
+    # the catalog is dated by its oldest figure, so its age never flatters the data
+    assert cat.name == "embedded" and cat.fetched_at == min((o.fetched_at[:10] for o in offers))
     assert len(cat.offers) == len(offers) > 1000
     assert cat.providers() == ["aws", "azure", "gcp"]
 

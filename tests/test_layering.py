@@ -49,3 +49,32 @@ def test_three_reference_catalogs_import_and_compare(runner, monkeypatch):
     assert {c["cloud"] for c in doc["clouds"] if c["complete"]} == {"aws", "gcp", "azure"}
     l4 = next(i for i in doc["line_items"] if i["cloud"] == "aws" and i["workload"] == "nightly-embeddings")
     assert l4["instance_type"] == "g6.xlarge"
+
+
+def test_import_layers_on_the_active_catalog_by_default(runner, monkeypatch, tmp_path):
+    """Importing one cloud's prices keeps the other clouds, storage and egress: compare still sees all three."""
+    from planner.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    f = tmp_path / "vms.csv"  # a tiny SkyPilot-format AWS file (prices are test inputs)
+    f.write_text("InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch\n"
+                 "g6.xlarge,L4,1,4.0,16.0,,0.5,0.2,us-east-1,us-east-1a,x86_64\n"
+                 "g4dn.xlarge,T4,1,4.0,16.0,,0.5,0.3,us-east-1,us-east-1a,x86_64\n")
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "aws", "--name", "mine"])
+    assert r.exit_code == 0, r.output
+    assert "layered on 'embedded'" in r.stdout
+    r = runner.invoke(main, ["compare", "scenarios/batch-embeddings.yaml", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    doc = json.loads(r.stdout)
+    assert doc["catalog"]["name"] == "mine"
+    assert {c["cloud"] for c in doc["clouds"] if c["complete"]} == {"aws", "gcp", "azure"}
+    emb = next(i for i in doc["line_items"] if i["cloud"] == "aws" and i["workload"] == "nightly-embeddings")
+    # AWS us-east-1 instances now come only from the import: g6.xlarge spot at 0.2
+    assert emb["instance_type"] == "g6.xlarge" and emb["unit_price"] == 0.2
+    # --standalone keeps only what the file has
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "aws", "--name", "alone", "--standalone"])
+    assert r.exit_code == 0
+    r = runner.invoke(main, ["compare", "scenarios/batch-embeddings.yaml", "--cloud", "gcp"])
+    assert r.exit_code == 2 and "unknown gcp region 'us-central1'" in r.stderr

@@ -167,3 +167,67 @@ def test_profile_measured_on_an_instance_type_takes_its_hardware(tmp_path):
     item = compare(load_scenario(f)).clouds[0].items[0]
     # measured on AWS g6.xlarge (1 x L4): on GCP the same 1-L4 replica, 10 / 5 = 2 replicas
     assert item.accelerator == "L4" and item.explain["replicas"] == 2
+
+
+MORE_CASES = [
+    ("infinite", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: .inf, replica: {accelerator: L4, requests_per_s: 1}}\n",
+     ["workloads[0] (s).qps_mean", "finite number"]),
+    ("absurd-qps", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1.0e300, replica: {accelerator: L4, requests_per_s: 1}}\n",
+     ["workloads[0] (s).qps_mean", "less than or equal to 100000000"]),
+    ("absurd-storage", "name: x\nworkloads:\n  - {name: d, type: storage, gb: 1.0e30}\n", ["workloads[0] (d).gb", "less than or equal"]),
+    ("traffic-to-zero", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1, qps_growth_pct_per_month: -100, replica: {accelerator: L4, requests_per_s: 1}}\n",
+     ["qps_growth_pct_per_month", "greater than -100"]),
+    ("nested-unknown-key", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 3\n    replica: {accelerator: L4, requests_per_s: 2, foo: 1}\n",
+     ["workloads[0] (s).replica.foo (line 6)", "allowed here: accelerator,"]),
+    ("bad-item-in-profile-list", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 3\n    replica:\n      - {accelerator: L4, requests_per_s: 2}\n      - {accelerator: T4}\n",
+     ["workloads[0] (s).replica[1] (line 8)", "give requests_per_s"]),
+    ("duplicate-key", "name: x\nname: y\nworkloads: []\n", ["line 2", "'name' appears twice (lines 1 and 2)"]),
+]
+
+
+@pytest.mark.parametrize("case_id,text,fragments", MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_more_bad_input(runner, tmp_path, case_id, text, fragments):
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    r = runner.invoke(main, ["compare", str(f)])
+    assert r.exit_code == 2, r.output
+    err = r.stderr.strip()
+    assert err.startswith(f"Error: {f}: ") and "\n" not in err, err
+    assert "function-after" not in err
+    for frag in fragments:
+        assert frag in err, (frag, err)
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["compare", "scenarios/chat-assistant.yaml", "--format", "xml"], "Invalid value for '--format'"),
+        (["scale", "scenarios/chat-assistant.yaml", "--qps", "1"], "Missing option '--workload'"),
+        (["scale", "scenarios/chat-assistant.yaml", "--workload", "chat", "--qps", "nan"], "--qps: takes positive QPS"),
+        (["scale", "scenarios/chat-assistant.yaml", "--workload", "caht", "--qps", "1"], "--workload: unknown workload 'caht'; did you mean 'chat'?"),
+        (["compare", "scenarios/chat-assistant.yaml", "--region", "us-east-7"], "--region: unknown region 'us-east-7'"),
+        (["nope"], "No such command 'nope'"),
+    ],
+)
+def test_command_line_mistakes_are_one_line(args, fragment, monkeypatch):
+    """Usage errors too: one line on stderr, exit 2 (as a user sees them, in a real process)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    p = subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert p.returncode == 2, p.stderr
+    err = p.stderr.strip()
+    assert err.startswith("Error: ") and "\n" not in err, err
+    assert fragment in err, err
+
+
+def test_region_of_one_cloud_leaves_the_others_out_with_a_warning(runner, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    r = runner.invoke(main, ["compare", "scenarios/batch-embeddings.yaml", "--region", "eastus"])
+    assert r.exit_code == 0
+    assert "Warning: aws left out: none of --region eastus is a aws region" in r.stderr
+    assert "AZURE" in r.stdout and "GCP " not in r.stdout

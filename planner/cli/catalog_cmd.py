@@ -32,10 +32,10 @@ def _stale_days() -> int:
 
 
 def _age_days(fetched_at: str) -> int | None:
-    from pricing.catalog import parse_when
+    from pricing.catalog import parse_when, today
 
     try:
-        return max(0, (datetime.now(UTC).date() - parse_when(fetched_at)).days)
+        return max(0, (today().date() - parse_when(fetched_at)).days)
     except ValueError:
         return None
 
@@ -128,6 +128,13 @@ def show_cmd(
     _check_filter(provider, cat.providers(), "provider")
     _check_filter(region, cat.regions(provider), "region" + (f" for {provider}" if provider else ""))
     _check_filter(instance_type, cat.instance_types(provider), "instance type", fold=True)
+    if accelerator and accelerator.lower() not in {a.lower() for a in cat.accelerators(provider)}:
+        from planner.capacity.hardware import canonical_accelerator
+
+        try:  # the same aliases as everywhere else: h100 -> H100-SXM, a100 -> A100-80GB
+            accelerator = canonical_accelerator(accelerator)
+        except PlannerError:
+            pass
     _check_filter(accelerator, cat.accelerators(provider), "accelerator", fold=True)
     _check_filter(purchase_option, list(PURCHASE_OPTIONS), "purchase option")
     _check_filter(resource, list(RESOURCES), "resource")
@@ -171,11 +178,19 @@ def _print_counts(info: Any, counts: dict[str, dict[str, int]]) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--provider", type=CLOUDS, required=True)
 @click.option("--name", help="Snapshot name (default <format>-<provider>-YYYYMMDD-HHMMSS).")
-def import_cmd(fmt: str, file: str, provider: str, name: str | None) -> None:
-    """Import a price file as a new snapshot and switch to it."""
+@click.option("--standalone", is_flag=True,
+              help="Keep only the imported prices (default: layer them on the active catalog, so other clouds, "
+                   "storage and egress prices stay).")
+def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone: bool) -> None:
+    """Import a price file as a new snapshot and switch to it.
+
+    By default the snapshot is layered on the catalog in use: its prices replace that catalog's for
+    the providers, regions and resources the file covers, and everything else is kept.
+    """
     from pricing import store
 
     name = store.check_name(name or f"{fmt}-{provider}-{_now_stamp()}")
+    base = None if standalone else store.active_name()
     if fmt == "skypilot":
         from pricing.sources.skypilot import import_skypilot_csv
 
@@ -185,9 +200,11 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None) -> None:
         offers, source, fetched_at = _import_aws_bulk(file, provider)
         skipped = []
     info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped)})
+                                extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped), "base": base})
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
+    if base:
+        click.echo(f"  layered on {base!r}: its prices stay for what this file does not cover")
     if skipped:
         reasons: dict[str, int] = {}
         for _line, reason in skipped:
@@ -254,8 +271,12 @@ def _console_err() -> Any:
 @click.option("--region", "regions", multiple=True, help="Region to fetch (repeatable; default: the source's defaults).")
 @click.option("--name", help="Snapshot name (default <cloud>-YYYYMMDD-HHMMSS).")
 @click.option("--bulk", is_flag=True, help="AWS only: read the bulk Price List CSV instead of the query API.")
-def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bool) -> None:
-    """Fetch current prices from a cloud into a new snapshot and switch to it (all or nothing)."""
+@click.option("--standalone", is_flag=True, help="Keep only the fetched prices (default: layer them on the active catalog).")
+def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bool, standalone: bool) -> None:
+    """Fetch current prices from a cloud into a new snapshot and switch to it (all or nothing).
+
+    By default the snapshot is layered on the catalog in use, so the other clouds keep their prices.
+    """
     from pricing import store
 
     name = store.check_name(name or f"{cloud}-{_now_stamp()}")
@@ -272,7 +293,8 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
     if not offers:
         raise SourceError(f"refresh of {cloud} returned no offers; catalog {before!r} is still active")
     info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                extra={"cloud": cloud, "regions": list(regions), "bulk": bulk})
+                                extra={"cloud": cloud, "regions": list(regions), "bulk": bulk,
+                                       "base": None if standalone else before})
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
     click.echo(f"Now using catalog {name!r}")

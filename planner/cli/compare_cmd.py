@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
-
 import click
 
 FORMATS = ["table", "json", "csv", "markdown"]
-
-
-def _now() -> datetime | None:
-    """PLANNER_NOW=YYYY-MM-DD pins 'today' (catalog age) for reproducible output."""
-    v = os.environ.get("PLANNER_NOW")
-    return datetime.fromisoformat(v).replace(tzinfo=UTC) if v else None
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -57,8 +48,7 @@ def compare(
         regions=_split(regions),
         purchase_options=_split(options),
         pricebook=pricebook,
-        now=_now(),
-    )
+            )
     for w in result.warnings:
         click.echo(f"Warning: {w}", err=True)
     out = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt](result)
@@ -84,14 +74,16 @@ def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clou
     from planner.errors import InputError
     from planner.scenario import load_scenario
 
+    import math
+
     try:
         points = [float(x) for x in qps.split(",") if x.strip()]
     except ValueError:
-        raise InputError(f"--qps takes comma-separated numbers, got {qps!r}", field="--qps") from None
-    if not points:
-        raise InputError("--qps needs at least one number, e.g. 1,10,100", field="--qps")
+        raise InputError(f"takes comma-separated numbers such as 1,10,100, got {qps!r}", field="--qps") from None
+    if not points or any(not math.isfinite(p) or p <= 0 or p > 1e8 for p in points):
+        raise InputError(f"takes positive QPS values up to 1e8 such as 1,10,100, got {qps!r}", field="--qps")
     sc = load_scenario(scenario)
-    rows = scale_points(sc, workload, points, catalog_name, clouds=_split(clouds), now=_now())
+    rows = scale_points(sc, workload, points, catalog_name, clouds=_split(clouds))
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
