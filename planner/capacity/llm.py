@@ -142,6 +142,11 @@ def make_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: i
     dtype_bytes(dtype)
     if gpus < 1:
         raise InputError(f"gpus must be at least 1, got {gpus}")
+    if spec.num_heads % gpus:
+        # tensor parallelism splits attention heads evenly across the GPUs of a replica
+        ok = [t for t in (1, 2, 4, 8, 16) if spec.num_heads % t == 0]
+        raise InputError(f"{gpus} GPUs cannot split {spec.name}'s {spec.num_heads} attention heads evenly; "
+                         f"use {', '.join(map(str, ok))}")
     kv = (kv_dtype or ("fp8" if dtype == "fp8" else "bf16")).lower()
     dtype_bytes(kv)
     return Replica(spec, acc, gpus, dtype, kv, resolve_calibration(acc, calib))
