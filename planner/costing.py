@@ -196,7 +196,7 @@ def _by_purchase_option(cands: list[Candidate], best: Candidate) -> dict[str, di
     out: dict[str, dict[str, Any]] = {}
     for c in sorted(same, key=lambda c: c.offer.purchase_option):
         row: dict[str, Any] = {"monthly_cost": None if c.cost is None else float(round(c.cost, 2))}
-        if c.offer.purchase_option in COMMITMENTS and od is not None and c.cost is not None:
+        if c.offer.purchase_option in COMMITMENTS and od is not None and od.cost is not None and c.cost is not None:
             od_rate = od.cost / (od.count * od.hours)
             rate = c.cost / (c.count * c.hours)
             # a commitment pays every hour; on-demand only the hours used: equal cost at rate / od_rate of the month
@@ -224,7 +224,7 @@ def cost_compute(
     if pin is not None:
         cands = [c for c in cands if pin_of(c) == pin] or cands
     priced = sorted((c for c in cands if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
-    base = dict(cloud=cloud, region=region, workload=req.workload, kind=req.kind, resource="instance")
+    base: dict[str, Any] = dict(cloud=cloud, region=region, workload=req.workload, kind=req.kind, resource="instance")
     if not priced:
         wanted = ", ".join(sorted({o.label for o in req.options})) or "compute"
         if cands:

@@ -6,8 +6,8 @@ prints ``Error: <message>`` on stderr with :attr:`PlannerError.exit_code` (2 for
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from collections.abc import Iterable
+from difflib import get_close_matches
 
 
 class PlannerError(Exception):

@@ -324,7 +324,7 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
     return None
 
 
-def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _message(err: Any, loc: tuple[Any, ...]) -> str:
     t = err["type"]
     if t == "extra_forbidden":
         key = str(loc[-1])

@@ -3,6 +3,6 @@
 This package knows nothing of workloads; :mod:`planner` joins its offers with capacity requirements.
 """
 
-from pricing.schema import Offer, PURCHASE_OPTIONS, PROVIDERS, RESOURCES
+from pricing.schema import PROVIDERS, PURCHASE_OPTIONS, RESOURCES, Offer
 
 __all__ = ["Offer", "PURCHASE_OPTIONS", "PROVIDERS", "RESOURCES"]

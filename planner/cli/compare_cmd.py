@@ -69,12 +69,11 @@ def compare(
 def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clouds: tuple[str, ...], fmt: str) -> None:
     """How one serving workload's cost and capacity grow with QPS, per cloud."""
     import json
+    import math
 
     from planner.comparison import scale_points
     from planner.errors import InputError
     from planner.scenario import load_scenario
-
-    import math
 
     try:
         points = [float(x) for x in qps.split(",") if x.strip()]
