@@ -50,7 +50,8 @@ def main() -> None:
              "| command | median s | over `python -c pass` s |", "|---|---:|---:|"]
     for name, t in rows:
         lines.append(f"| `{name}` | {t:.3f} | {t - base:+.3f} |")
-    lines += ["", "Targets: `--help` within 0.25 s of a bare interpreter, `compare` within 1.5 s.", ""]
+    lines += ["", "Targets: `--help` within 0.25 s of a bare interpreter, `compare` within 1.5 s.",
+              "Reproduce: `python bench/cli_bench.py --runs 7 --write` (2026-11-26 figures above).", ""]
     text = "\n".join(lines)
     print(text)
     if a.write:
