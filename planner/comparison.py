@@ -260,10 +260,14 @@ def compare(
     for o in options:
         if o not in PURCHASE_OPTIONS:
             raise InputError(suggest(o, PURCHASE_OPTIONS, what="purchase option"), field="--purchase-option")
+    warnings: list[str] = []
     if isinstance(pricebook, (str, bytes)) or hasattr(pricebook, "__fspath__"):
         from pricing.pricebook import load_pricebook
 
         pricebook = load_pricebook(pricebook)
+    for rule in (*getattr(pricebook, "rates", ()), *getattr(pricebook, "discounts", ())):
+        if not any(rule.matches(o) for o in cat.offers):  # likely a typo: say so rather than ignore it
+            warnings.append(f"price book rule matches no offer in catalog {cat.name!r}: {rule.describe()}")
     if regions:
         every = {r for c in ("aws", "gcp", "azure") for r in cat.regions(c)}
         for r in regions:
@@ -273,7 +277,7 @@ def compare(
     horizon = sc.horizon_months
     reqs_by_month = [plan(sc, m) for m in range(horizon)]
     results = []
-    warnings = _sizing_warnings(sc, reqs_by_month[0])
+    warnings += _sizing_warnings(sc, reqs_by_month[0])
     for cloud in use_clouds:
         cands = [r for r in regions if r in cat.regions(cloud)] if regions else cmp_.regions_for(cloud)
         if not cands:

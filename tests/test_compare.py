@@ -269,3 +269,10 @@ def test_derived_training_without_gpu_count_grows_nodes_until_state_fits():
     (req,) = plan(sc)
     # 70B x 16 bytes of mixed-precision Adam state = 1.1 TB; 8 x 80 GB = 640 GB is too little, 16 x 80 GB is enough
     assert req.options[0].accelerators_per_replica == 16
+
+
+def test_pricebook_rule_that_matches_nothing_is_reported(tmp_path):
+    book = tmp_path / "pb.yaml"
+    book.write_text("name: typo\ndiscounts:\n  - provider: aws\n    instance_type: g6.xlargee\n    percent: 30\n")
+    res = compare(_scenario(compare={"clouds": ["aws"]}), _catalog(), pricebook=book)
+    assert any("matches no offer" in w and "g6.xlargee" in w for w in res.warnings)
