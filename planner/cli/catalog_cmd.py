@@ -230,7 +230,8 @@ def _import_aws_bulk(file: str, provider: str) -> tuple[list[Any], str, str]:
     return offers, source, meta.get("Publication Date") or fetched_at
 
 
-def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any], str]:
+def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any], str, str | None]:
+    """The offers, the source description, and the source's one-line fetch summary (None if it keeps none)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     if bulk:
@@ -257,7 +258,9 @@ def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any
             offers.append(offer)
             if len(offers) % 500 == 0:
                 bar.update(task, description=f"{cloud}: {len(offers)} offers")
-    return offers, f"{cloud} price API ({getattr(src, 'name', cloud)})"
+    stats = getattr(src, "stats", None)
+    summary = stats.summary() if callable(getattr(stats, "summary", None)) else None
+    return offers, f"{cloud} price API ({getattr(src, 'name', cloud)})", summary
 
 
 def _console_err() -> Any:
@@ -283,7 +286,7 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
     before = store.active_name()
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        offers, source = _collect(cloud, regions, bulk)
+        offers, source, fetch_summary = _collect(cloud, regions, bulk)
     except PlannerError as exc:
         raise type(exc)(f"{exc.message}; catalog {before!r} is still active", where=exc.where, field=exc.field) from None
     except Exception as exc:  # noqa: BLE001 - any source failure is reported in one line
@@ -297,6 +300,8 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
                                        "base": None if standalone else before})
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
+    if fetch_summary:
+        click.echo(f"  read: {fetch_summary}")
     click.echo(f"Now using catalog {name!r}")
 
 
