@@ -62,7 +62,11 @@ def one(offers: list[dict[str, Any]], **want: Any) -> dict[str, Any]:
 def tiers(offers: list[dict[str, Any]], **want: Any) -> list[tuple[Decimal, Decimal | None, Decimal]]:
     rows = [o for o in offers if all(o.get(k) == v for k, v in want.items())]
     return sorted(
-        (Decimal(o["tier_start"]), None if o["tier_end"] is None else Decimal(o["tier_end"]), Decimal(o["price"]))
+        (
+            Decimal(o["tier_start"]),
+            None if o["tier_end"] is None else Decimal(o["tier_end"]),
+            Decimal(o["price"]),
+        )
         for o in rows
     )
 
@@ -141,7 +145,9 @@ def aws_stub_region(ps: Any, es: Any, region: str = "us-east-1") -> None:
         ("AmazonS3", {"productFamily": "API Request"}, data["s3_requests"]),
     ]
     for service, fields, body in storage:
-        ps.add_response("get_products", page(body), params(service, term_filters(regionCode=region, **fields)))
+        ps.add_response(
+            "get_products", page(body), params(service, term_filters(regionCode=region, **fields))
+        )
     transfer = term_filters(fromRegionCode=region, transferType="AWS Outbound")
     ps.add_response("get_products", page(data["transfer"]), params("AWSDataTransfer", transfer))
 
@@ -165,8 +171,14 @@ def aws_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsFakes]:
         fakes = AwsFakes(ps, es)
 
         def factory(**kw: Any) -> AwsSource:
-            return AwsSource(pricing_client, lambda region: ec2, instance_families=["GPU instance"],
-                             retry=fakes.retry, clock=lambda: NOW, **kw)
+            return AwsSource(
+                pricing_client,
+                lambda region: ec2,
+                instance_families=["GPU instance"],
+                retry=fakes.retry,
+                clock=lambda: NOW,
+                **kw,
+            )
 
         monkeypatch.setitem(pricing.sources.SOURCES, "aws", factory)
         yield fakes
@@ -188,7 +200,9 @@ def test_aws_refresh_end_to_end(aws_clients: AwsFakes) -> None:
     offers = show("aws-live", "aws", "us-east-1")
     assert all(o["source"].startswith("aws:") for o in offers)  # nothing of embedded's us-east-1 is left
     g5 = one(offers, instance_type="g5.xlarge", purchase_option="on_demand")
-    assert price(g5) == Decimal("1.006") and g5["accelerator"] == "A10G"  # the price list's 1.0060000000 USD/h
+    assert (
+        price(g5) == Decimal("1.006") and g5["accelerator"] == "A10G"
+    )  # the price list's 1.0060000000 USD/h
     # reserved 1y headline = standard No Upfront: 0 upfront / 8760 h + 0.633 USD/h = 0.633
     assert price(one(offers, instance_type="g5.xlarge", purchase_option="reserved_1y")) == Decimal("0.633")
     # spot: each AZ's latest price 0.5070, 0.4591, 0.4886, 0.4670, 0.4905 -> median 0.4886
@@ -250,7 +264,9 @@ def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
     assert "storage_class_not_modeled: 1" in r.stdout and "egress_destination_not_modeled: 1" in r.stdout
 
     offers = show("gcp-live", "gcp", "us-central1")
-    assert all(o["source"].startswith("gcp:") for o in offers if o["resource"] in ("instance", "storage", "egress"))
+    assert all(
+        o["source"].startswith("gcp:") for o in offers if o["resource"] in ("instance", "storage", "egress")
+    )
 
     def n2(po: str) -> Decimal:
         return price(one(offers, instance_type="n2-standard-8", purchase_option=po))
@@ -278,12 +294,19 @@ def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
     # The fake has no G2 or L4 spot SKU, so the L4 batch runs on demand on g2-standard-4:
     # 4 x 0.024988 + 16 x 0.002927 + 1 x 0.56004 = 0.099952 + 0.046832 + 0.56004 = 0.706824 USD/h
     emb = by_workload[("nightly-embeddings", "instance")]
-    assert (emb["instance_type"], emb["purchase_option"], emb["unit_price"]) == ("g2-standard-4", "on_demand", 0.706824)
+    assert (emb["instance_type"], emb["purchase_option"], emb["unit_price"]) == (
+        "g2-standard-4",
+        "on_demand",
+        0.706824,
+    )
     # ranking-retrain on n1-standard-4+T4x4: 4 x 0.031611 + 15 x 0.004237 + 4 x 0.35
     # = 0.126444 + 0.063555 + 1.4 = 1.589999 USD/h, x 50 h (200 T4-hours / 4 GPUs) = 79.49995 -> 79.50
     retrain = by_workload[("ranking-retrain", "instance")]
     assert (retrain["instance_type"], retrain["unit_price"], retrain["monthly_cost"]) == (
-        "n1-standard-4+T4x4", 1.589999, 79.5)
+        "n1-standard-4+T4x4",
+        1.589999,
+        79.5,
+    )
     # feature-store: 20,000 GB Nearline x 0.01 = 200.00 (refreshed); read requests from embedded (not fetched)
     assert by_workload[("feature-store", "storage")]["monthly_cost"] == 200.0
     assert summary["complete"] and not summary["unpriced"]
@@ -317,8 +340,10 @@ def test_azure_refresh_end_to_end(azure_source: Any) -> None:
     #     Cold (no class) and GRS skipped
     #   Bandwidth (Rtn Preference: MGN, Standard Data Transfer Out): 5 items -> 5 tiers
     # = 20 offers from 23 items, 5 skipped.
-    assert "  read: 20 offers (0 without price) from 23 items; skipped 5 (low_priority: 1, windows: 1, " \
-           "reservation_term: 1, storage_class_not_modeled: 1, storage_meter_not_modeled: 1)" in lines
+    assert (
+        "  read: 20 offers (0 without price) from 23 items; skipped 5 (low_priority: 1, windows: 1, "
+        "reservation_term: 1, storage_class_not_modeled: 1, storage_meter_not_modeled: 1)" in lines
+    )
 
     offers = show("azure-live", "azure", "eastus")
     assert all(o["source"] == "azure:retail-prices" for o in offers)
@@ -385,15 +410,19 @@ def test_aws_throttling_that_never_ends(aws_clients: AwsFakes, prev_active: str)
         ps.add_client_error("get_products", "ThrottlingException", "Rate exceeded", 400)
     before = cli("catalog", "list", "--format", "json").stdout
     line = assert_failed_cleanly(refresh("aws", "us-east-1", "broken"), "AWS", before)
-    assert line == ("Error: AWS get_products (AmazonEC2 GPU instance, us-east-1) failed after 3 attempts "
-                    "(ThrottlingException); wait a few minutes and run the refresh again; catalog 'prev' is still active")
+    assert line == (
+        "Error: AWS get_products (AmazonEC2 GPU instance, us-east-1) failed after 3 attempts "
+        "(ThrottlingException); wait a few minutes and run the refresh again; catalog 'prev' is still active"
+    )
     ps.assert_no_pending_responses()  # all three attempts were made
 
 
 def test_gcp_server_errors(gcp_source: Any, prev_active: str) -> None:
     gcp_source.retry = GIVE_UP_FAST
     internal = (500, {"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}})
-    gcp_source.fail_at = {n: internal for n in range(2, 5)}  # services read, then every try of the first SKU page
+    gcp_source.fail_at = {
+        n: internal for n in range(2, 5)
+    }  # services read, then every try of the first SKU page
     before = cli("catalog", "list", "--format", "json").stdout
     line = assert_failed_cleanly(refresh("gcp", "us-central1", "broken"), "GCP", before)
     assert line.startswith("Error: GCP list_skus (Compute Engine) failed after 3 attempts (HTTP 500)")

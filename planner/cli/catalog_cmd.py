@@ -258,7 +258,7 @@ def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any
             offers.append(offer)
             if len(offers) % 500 == 0:
                 bar.update(task, description=f"{cloud}: {len(offers)} offers")
-    stats = getattr(src, "stats", None)
+    stats: Any = getattr(src, "stats", None)
     summary = stats.summary() if callable(getattr(stats, "summary", None)) else None
     return offers, f"{cloud} price API ({getattr(src, 'name', cloud)})", summary
 
