@@ -191,11 +191,14 @@ def test_aws_refresh_end_to_end(aws_clients: AwsFakes) -> None:
     lines = assert_refreshed(r, "aws", "aws-live")
     ps.assert_no_pending_responses()
     es.assert_no_pending_responses()
-    # 4 GPU products -> 4 on-demand (p5e without a price) + g5 reserved 1y/3y + 2 spot (g5, g6) = 8;
-    # EBS gp3 1; S3 Standard 3 tiers + IA + Deep Archive = 5 (One Zone-IA skipped); requests: PUT and GET
-    # of the fixture's classes; transfer 4 tiers. The summary reports the one missing price (p5e).
-    assert "(1 without price)" in next(line for line in lines if line.startswith("  read: "))
-    assert "storage_product_not_modeled: 1" in r.stdout
+    # Items read: 4 GPU products + 12 spot rows + EBS gp3 1 + S3 storage 4 + S3 requests 2 + transfer 1 = 24.
+    # Offers: 4 on-demand (p5e.48xlarge without a price) + g5 reserved 1y and 3y + spot for g5 and g6 = 8;
+    # EBS gp3 1; S3 Standard 3 tiers + Standard-IA + Deep Archive = 5 (One Zone-IA skipped); PUT and GET 2;
+    # internet egress 4 tiers -> 8 + 1 + 5 + 2 + 4 = 20.
+    assert (
+        "  read: 20 offers (1 without price) from 24 items; skipped 1 (storage_product_not_modeled: 1)"
+        in lines
+    )
 
     offers = show("aws-live", "aws", "us-east-1")
     assert all(o["source"].startswith("aws:") for o in offers)  # nothing of embedded's us-east-1 is left
@@ -259,9 +262,17 @@ def gcp_source(gcp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:  # noqa
 
 def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
     r = refresh("gcp", "us-central1", "gcp-live")
-    assert_refreshed(r, "gcp", "gcp-live")
-    # Coldline, the N2 custom core, egress to China are read and skipped; the summary names them.
-    assert "storage_class_not_modeled: 1" in r.stdout and "egress_destination_not_modeled: 1" in r.stdout
+    lines = assert_refreshed(r, "gcp", "gcp-live")
+    # Items read: 25 Compute Engine + 5 Cloud Storage + 3 Networking SKUs = 33; among those skipped are
+    # the N2 custom core, Coldline and egress to China, one each.
+    read = next(line for line in lines if line.startswith("  read: "))
+    assert " from 33 items; skipped " in read
+    for reason in (
+        "compute_sku_not_modeled: 1",
+        "storage_class_not_modeled: 1",
+        "egress_destination_not_modeled: 1",
+    ):
+        assert reason in read
 
     offers = show("gcp-live", "gcp", "us-central1")
     assert all(
