@@ -145,18 +145,27 @@ def offer_key(o: Offer) -> tuple[object, ...]:
     return (o.provider, o.region, o.resource, o.instance_type, o.storage_class, o.purchase_option, o.tier_start)
 
 
-def layer(catalogs: list[Catalog]) -> Catalog:
-    """Merge catalogs; a later one replaces earlier offers of the same price point, per provider and region.
+def _group(o: Offer) -> tuple[object, ...]:
+    """The unit a newer catalog replaces whole: an instance type's prices, or a tier schedule."""
+    return (o.provider, o.region, o.resource, o.instance_type, o.storage_class)
 
+
+def layer(catalogs: list[Catalog]) -> Catalog:
+    """Merge catalogs, later ones winning, one instance type or tier schedule at a time.
+
+    For each (provider, region, instance type) a later catalog lists, all of that type's prices
+    (on-demand, spot, commitments) come from it, so fresh and stale prices of one type never mix;
+    types it does not list keep their earlier prices. Tiered prices (storage, requests, egress) are
+    replaced per provider, region, resource and storage class, so tier boundaries never mix either.
     Layering ``embedded,skypilot-aws`` keeps the embedded storage and egress prices and the other
-    clouds, and takes AWS instance prices from the import.
+    clouds, and takes AWS instance prices from the import where it has them.
     """
     if len(catalogs) == 1:
         return catalogs[0]
     merged: dict[tuple[object, ...], Offer] = {}
     for cat in catalogs:
-        replaced = {(o.provider, o.region, o.resource) for o in cat.offers}
-        for k in [k for k in merged if (k[0], k[1], k[2]) in replaced]:
+        groups = {_group(o) for o in cat.offers}
+        for k in [k for k, o in merged.items() if _group(o) in groups]:
             del merged[k]
         for o in cat.offers:
             merged[offer_key(o)] = o

@@ -11,7 +11,7 @@ from pricing.catalog import Catalog, layer
 from tests.conftest import SHARED, offer
 
 
-def test_later_catalog_replaces_same_provider_region_resource_only():
+def test_later_catalog_replaces_its_price_points_and_tier_schedules():
     base = Catalog("embedded", "e", "2026-11-01", [
         offer(instance_type="g6.xlarge", accelerator="L4", accelerator_count=1, price=1.0),
         offer(instance_type="g5.xlarge", accelerator="A10G", accelerator_count=1, price=2.0),
@@ -20,12 +20,16 @@ def test_later_catalog_replaces_same_provider_region_resource_only():
     ])
     new = Catalog("fresh", "f", "2026-11-20", [
         offer(instance_type="g6.xlarge", accelerator="L4", accelerator_count=1, price=0.9),
+        offer(resource="storage", unit="GB-month", storage_class="object_standard", price="0.022", tier_start=0, tier_end=100),
+        offer(resource="storage", unit="GB-month", storage_class="object_standard", price="0.021", tier_start=100),
     ])
     cat = layer([base, new])
-    prices = {(o.provider, o.resource, o.instance_type): o.price for o in cat.offers}
-    # AWS us-east-1 instances come only from "fresh" (g5 vanished with it); storage and GCP are kept
-    assert prices == {("aws", "instance", "g6.xlarge"): Decimal("0.9"), ("aws", "storage", None): Decimal("0.023"),
-                      ("gcp", "instance", "g2-standard-4"): Decimal("0.7")}
+    prices = {(o.provider, o.resource, o.instance_type, o.tier_start): o.price for o in cat.offers}
+    # g6.xlarge takes the new price, g5.xlarge (not in "fresh") keeps its own; the storage schedule is
+    # replaced whole (two new tiers, the old single tier gone); GCP is untouched
+    assert prices == {("aws", "instance", "g6.xlarge", 0): Decimal("0.9"), ("aws", "instance", "g5.xlarge", 0): Decimal("2.0"),
+                      ("aws", "storage", None, 0): Decimal("0.022"), ("aws", "storage", None, 100): Decimal("0.021"),
+                      ("gcp", "instance", "g2-standard-4", 0): Decimal("0.7")}
     assert cat.name == "embedded+fresh" and cat.fetched_at == "2026-11-01"  # age of the oldest part
 
 

@@ -201,7 +201,9 @@ def test_aws_refresh_end_to_end(aws_clients: AwsFakes) -> None:
     )
 
     offers = show("aws-live", "aws", "us-east-1")
-    assert all(o["source"].startswith("aws:") for o in offers)  # nothing of embedded's us-east-1 is left
+    # refreshed price points replace embedded's; the instance types the fake does not list stay
+    assert sum(o["source"].startswith("aws:") for o in offers) == 20  # every fetched offer is a us-east-1 price point
+    assert one(offers, instance_type="g4dn.xlarge", purchase_option="on_demand")["source"].startswith("skypilot")
     g5 = one(offers, instance_type="g5.xlarge", purchase_option="on_demand")
     assert (
         price(g5) == Decimal("1.006") and g5["accelerator"] == "A10G"
@@ -236,12 +238,12 @@ def test_aws_refresh_end_to_end(aws_clients: AwsFakes) -> None:
     assert emb["monthly_cost"] == 388.86
     # feature-store: 20,000 GB of S3 Standard-IA x 0.0125 = 250.00
     assert by_workload[("feature-store", "storage")]["monthly_cost"] == 250.0
-    assert summary["total"] == 638.86  # 388.86 + 250.00
-    # The fake lists no T4 instance and no Standard-IA request prices for us-east-1.
-    assert {(u["workload"], u["status"]) for u in summary["unpriced"]} == {
-        ("ranking-retrain", "unavailable"),
-        ("feature-store", "unpriced"),
-    }
+    # The fake lists no T4 instance and no Standard-IA request prices for us-east-1: those keep the
+    # embedded prices the snapshot is layered on (g4dn.xlarge spot 0.2131 x 200 h = 42.62; 20M reads
+    # x 0.001 per 1,000 = 20.00), so AWS stays complete: 388.86 + 42.62 + 250.00 + 20.00 = 701.48
+    retrain = by_workload[("ranking-retrain", "instance")]
+    assert (retrain["instance_type"], retrain["monthly_cost"]) == ("g4dn.xlarge", 42.62)
+    assert summary["complete"] and summary["total"] == 701.48
 
 
 # -- GCP -------------------------------------------------------------------------------------------
@@ -275,9 +277,7 @@ def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
         assert reason in read
 
     offers = show("gcp-live", "gcp", "us-central1")
-    assert all(
-        o["source"].startswith("gcp:") for o in offers if o["resource"] in ("instance", "storage", "egress")
-    )
+    assert any(o["source"].startswith("gcp:") for o in offers)
 
     def n2(po: str) -> Decimal:
         return price(one(offers, instance_type="n2-standard-8", purchase_option=po))
@@ -357,7 +357,7 @@ def test_azure_refresh_end_to_end(azure_source: Any) -> None:
     )
 
     offers = show("azure-live", "azure", "eastus")
-    assert all(o["source"] == "azure:retail-prices" for o in offers)
+    assert any(o["source"] == "azure:retail-prices" for o in offers)
     a100 = one(offers, instance_type="Standard_NC24ads_A100_v4", purchase_option="on_demand")
     assert price(a100) == Decimal("3.673") and a100["accelerator"] == "A100-80GB"  # retailPrice 3.673 USD/h
     assert price(one(offers, instance_type="Standard_D2s_v5", purchase_option="spot")) == Decimal("0.020362")
@@ -380,15 +380,16 @@ def test_azure_refresh_end_to_end(azure_source: Any) -> None:
     ]
     assert show("azure-live", "aws", "us-east-1") and show("azure-live", "azure", "westus2")
     summary, items = assert_compare_prices_all_clouds("azure-live", "azure")
-    # feature-store: 20,000 GB of Cool LRS x 0.01 = 200.00 is all the fake's eastus prices cover: it lists
-    # no T4, A10 or L4 VM and no Cool read operations.
+    # feature-store: 20,000 GB of Cool LRS x 0.01 = 200.00 from the refresh. The fake lists no T4, A10 or
+    # L4 VM and no Cool read operations: those keep the embedded prices, so Azure stays complete, and
+    # everything but the storage line is priced exactly as on embedded.
     storage = next(li for li in items if li["resource"] == "storage")
-    assert (storage["unit_price"], storage["monthly_cost"]) == (0.01, 200.0) and summary["total"] == 200.0
-    assert {(u["workload"], u["status"]) for u in summary["unpriced"]} == {
-        ("nightly-embeddings", "unavailable"),
-        ("ranking-retrain", "unavailable"),
-        ("feature-store", "unpriced"),
-    }
+    assert (storage["unit_price"], storage["monthly_cost"]) == (0.01, 200.0) and summary["complete"]
+    base = {(li["workload"], li["resource"]): li["monthly_cost"] for li in compare("--catalog", "embedded")["line_items"]
+            if li["cloud"] == "azure"}
+    mine = {(li["workload"], li["resource"]): li["monthly_cost"] for li in items}
+    assert {k: v for k, v in mine.items() if k[1] != "storage"} == {k: v for k, v in base.items() if k[1] != "storage"}
+    assert summary["total"] == round(sum(v for k, v in mine.items()), 2)
 
 
 # -- failures --------------------------------------------------------------------------------------
