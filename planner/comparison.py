@@ -14,14 +14,26 @@ from decimal import Decimal
 from typing import Any
 
 from planner.capacity.requirements import Requirement
-from planner.costing import COMMITMENTS, LineItem, PriceOverlay, cost_compute, cost_storage, pin_of
+from planner.costing import (
+    TERM_MONTHS,
+    LineItem,
+    PriceOverlay,
+    best_horizon_plan,
+    cost_compute,
+    cost_storage,
+)
 from planner.errors import InputError, suggest
 from planner.plan import plan
 from planner.scenario import Scenario
 from pricing.catalog import Catalog, load_catalog
+from pricing.schema import Offer
 
-TERM_MONTHS = {"reserved_1y": 12, "savings_plan_1y": 12, "committed_1y": 12,
-               "reserved_3y": 36, "savings_plan_3y": 36, "committed_3y": 36}  # fmt: skip
+# commitment kinds each provider sells (others are not warned about when absent)
+SOLD_BY = {
+    "aws": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"},
+    "gcp": {"on_demand", "spot", "committed_1y", "committed_3y"},
+    "azure": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"},
+}
 
 
 def _sum(values: Sequence[Decimal | None]) -> Decimal:
@@ -36,6 +48,7 @@ class CloudResult:
     horizon_cost: Decimal | None  # list, whole horizon: every month + one-time costs (+ commitment tails)
     contracted_horizon_cost: Decimal | None = None  # the same at contracted prices (= list without a price book)
     horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why
+    monthly_spend: tuple[Decimal | None, ...] = ()  # contracted spend billed in each month of the horizon
 
     @property
     def unpriced(self) -> list[LineItem]:
@@ -119,35 +132,40 @@ class Comparison:
 
 @dataclass
 class _Part:
-    """One workload (or fixed cost) in one region: month-1 items, horizon totals, and what broke them."""
+    """One workload (or fixed cost) in one region: month-1 items, per-month spend, horizon totals."""
 
+    horizon: int
     items: list[LineItem] = field(default_factory=list)
-    total: Decimal | None = Decimal(0)  # list
-    contracted: Decimal | None = Decimal(0)
+    monthly: list[Decimal | None] = field(default_factory=list)  # contracted spend in each month
+    monthly_list: list[Decimal | None] = field(default_factory=list)
+    tail: Decimal = Decimal(0)  # commitment months billed after the horizon
+    tail_list: Decimal = Decimal(0)
     issue: str | None = None  # why the horizon total is unknown, e.g. a tier that ends in month 7
     notes: list[str] = field(default_factory=list)
 
     def add(self, items: list[LineItem], month: int) -> None:
         if month == 0:
             self.items = items
-        if self.total is not None:
-            self.total = None if any(i.cost is None for i in items) else self.total + _sum([i.cost for i in items])
-        if self.contracted is not None:
-            missing = [i for i in items if i.contracted_cost is None]
-            if missing:
-                self.contracted = None
-                if month > 0:
-                    i = missing[0]
-                    self.issue = f"{i.workload}: month {month + 1}: {i.status} ({i.note})"
-            else:
-                self.contracted += _sum([i.contracted_cost for i in items])
+        while len(self.monthly) <= month:
+            self.monthly.append(Decimal(0))
+            self.monthly_list.append(Decimal(0))
+        missing = [i for i in items if i.contracted_cost is None]
+        if missing and self.issue is None and month > 0 and self.monthly[0] is not None:  # month 1 was whole
+            i = missing[0]
+            self.issue = f"{i.workload}: month {month + 1}: {i.status} ({i.note})"
+        cur, cur_list = self.monthly[month], self.monthly_list[month]
+        self.monthly[month] = None if cur is None or missing else cur + _sum([i.contracted_cost for i in items])
+        self.monthly_list[month] = (
+            None if cur_list is None or any(i.cost is None for i in items) else cur_list + _sum([i.cost for i in items])
+        )
 
-    def add_tail(self, months: int, item: LineItem) -> None:
-        """A commitment bills its whole term: add the months after the horizon at the last month's rate."""
-        if self.total is not None and item.cost is not None:
-            self.total += item.cost * months
-        if self.contracted is not None and item.contracted_cost is not None:
-            self.contracted += item.contracted_cost * months
+    @property
+    def total(self) -> Decimal | None:  # list
+        return None if None in self.monthly_list else _sum(self.monthly_list) + self.tail_list
+
+    @property
+    def contracted(self) -> Decimal | None:
+        return None if None in self.monthly else _sum(self.monthly) + self.tail
 
 
 def _cost_region(
@@ -159,50 +177,80 @@ def _cost_region(
     purchase_options: Sequence[str],
     overlay: PriceOverlay | None,
 ) -> dict[str, _Part]:
-    """Per workload (and fixed cost): month-1 line items and the cost over the whole horizon.
+    """Per workload (and fixed cost): month-1 line items, spend in every month, horizon totals.
 
-    Later months keep month 1's compute configuration (instance type, purchase option, accelerator,
-    tensor-parallel degree) and scale its count, as a team would.
+    A recurring compute workload keeps one configuration (instance type, purchase option,
+    accelerator, tensor-parallel degree) through the horizon, chosen for the lowest horizon cost,
+    and scales its count month by month, as a team would; commitments bill their whole terms.
     """
     offers = catalog.query(provider=cloud, region=region, resource="instance")
     horizon = len(reqs_by_month)
     out: dict[str, _Part] = {}
 
     def part(key: str) -> _Part:
-        return out.setdefault(key, _Part())
+        return out.setdefault(key, _Part(horizon))
 
-    last: dict[str, LineItem] = {}
-    for m, reqs in enumerate(reqs_by_month):
+    by_workload: dict[str, list[Requirement]] = {}
+    for reqs in reqs_by_month:
         for req in reqs:
-            if req.kind == "storage" and req.storage is not None:
-                part(req.workload).add(cost_storage(req.storage, m, catalog, cloud, region, req.workload, overlay), m)
-            elif req.kind == "edge":
-                usd = Decimal(str(round(req.explain["usd_per_month"], 6)))
-                item = LineItem(cloud, region, req.workload, "edge", "edge", f"{req.explain['devices']} edge devices",
-                                count=req.explain["devices"], cost=usd, explain=dict(req.explain))
-                part(req.workload).add([item], m)
-            elif req.options and all(o.one_time for o in req.options):
-                if m == 0:  # a one-off run is paid once, shown spread over the horizon
-                    item = cost_compute(req, offers, purchase_options, cloud, region, overlay)
-                    part(req.workload).add([replace(item, amortize_months=horizon)], m)
-            else:
-                first = out[req.workload].items[0] if m > 0 and req.workload in out and out[req.workload].items else None
-                pin = pin_of(first) if first is not None and first.priced else None
-                item = cost_compute(req, offers, purchase_options, cloud, region, overlay, pin=pin)
-                part(req.workload).add([item], m)
-                last[req.workload] = item
-        for fc in sc.fixed_costs:
-            item = LineItem(cloud, region, fc.name, "fixed", "fixed", fc.name, cost=Decimal(str(fc.usd_per_month)))
+            by_workload.setdefault(req.workload, []).append(req)
+    for name, reqs in by_workload.items():
+        req0 = reqs[0]
+        if req0.kind == "storage" and req0.storage is not None:
+            for m in range(horizon):
+                part(name).add(cost_storage(req0.storage, m, catalog, cloud, region, name, overlay), m)
+        elif req0.kind == "edge":
+            usd = Decimal(str(round(req0.explain["usd_per_month"], 6)))
+            item = LineItem(cloud, region, name, "edge", "edge", f"{req0.explain['devices']} edge devices",
+                            count=req0.explain["devices"], cost=usd, explain=dict(req0.explain))
+            for m in range(horizon):
+                part(name).add([item], m)
+        elif req0.options and all(o.one_time for o in req0.options):
+            # a one-off run is paid once (in month 1), shown spread over the horizon
+            item = cost_compute(req0, offers, purchase_options, cloud, region, overlay)
+            part(name).add([replace(item, amortize_months=horizon)], 0)
+            for m in range(1, horizon):
+                part(name).add([], m)
+        else:
+            _cost_recurring(part(name), reqs, offers, purchase_options, cloud, region, overlay)
+    for fc in sc.fixed_costs:
+        item = LineItem(cloud, region, fc.name, "fixed", "fixed", fc.name, cost=Decimal(str(fc.usd_per_month)))
+        for m in range(horizon):
             part("fixed:" + fc.name).add([item], m)
-    for key, item in last.items():
-        term = TERM_MONTHS.get(item.purchase_option or "", 0)
-        if item.purchase_option in COMMITMENTS and term > horizon:
-            out[key].add_tail(term - horizon, item)
-            out[key].notes.append(
-                f"{cloud} {key}: {item.purchase_option} bills {term} months; the horizon total includes the "
-                f"{term - horizon} months after the {horizon}-month horizon"
-            )
     return out
+
+
+def _cost_recurring(
+    p: _Part,
+    reqs: list[Requirement],
+    offers: Sequence[Offer],
+    purchase_options: Sequence[str],
+    cloud: str,
+    region: str,
+    overlay: PriceOverlay | None,
+) -> None:
+    best = best_horizon_plan(reqs, offers, purchase_options, overlay)
+    item = cost_compute(reqs[0], offers, purchase_options, cloud, region, overlay, pin=best.pin if best else None)
+    if best is None or not item.priced:
+        p.add([item], 0)
+        for m in range(1, len(reqs)):
+            p.add([cost_compute(reqs[m], offers, purchase_options, cloud, region, overlay)], m)
+        return
+    p.items = [replace(item, explain={**item.explain, "chosen_for": "lowest cost over the horizon",
+                                       "instances_by_month": list(best.counts)})]
+    p.monthly, p.monthly_list = list(best.monthly), list(best.monthly_list)
+    p.tail, p.tail_list = best.tail, best.tail_list
+    gap = next((m for m, v in enumerate(best.monthly) if v is None), None)
+    if gap is not None:
+        p.issue = f"{item.workload}: month {gap + 1}: {item.instance_type} no longer fits the workload"
+    if best.tail:
+        po = item.purchase_option or ""
+        p.notes.append(f"{cloud} {item.workload}: {po} is bought for {TERM_MONTHS[po]} months at a time; the horizon "
+                       f"total includes {_money(best.tail)} billed after the horizon ends")
+
+
+def _money(x: Decimal) -> str:
+    return f"${x.quantize(Decimal('0.01')):,.2f}"
 
 
 def _score(parts: list[_Part]) -> tuple[int, Decimal]:
@@ -221,7 +269,13 @@ def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, l
         total = None if total is None or p.total is None else total + p.total
         contracted = None if contracted is None or p.contracted is None else contracted + p.contracted
     issues = tuple(p.issue for p in parts if p.issue)
-    return CloudResult(cloud, region, items, total, contracted, issues), [n for p in parts for n in p.notes]
+    months = max((len(p.monthly) for p in parts), default=0)
+    series: list[Decimal | None] = []
+    for m in range(months):
+        vals = [p.monthly[m] if m < len(p.monthly) else Decimal(0) for p in parts]
+        series.append(None if any(v is None for v in vals) else _sum(vals))
+    res = CloudResult(cloud, region, items, total, contracted, issues, tuple(series))
+    return res, [n for p in parts for n in p.notes]
 
 
 def _sizing_warnings(sc: Scenario, reqs: list[Requirement]) -> list[str]:
@@ -300,12 +354,18 @@ def compare(
         results.append(res)
         warnings += notes
         have = {o.purchase_option for o in cat.query(provider=cloud, region=res.region.split("+")[0], resource="instance")}
-        missing = [o for o in options if o not in have]
+        sold = SOLD_BY.get(cloud, set(options))
+        missing = [o for o in options if o not in have and o in sold]
         if missing:
             warnings.append(f"{cloud} {res.region}: catalog {cat.name!r} has no {', '.join(missing)} prices; "
                             "those options were not compared there")
     if not results:
         raise InputError("nothing to compare: no selected cloud has one of the requested regions", field="--region")
+    for r in results:
+        for i in r.items:
+            if i.one_time and i.hours is not None and i.hours > horizon * 730:
+                warnings.append(f"{r.cloud} {i.workload}: the one-off run takes {float(i.hours):,.0f} h on "
+                                f"{i.count}x {i.instance_type}, longer than the {horizon}-month horizon; give more gpus")
     age = cat.age_days(now)
     if cat.is_stale(now):
         warnings.append(f"catalog {cat.name!r} is {age} days old; refresh it with 'planner catalog refresh'")

@@ -220,9 +220,8 @@ def cost_compute(
     (instance type, purchase option, accelerator and tensor-parallel degree) rather than hopping
     between instance types; it is dropped only when that configuration no longer fits.
     """
-    cands = compute_candidates(req, offers, purchase_options, overlay)
-    if pin is not None:
-        cands = [c for c in cands if pin_of(c) == pin] or cands
+    every = compute_candidates(req, offers, purchase_options, overlay)
+    cands = ([c for c in every if pin_of(c) == pin] or every) if pin is not None else every
     priced = sorted((c for c in cands if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
     base: dict[str, Any] = dict(cloud=cloud, region=region, workload=req.workload, kind=req.kind, resource="instance")
     if not priced:
@@ -273,7 +272,7 @@ def cost_compute(
         service=o.service,
         note=note,
         alternatives=tuple(alts),
-        options_by_purchase=_by_purchase_option(cands, best),
+        options_by_purchase=_by_purchase_option(every, best),
         explain={**req.explain, **best.option.explain, "replicas": best.option.replicas, "config": best.option.label,
                  "accelerators_per_replica": best.option.accelerators_per_replica},
     )
@@ -371,3 +370,115 @@ def cost_storage(
             )
         )
     return items
+
+
+# -- horizon -------------------------------------------------------------------------------------
+TERM_MONTHS = {"reserved_1y": 12, "savings_plan_1y": 12, "committed_1y": 12,
+               "reserved_3y": 36, "savings_plan_3y": 36, "committed_3y": 36}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HorizonPlan:
+    """One configuration (pin) run over every month of the horizon.
+
+    ``monthly`` / ``monthly_list``: what is billed in each month of the horizon (None: not priced);
+    ``tail`` / ``tail_list``: commitment months bought inside the horizon but billed after it.
+    """
+
+    pin: Pin
+    monthly: tuple[Decimal | None, ...]
+    monthly_list: tuple[Decimal | None, ...]
+    tail: Decimal
+    tail_list: Decimal
+    counts: tuple[int | None, ...]
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if any(m is None for m in self.monthly) else sum(self.monthly, Decimal(0)) + self.tail  # type: ignore[arg-type]
+
+    @property
+    def total_list(self) -> Decimal | None:
+        if any(m is None for m in self.monthly_list):
+            return None
+        return sum(self.monthly_list, Decimal(0)) + self.tail_list  # type: ignore[arg-type]
+
+
+def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None) -> Candidate | None:
+    option = next((o for o in req.options if (o.accelerator, o.accelerators_per_replica) == (pin[2], pin[3])), None)
+    if option is None:
+        return None
+    n = fit_instances(option, offer, largest=largest, allow_span=req.kind == "training")
+    if n is None:
+        return None
+    return price_candidate(option, offer, max(n, min(option.min_instances, option.replicas)), overlay)
+
+
+def plan_horizon(
+    reqs: Sequence[Requirement], offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None
+) -> HorizonPlan:
+    """Cost of keeping one configuration through the horizon, scaling its count month by month.
+
+    Commitments are bought as the count rises, each for its whole term from the month it is bought
+    (renewed when it ends and still needed); they keep billing when demand falls.
+    """
+    term = TERM_MONTHS.get(offer.purchase_option, 0)
+    monthly: list[Decimal | None] = []
+    monthly_list: list[Decimal | None] = []
+    counts: list[int | None] = []
+    bought: list[tuple[int, int, Decimal | None, Decimal | None]] = []  # (count, expires, eff/inst, list/inst)
+    for m, req in enumerate(reqs):
+        c = _month_candidate(req, offer, pin, largest, overlay)
+        counts.append(None if c is None else c.count)
+        if c is None:
+            monthly.append(None)
+            monthly_list.append(None)
+            continue
+        if not term:
+            monthly.append(c.cost)
+            monthly_list.append(c.list_cost)
+            continue
+        active = sum(n for n, exp, _, _ in bought if exp > m)
+        if c.count > active:
+            per = None if c.cost is None else c.cost / c.count
+            per_list = None if c.list_cost is None else c.list_cost / c.count
+            bought.append((c.count - active, m + term, per, per_list))
+        eff = [n * p for n, exp, p, _ in bought if exp > m and p is not None]
+        lst = [n * p for n, exp, _, p in bought if exp > m and p is not None]
+        monthly.append(None if c.cost is None else sum(eff, Decimal(0)))
+        monthly_list.append(None if c.list_cost is None else sum(lst, Decimal(0)))
+    horizon = len(reqs)
+    tail = sum((n * p * (exp - horizon) for n, exp, p, _ in bought if exp > horizon and p is not None), Decimal(0))
+    tail_list = sum((n * p * (exp - horizon) for n, exp, _, p in bought if exp > horizon and p is not None), Decimal(0))
+    return HorizonPlan(pin, tuple(monthly), tuple(monthly_list), tail, tail_list, tuple(counts))
+
+
+MAX_HORIZON_PINS = 40
+
+
+def best_horizon_plan(
+    reqs: Sequence[Requirement], offers: Sequence[Offer], purchase_options: Sequence[str], overlay: PriceOverlay | None
+) -> HorizonPlan | None:
+    """The configuration with the lowest cost over the whole horizon (commitment tails included),
+    among the month-1 candidates that fit; None if none is priced in month 1."""
+    first = compute_candidates(reqs[0], offers, purchase_options, overlay)
+    priced = sorted((c for c in first if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
+    largest: dict[str, int] = {}
+    for o in offers:
+        if o.accelerator:
+            largest[o.accelerator] = max(largest.get(o.accelerator, 0), o.accelerator_count)
+    plans: list[HorizonPlan] = []
+    seen: set[Pin] = set()
+    for c in priced:
+        pin = pin_of(c)
+        if pin in seen:
+            continue
+        seen.add(pin)
+        plans.append(plan_horizon(reqs, c.offer, pin, largest.get(c.offer.accelerator or "", 0), overlay))
+        if len(plans) >= MAX_HORIZON_PINS:
+            break
+    if not plans:
+        return None
+    complete = [p for p in plans if p.total is not None]
+    if complete:
+        return min(complete, key=lambda p: p.total)  # type: ignore[arg-type,return-value]
+    return plans[0]

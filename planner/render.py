@@ -43,6 +43,8 @@ def item_row(c: CloudResult, i: LineItem) -> dict[str, Any]:
         "monthly_cost": money(i.monthly_cost),
         "contracted_monthly_cost": money(i.contracted_monthly_cost),
         "one_time_cost": money(i.cost) if i.one_time else None,
+        # tiered items: cost / quantity (unit_price is the first tier's, which may be a free allowance)
+        "average_unit_price": None if not i.quantity or i.cost is None else round(float(i.cost / i.quantity), 6),
         "status": i.status,
         "note": i.note,
     }
@@ -123,19 +125,23 @@ def _budget(cmp: Comparison) -> dict[str, Any] | None:
     bd = Decimal(str(b))
     out = {}
     for c in cmp.clouds:
-        spend = _budget_basis(cmp, c)
+        peak, over = _budget_check(c, bd)
         out[c.cloud] = {
-            "total": money(spend),
-            "headroom": money(bd - spend) if c.complete else None,
-            "within": (spend <= bd) if c.complete else None,  # unknown while something is unpriced
+            "peak_month_cost": money(peak),
+            "months_over": over,
+            "headroom": None if peak is None else money(bd - peak),
+            "within": None if over is None else not over,  # unknown while something is unpriced
         }
-    return {"usd_per_month": b, "basis": "the higher of month 1 and the horizon's monthly average", "by_cloud": out}
+    return {"usd_per_month": b, "basis": "spend billed in each month of the horizon", "by_cloud": out}
 
 
-def _budget_basis(cmp: Comparison, c: CloudResult) -> Decimal:
-    """Monthly spend held against the budget: month 1 or the horizon average, whichever is higher."""
-    avg = cmp.decisive(c) / cmp.scenario.horizon_months if c.complete else Decimal(0)
-    return max(cmp.effective(c), avg)
+def _budget_check(c: CloudResult, budget: Decimal) -> tuple[Decimal | None, list[int] | None]:
+    """The peak month's spend and the (1-based) months over budget; None when a month is unpriced."""
+    spend = c.monthly_spend
+    if not spend or any(v is None for v in spend) or not c.complete:
+        return None, None
+    vals = [v for v in spend if v is not None]
+    return max(vals), [m + 1 for m, v in enumerate(vals) if v > budget]
 
 
 def _jsonable(x: Any) -> Any:
@@ -277,11 +283,14 @@ def summary_lines(cmp: Comparison) -> list[str]:
     if b is not None:
         parts = []
         for c in cmp.clouds:
-            if not c.complete:
+            peak, over = _budget_check(c, Decimal(str(b)))
+            if peak is None or over is None:
                 parts.append(f"{c.cloud} unknown (unpriced items)")
-                continue
-            diff = Decimal(str(b)) - _budget_basis(cmp, c)
-            parts.append(f"{c.cloud} {'within' if diff >= 0 else 'OVER'} by {_fmt_money(abs(diff))}")
+            elif over:
+                months = ", ".join(map(str, over[:6])) + (", ..." if len(over) > 6 else "")
+                parts.append(f"{c.cloud} OVER in month{'s' * (len(over) > 1)} {months} (peak {_fmt_money(peak)})")
+            else:
+                parts.append(f"{c.cloud} within every month (peak {_fmt_money(peak)})")
         lines.append(f"Budget {_fmt_money(Decimal(str(b)))}/month: " + "; ".join(parts) + ".")
     stale = " (stale: refresh it)" if cmp.catalog_stale else ""
     pb = f"; price book {cmp.pricebook}" if cmp.pricebook else ""
@@ -295,24 +304,26 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
 
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None, force_terminal=False)
     console.print(f"Scenario: {cmp.scenario.name} (horizon {cmp.scenario.horizon_months} months)")
+    book = cmp.pricebook is not None
     for c in cmp.clouds:
         t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left", show_footer=True)
-        for h in HEADERS:
-            t.add_column(h, justify="right" if h in _RIGHT else "left", overflow="fold")
+        for h in HEADERS + (["Contracted"] if book else []):
+            t.add_column(h, justify="right" if h in (*_RIGHT, "Contracted") else "left", overflow="fold")
         for i in c.items:
-            t.add_row(*_item_cells(i))
+            t.add_row(*_item_cells(i), *([_fmt_money(i.contracted_monthly_cost)] if book else []))
         t.columns[0].footer = "Total"
-        t.columns[-1].footer = _fmt_money(c.monthly_cost) + ("" if c.complete else " + unpriced")
+        t.columns[len(HEADERS) - 1].footer = _fmt_money(c.monthly_cost) + (" + unpriced" if c.unpriced else "")
+        if book:
+            t.columns[-1].footer = _fmt_money(c.contracted_monthly_cost) + (" + unpriced" if c.unpriced else "")
         console.print(t)
     s = Table(title="Totals", title_justify="left")
-    book = cmp.pricebook is not None
     heads = ["Cloud", "Region", "Monthly (list)" if book else "Monthly"]
     heads += ["Monthly (contracted)"] if book else []
     heads += [f"{cmp.scenario.horizon_months}-month total" + (" (contracted)" if book else ""), "Complete"]
     for h in heads:
         s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
     for c in cmp.ranking:
-        part = "" if c.complete else " + unpriced"
+        part = " + unpriced" if c.unpriced else ""
         row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost) + part]
         row += [_fmt_money(c.contracted_monthly_cost) + part] if book else []
         s.add_row(*row, _fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
@@ -328,11 +339,11 @@ def to_markdown(cmp: Comparison) -> str:
         out += [f"## {c.cloud.upper()} ({c.region})", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
         for i in c.items:
             out.append("| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in _item_cells(i)) + " |")
-        total = _fmt_money(c.monthly_cost) + ("" if c.complete else " + unpriced")
+        total = _fmt_money(c.monthly_cost) + (" + unpriced" if c.unpriced else "")
         out += [f"| **Total** | | | | | **{total}** |", ""]
     out += ["## Totals", "", "| Cloud | Region | Monthly | Horizon total | Complete |", "|---|---|---|---|---|"]
     for c in cmp.ranking:
-        part = "" if c.complete else " + unpriced"
+        part = " + unpriced" if c.unpriced else ""
         out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.contracted_monthly_cost)}{part} | "
                    f"{_fmt_money(c.contracted_horizon_cost)} | {'yes' if c.complete else 'no'} |")
     out.append("")

@@ -130,8 +130,8 @@ class Replica(_Model):
     gpus: int = Field(default=1, gt=0, le=64)
     vcpus: float | None = Field(default=None, gt=0, le=1024)  # for CPU serving
     memory_gib: float | None = Field(default=None, gt=0, le=65536)
-    requests_per_s: float | None = Field(default=None, gt=0, le=MAX_QPS)  # sustained per replica at the SLO
-    latency_ms: float | None = Field(default=None, gt=0, le=3.6e6)  # per-request service time (queueing model)
+    requests_per_s: float | None = Field(default=None, ge=1e-4, le=MAX_QPS)  # sustained per replica at the SLO
+    latency_ms: float | None = Field(default=None, ge=1e-3, le=3.6e6)  # per-request service time (queueing model)
     concurrency: int = Field(default=1, gt=0, le=100_000)  # requests one replica serves at once
 
     @model_validator(mode="after")
@@ -189,6 +189,13 @@ class Serving(_Workload):
         if (self.replica is None) == (self.model is None):
             raise ValueError("give either replica (measured throughput) or model (LLM sizing)")
         return self
+
+    @field_validator("replica")
+    @classmethod
+    def _some_profile(cls, v: Replica | list[Replica] | None) -> Replica | list[Replica] | None:
+        if isinstance(v, list) and not v:
+            raise ValueError("an empty list of profiles; give at least one replica profile")
+        return v
 
     @property
     def replicas(self) -> list[Replica]:

@@ -37,20 +37,26 @@ def load_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     def walk(n: Any, at: Path_) -> Any:
         lines.setdefault(at, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
-            constructor.flatten_mapping(n)
-            out: dict[Any, Any] = {}
-            for k, v in n.value:
+            explicit: dict[Any, int] = {}  # keys written here (not merged in with <<): each at most once
+            for k, _ in n.value:
+                if k.tag == "tag:yaml.org,2002:merge":
+                    continue
                 key = constructor.construct_object(k, deep=True)
                 if isinstance(key, (dict, list)):
                     raise InputError(
                         "a key must be a plain name", where=str(path), field=f"line {k.start_mark.line + 1}"
                     )
-                if key in out:
+                if key in explicit:
                     raise InputError(
-                        f"{key!r} appears twice (lines {lines[(*at, key)]} and {k.start_mark.line + 1}); keep one",
+                        f"{key!r} appears twice (lines {explicit[key]} and {k.start_mark.line + 1}); keep one",
                         where=str(path),
                         field=f"line {k.start_mark.line + 1}",
                     )
+                explicit[key] = k.start_mark.line + 1
+            constructor.flatten_mapping(n)
+            out: dict[Any, Any] = {}
+            for k, v in n.value:  # merged keys come first; explicit ones override them
+                key = constructor.construct_object(k, deep=True)
                 lines[(*at, key)] = k.start_mark.line + 1
                 out[key] = walk(v, (*at, key))
             return out

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from planner.errors import CatalogError
 from pricing.schema import Offer, read_offers_csv
 
 EMBEDDED = "embedded"
@@ -188,6 +189,10 @@ def load_catalog(name: str | None = None) -> Catalog:
 
     name = name or store.active_name()
     names = [n.strip() for n in name.split(",") if n.strip()]
+    if not names:
+        from planner.errors import InputError
+
+        raise InputError(f"no catalog named in {name!r}; give a name such as embedded, or a,b to layer", field="--catalog")
     return layer([_load_one(n, store, ()) for n in names])
 
 
@@ -199,7 +204,12 @@ def _load_one(name: str, store: Any, seen: tuple[str, ...]) -> Catalog:
     base = store.read_manifest(name).get("extra", {}).get("base")
     if not base or base in seen or base == name:
         return snap
-    merged = layer([_load_one(base, store, (*seen, name)), snap])
+    try:
+        under = _load_one(base, store, (*seen, name))
+    except CatalogError as exc:
+        raise CatalogError(f"snapshot {name!r} is layered on {base!r}, which cannot be loaded ({exc.message}); "
+                           f"import or refresh again, or use --catalog {name} after restoring {base!r}") from None
+    merged = layer([under, snap])
     return Catalog(name, merged.source, merged.fetched_at, merged.offers)
 
 

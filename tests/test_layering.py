@@ -82,3 +82,19 @@ def test_import_layers_on_the_active_catalog_by_default(runner, monkeypatch, tmp
     assert r.exit_code == 0
     r = runner.invoke(main, ["compare", "scenarios/batch-embeddings.yaml", "--cloud", "gcp"])
     assert r.exit_code == 2 and "unknown gcp region 'us-central1'" in r.stderr
+
+
+def test_missing_base_of_a_layered_snapshot_is_named(runner, monkeypatch, tmp_path):
+    import shutil
+
+    from planner.cli import main
+    from pricing import store
+
+    f = tmp_path / "vms.csv"
+    f.write_text("InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch\n"
+                 "g6.xlarge,L4,1,4.0,16.0,,0.5,0.2,us-east-1,us-east-1a,x86_64\n")
+    for name in ("one", "two"):  # "two" is layered on "one"
+        assert runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(f), "--provider", "aws", "--name", name]).exit_code == 0
+    shutil.rmtree(store.snapshots_dir() / "one")
+    r = runner.invoke(main, ["catalog", "show", "two", "--format", "json"])
+    assert r.exit_code == 2 and "snapshot 'two' is layered on 'one', which cannot be loaded" in r.stderr

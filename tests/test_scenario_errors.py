@@ -231,3 +231,23 @@ def test_region_of_one_cloud_leaves_the_others_out_with_a_warning(runner, monkey
     assert r.exit_code == 0
     assert "Warning: aws left out: none of --region eastus is a aws region" in r.stderr
     assert "AZURE" in r.stdout and "GCP " not in r.stdout
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path):
+    from planner import load_scenario
+
+    f = tmp_path / "s.yaml"
+    f.write_text("name: x\nworkloads:\n  - &svc\n    name: a\n    type: serving\n    qps_mean: 2\n"
+                 "    replica: {accelerator: L4, requests_per_s: 1}\n  - <<: *svc\n    name: b\n    qps_mean: 5\n")
+    sc = load_scenario(f)
+    assert [(w.name, w.qps_mean) for w in sc.workloads] == [("a", 2.0), ("b", 5.0)]
+
+
+def test_empty_profile_list_and_empty_catalog_name(runner, tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1, replica: []}\n")
+    r = runner.invoke(main, ["compare", str(f)])
+    assert r.exit_code == 2 and "empty list of profiles" in r.stderr
+    f.write_text("name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1, replica: {accelerator: L4, requests_per_s: 1}}\n")
+    r = runner.invoke(main, ["compare", str(f), "--catalog", ","])
+    assert r.exit_code == 2 and r.stderr.startswith("Error: --catalog: no catalog named")

@@ -74,6 +74,12 @@ class LazyGroup(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except ArithmeticError as exc:  # Decimal/float overflow from extreme but valid-looking inputs
+            if os.environ.get("PLANNER_DEBUG") == "1":
+                raise
+            click.echo(f"Error: numbers out of range ({type(exc).__name__}); check the scenario's rates and sizes "
+                       "for unit mistakes", err=True)
+            sys.exit(2)
 
 
 @click.group(name="planner", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
