@@ -56,6 +56,18 @@ CASES = [
      ["workloads[0] (d).class", "object_standard"]),
     ("workloads-not-list", "name: x\nworkloads: {name: a}\n", ["workloads", "expected a list"]),
     ("workload-not-mapping", "name: x\nworkloads: [7]\n", ["workloads[0]"]),
+    ("infinite", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: .inf, replica: {accelerator: L4, requests_per_s: 1}}\n",
+     ["workloads[0] (s).qps_mean", "finite number"]),
+    ("absurd-qps", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1.0e300, replica: {accelerator: L4, requests_per_s: 1}}\n",
+     ["workloads[0] (s).qps_mean", "less than or equal to 100000000"]),
+    ("absurd-storage", "name: x\nworkloads:\n  - {name: d, type: storage, gb: 1.0e30}\n", ["workloads[0] (d).gb", "less than or equal"]),
+    ("traffic-to-zero", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1, qps_growth_pct_per_month: -100, replica: {accelerator: L4, requests_per_s: 1}}\n",
+     ["qps_growth_pct_per_month", "greater than -100"]),
+    ("nested-unknown-key", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 3\n    replica: {accelerator: L4, requests_per_s: 2, foo: 1}\n",
+     ["workloads[0] (s).replica.foo (line 6)", "allowed here: accelerator,"]),
+    ("bad-item-in-profile-list", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 3\n    replica:\n      - {accelerator: L4, requests_per_s: 2}\n      - {accelerator: T4}\n",
+     ["workloads[0] (s).replica[1] (line 8)", "give requests_per_s"]),
+    ("duplicate-key", "name: x\nname: y\nworkloads: []\n", ["line 2", "'name' appears twice (lines 1 and 2)"]),
 ]
 
 
@@ -68,6 +80,7 @@ def test_bad_scenario_one_line_exit_2(runner, tmp_path, case_id, text, fragments
     err = r.stderr.strip()
     assert "\n" not in err and "Traceback" not in err, err
     assert err.startswith(f"Error: {f}: "), err
+    assert "function-after" not in err  # no validator internals in the path
     for frag in fragments:
         assert frag in err, (frag, err)
 
@@ -169,33 +182,6 @@ def test_profile_measured_on_an_instance_type_takes_its_hardware(tmp_path):
     assert item.accelerator == "L4" and item.explain["replicas"] == 2
 
 
-MORE_CASES = [
-    ("infinite", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: .inf, replica: {accelerator: L4, requests_per_s: 1}}\n",
-     ["workloads[0] (s).qps_mean", "finite number"]),
-    ("absurd-qps", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1.0e300, replica: {accelerator: L4, requests_per_s: 1}}\n",
-     ["workloads[0] (s).qps_mean", "less than or equal to 100000000"]),
-    ("absurd-storage", "name: x\nworkloads:\n  - {name: d, type: storage, gb: 1.0e30}\n", ["workloads[0] (d).gb", "less than or equal"]),
-    ("traffic-to-zero", "name: x\nworkloads:\n  - {name: s, type: serving, qps_mean: 1, qps_growth_pct_per_month: -100, replica: {accelerator: L4, requests_per_s: 1}}\n",
-     ["qps_growth_pct_per_month", "greater than -100"]),
-    ("nested-unknown-key", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 3\n    replica: {accelerator: L4, requests_per_s: 2, foo: 1}\n",
-     ["workloads[0] (s).replica.foo (line 6)", "allowed here: accelerator,"]),
-    ("bad-item-in-profile-list", "name: x\nworkloads:\n  - name: s\n    type: serving\n    qps_mean: 3\n    replica:\n      - {accelerator: L4, requests_per_s: 2}\n      - {accelerator: T4}\n",
-     ["workloads[0] (s).replica[1] (line 8)", "give requests_per_s"]),
-    ("duplicate-key", "name: x\nname: y\nworkloads: []\n", ["line 2", "'name' appears twice (lines 1 and 2)"]),
-]
-
-
-@pytest.mark.parametrize("case_id,text,fragments", MORE_CASES, ids=[c[0] for c in MORE_CASES])
-def test_more_bad_input(runner, tmp_path, case_id, text, fragments):
-    f = tmp_path / "bad.yaml"
-    f.write_text(text)
-    r = runner.invoke(main, ["compare", str(f)])
-    assert r.exit_code == 2, r.output
-    err = r.stderr.strip()
-    assert err.startswith(f"Error: {f}: ") and "\n" not in err, err
-    assert "function-after" not in err
-    for frag in fragments:
-        assert frag in err, (frag, err)
 
 
 @pytest.mark.parametrize(
