@@ -60,6 +60,11 @@ class CloudResult:
         return not self.unpriced and self.contracted_horizon_cost is not None
 
     @property
+    def list_incomplete(self) -> bool:
+        """Some item has no list price but is priced by a price book's private rate."""
+        return any(i.cost is None and i.contracted_cost is not None for i in self.items)
+
+    @property
     def monthly_cost(self) -> Decimal:
         """Month-1 list cost plus one-time costs spread over the horizon (priced items only)."""
         return _sum([i.monthly_cost for i in self.items])

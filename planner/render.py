@@ -66,7 +66,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             {
                 "cloud": c.cloud,
                 "region": c.region,
-                "total": money(c.monthly_cost),
+                "total": None if c.list_incomplete else money(c.monthly_cost),  # null: a list price is missing
                 "contracted_total": money(c.contracted_monthly_cost),
                 "horizon_total": money(c.horizon_cost),
                 "contracted_horizon_total": money(c.contracted_horizon_cost),
@@ -312,7 +312,8 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
         for i in c.items:
             t.add_row(*_item_cells(i), *([_fmt_money(i.contracted_monthly_cost)] if book else []))
         t.columns[0].footer = "Total"
-        t.columns[len(HEADERS) - 1].footer = _fmt_money(c.monthly_cost) + (" + unpriced" if c.unpriced else "")
+        t.columns[len(HEADERS) - 1].footer = _fmt_money(c.monthly_cost) + (
+            " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else "")
         if book:
             t.columns[-1].footer = _fmt_money(c.contracted_monthly_cost) + (" + unpriced" if c.unpriced else "")
         console.print(t)
@@ -324,7 +325,7 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
         s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
     for c in cmp.ranking:
         part = " + unpriced" if c.unpriced else ""
-        row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost) + part]
+        row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
         row += [_fmt_money(c.contracted_monthly_cost) + part] if book else []
         s.add_row(*row, _fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
     console.print(s)

@@ -304,3 +304,21 @@ def test_pricebook_rule_that_matches_nothing_is_reported(tmp_path):
     book.write_text("name: typo\ndiscounts:\n  - provider: aws\n    instance_type: g6.xlargee\n    percent: 30\n")
     res = compare(_scenario(compare={"clouds": ["aws"]}), _catalog(), pricebook=book)
     assert any("matches no offer" in w and "g6.xlargee" in w for w in res.warnings)
+
+
+def test_private_rate_without_list_price_is_not_shown_as_zero_list(tmp_path):
+    cat = _catalog()
+    cat.offers[:] = [o for o in cat.offers if o.provider != "gcp"] + [
+        offer(provider="gcp", region="us-central1", instance_type="g2-standard-4", accelerator="L4", accelerator_count=1,
+              vcpus=4.0, memory_gib=16.0, price=None),
+        offer(provider="gcp", region="us-central1", resource="storage", unit="GB-month", storage_class="object_standard", price="0.02")]
+    book = tmp_path / "pb.yaml"
+    book.write_text("name: deal\nrates:\n  - provider: gcp\n    instance_type: g2-standard-4\n    usd_per_hour: 1.0\n")
+    res = compare(_scenario(compare={"clouds": ["gcp"]}), cat, pricebook=book)
+    gcp = res.cloud("gcp")
+    item = gcp.items[0]
+    # no list price, priced at the private rate: 4 replicas x 730 h x 1.00 = 2,920 contracted
+    assert item.cost is None and item.contracted_cost == Decimal("2920.0") and "private rate" in item.note
+    assert gcp.complete and gcp.list_incomplete
+    doc = res.to_dict()["clouds"][0]
+    assert doc["total"] is None and doc["contracted_total"] == 2940.0  # + 1,000 GB x 0.02
