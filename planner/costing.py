@@ -85,7 +85,11 @@ class LineItem:
     unit: str | None = None
     unit_price: Decimal | None = None  # list unit price (or the first tier's)
     cost: Decimal | None = None  # list cost for the charge period (month, or the whole run)
-    contracted_cost: Decimal | None = None  # after the price book; equals cost without one
+    contracted_cost: Decimal | None = None  # what is billed: after the price book; equals cost without one
+    # FOCUS views of the same usage at the on-demand rate: public (ListCost) and negotiated (ContractedCost);
+    # None = same as cost / contracted_cost (on-demand usage, storage, fixed costs)
+    on_demand_list_cost: Decimal | None = None
+    on_demand_contracted_cost: Decimal | None = None
     one_time: bool = False
     amortize_months: int = 1  # a one-time cost is spread over the horizon in monthly views
     sku: str | None = None
@@ -111,6 +115,16 @@ class LineItem:
     @property
     def contracted_monthly_cost(self) -> Decimal | None:
         return None if self.contracted_cost is None else self.contracted_cost / self.amortize_months
+
+    @property
+    def list_view_cost(self) -> Decimal | None:
+        """FOCUS ListCost: this usage at the public on-demand rate."""
+        return self.on_demand_list_cost if self.on_demand_list_cost is not None else self.cost
+
+    @property
+    def contracted_view_cost(self) -> Decimal | None:
+        """FOCUS ContractedCost: this usage at the negotiated on-demand rate (before commitment discounts)."""
+        return self.on_demand_contracted_cost if self.on_demand_contracted_cost is not None else self.contracted_cost
 
 
 # -- compute ------------------------------------------------------------------------------------
@@ -253,6 +267,14 @@ def cost_compute(
             break
     o = best.offer
     note = "" if best.list_cost is not None else "no list price; priced at the price book's private rate"
+    od_list = od_contracted = None
+    if o.purchase_option != "on_demand":  # the same usage at the on-demand rate, for List/Contracted views
+        od = next((x for x in offers if x.instance_type == o.instance_type and x.purchase_option == "on_demand"), None)
+        if od is not None:
+            used = dec(best.option.hours) if best.option.packing != "flexible" else best.hours
+            lp, ep = list_price(od), effective_price(od, overlay)
+            od_list = None if lp is None else lp * best.count * used
+            od_contracted = None if ep is None else ep * best.count * used
     return LineItem(
         **base,
         description=f"{best.count}x {o.instance_type}" + (f" ({best.option.label})" if o.accelerator else ""),
@@ -267,6 +289,8 @@ def cost_compute(
         unit_price=list_price(o),
         cost=best.list_cost,
         contracted_cost=best.cost,
+        on_demand_list_cost=od_list,
+        on_demand_contracted_cost=od_contracted,
         one_time=best.option.one_time,
         sku=o.sku,
         service=o.service,

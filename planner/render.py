@@ -42,6 +42,8 @@ def item_row(c: CloudResult, i: LineItem) -> dict[str, Any]:
         "unit_price": None if i.unit_price is None else float(i.unit_price),
         "monthly_cost": money(i.monthly_cost),
         "contracted_monthly_cost": money(i.contracted_monthly_cost),
+        # the same usage at the public on-demand rate (FOCUS ListCost): what the purchase option saves against
+        "on_demand_list_monthly_cost": None if i.list_view_cost is None else money(i.list_view_cost / i.amortize_months),
         "one_time_cost": money(i.cost) if i.one_time else None,
         # tiered items: cost / quantity (unit_price is the first tier's, which may be a free allowance)
         "average_unit_price": None if not i.quantity or i.cost is None else round(float(i.cost / i.quantity), 6),
@@ -96,7 +98,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
         else {
             "cloud": win.cloud,
             "region": win.region,
-            "basis": f"{'contracted' if cmp.pricebook else 'list'} cost over {sc.horizon_months} months",
+            "basis": f"{'effective (price book applied)' if cmp.pricebook else 'list'} cost over {sc.horizon_months} months",
             "monthly_cost": money(win.monthly_cost),
             "contracted_monthly_cost": money(win.contracted_monthly_cost) if cmp.pricebook else None,
             "horizon_cost": money(cmp.decisive(win)),
@@ -209,9 +211,11 @@ def focus_rows(cmp: Comparison, period_start: str = "", period_end: str = "") ->
                     "PricingQuantity": _num(i.quantity, 6),
                     "PricingUnit": {"hour": "Hours", "GB-month": "GB-Months", "GB": "GB", "request": "Requests"}.get(i.unit or "", i.unit),
                     "ListUnitPrice": None if i.unit_price is None else float(i.unit_price),
-                    "ListCost": money(i.cost),
-                    "ContractedCost": money(i.contracted_cost),
+                    # List/Contracted: the usage at the public / negotiated on-demand rate; Effective: as billed
+                    "ListCost": money(i.list_view_cost),
+                    "ContractedCost": money(i.contracted_view_cost),
                     "EffectiveCost": money(i.contracted_cost),
+                    "BilledCost": money(i.contracted_cost),
                     "BillingCurrency": "USD",
                     "ChargePeriodStart": period_start,
                     "ChargePeriodEnd": period_end,
@@ -264,7 +268,7 @@ def summary_lines(cmp: Comparison) -> list[str]:
     win = cmp.winner
     m = cmp.margin()
     months = cmp.scenario.horizon_months
-    basis = "contracted " if cmp.pricebook else ""
+    basis = "effective " if cmp.pricebook else ""
     if win is not None:
         line = (f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(cmp.decisive(win))} {basis}over {months} "
                 f"month{'s' * (months != 1)} ({_fmt_money(cmp.effective(win))} in month 1)")
@@ -298,6 +302,10 @@ def summary_lines(cmp: Comparison) -> list[str]:
     return lines
 
 
+def _view(c: CloudResult, attr: str) -> Decimal:
+    return sum((getattr(i, attr) / i.amortize_months for i in c.items if getattr(i, attr) is not None), Decimal(0))
+
+
 def to_table(cmp: Comparison, width: int = 120) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -318,15 +326,19 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
             t.columns[-1].footer = _fmt_money(c.contracted_monthly_cost) + (" + unpriced" if c.unpriced else "")
         console.print(t)
     s = Table(title="Totals", title_justify="left")
-    heads = ["Cloud", "Region", "Monthly (list)" if book else "Monthly"]
-    heads += ["Monthly (contracted)"] if book else []
-    heads += [f"{cmp.scenario.horizon_months}-month total" + (" (contracted)" if book else ""), "Complete"]
+    heads = ["Cloud", "Region"]
+    heads += ["List", "Contracted", "Effective"] if book else ["Monthly"]
+    heads += [f"{cmp.scenario.horizon_months}-month total" + (" (effective)" if book else ""), "Complete"]
     for h in heads:
         s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
     for c in cmp.ranking:
         part = " + unpriced" if c.unpriced else ""
-        row = [c.cloud.upper(), c.region, _fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
-        row += [_fmt_money(c.contracted_monthly_cost) + part] if book else []
+        row = [c.cloud.upper(), c.region]
+        if book:  # month 1: public on-demand rate / negotiated on-demand rate / as billed (options + price book)
+            row += [_fmt_money(_view(c, "list_view_cost")) + part, _fmt_money(_view(c, "contracted_view_cost")) + part,
+                    _fmt_money(c.contracted_monthly_cost) + part]
+        else:
+            row += [_fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
         s.add_row(*row, _fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
     console.print(s)
     for line in summary_lines(cmp):

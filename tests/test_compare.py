@@ -322,3 +322,16 @@ def test_private_rate_without_list_price_is_not_shown_as_zero_list(tmp_path):
     assert gcp.complete and gcp.list_incomplete
     doc = res.to_dict()["clouds"][0]
     assert doc["total"] is None and doc["contracted_total"] == 2940.0  # + 1,000 GB x 0.02
+
+
+def test_list_contracted_and_effective_views_of_a_spot_item(tmp_path):
+    # spot usage: ListCost at the public on-demand rate, ContractedCost at the negotiated on-demand rate,
+    # EffectiveCost as billed (spot with the discount)
+    book = tmp_path / "pb.yaml"
+    book.write_text("name: ten\ndiscounts:\n  - provider: aws\n    percent: 10\n")
+    sc = _scenario(workloads=[_api(interruptible=True)], compare={"clouds": ["aws"], "regions": {"aws": ["us-east-1"]},
+                                                                  "purchase_options": ["on_demand", "spot"]})
+    focus = compare(sc, _catalog(), pricebook=book).to_frame(focus=True).iloc[0]
+    # 1 instance x 730 h: on-demand 1.00 -> 730; negotiated 0.90 -> 657; spot 0.40 x 0.90 -> 262.80
+    assert (focus["ListCost"], focus["ContractedCost"], focus["EffectiveCost"]) == (730.0, 657.0, 262.8)
+    assert focus["PricingCategory"] == "Dynamic"
