@@ -315,8 +315,8 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
     book = cmp.pricebook is not None
     for c in cmp.clouds:
         t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left", show_footer=True)
-        for h in HEADERS + (["Contracted"] if book else []):
-            t.add_column(h, justify="right" if h in (*_RIGHT, "Contracted") else "left", overflow="fold")
+        for h in HEADERS + (["Effective"] if book else []):
+            t.add_column(h, justify="right" if h in (*_RIGHT, "Effective") else "left", overflow="fold")
         for i in c.items:
             t.add_row(*_item_cells(i), *([_fmt_money(i.contracted_monthly_cost)] if book else []))
         t.columns[0].footer = "Total"
@@ -346,19 +346,32 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
     return console.export_text()
 
 
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in cells) + " |"
+
+
 def to_markdown(cmp: Comparison) -> str:
+    book = cmp.pricebook is not None
+    heads = HEADERS + (["Effective"] if book else [])
     out = [f"# {cmp.scenario.name}", ""]
     for c in cmp.clouds:
-        out += [f"## {c.cloud.upper()} ({c.region})", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
         for i in c.items:
-            out.append("| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in _item_cells(i)) + " |")
-        total = _fmt_money(c.monthly_cost) + (" + unpriced" if c.unpriced else "")
-        out += [f"| **Total** | | | | | **{total}** |", ""]
-    out += ["## Totals", "", "| Cloud | Region | Monthly | Horizon total | Complete |", "|---|---|---|---|---|"]
+            out.append(_md_row(_item_cells(i) + ([_fmt_money(i.contracted_monthly_cost)] if book else [])))
+        mark = " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else ""
+        totals = [f"**{_fmt_money(c.monthly_cost)}{mark}**"]
+        totals += [f"**{_fmt_money(c.contracted_monthly_cost)}{' + unpriced' if c.unpriced else ''}**"] if book else []
+        out += [_md_row(["**Total**", "", "", "", "", *totals]), ""]
+    months = cmp.scenario.horizon_months
+    cols = ["Cloud", "Region", *(["List", "Contracted", "Effective"] if book else ["Monthly"]),
+            f"{months}-month total", "Complete"]
+    out += ["## Totals", "", _md_row(cols), "|" + "---|" * len(cols)]
     for c in cmp.ranking:
         part = " + unpriced" if c.unpriced else ""
-        out.append(f"| {c.cloud.upper()} | {c.region} | {_fmt_money(c.contracted_monthly_cost)}{part} | "
-                   f"{_fmt_money(c.contracted_horizon_cost)} | {'yes' if c.complete else 'no'} |")
+        money_cols = ([_fmt_money(_view(c, "list_view_cost")) + part, _fmt_money(_view(c, "contracted_view_cost")) + part,
+                       _fmt_money(c.contracted_monthly_cost) + part] if book else [_fmt_money(c.monthly_cost) + part])
+        out.append(_md_row([c.cloud.upper(), c.region, *money_cols, _fmt_money(c.contracted_horizon_cost),
+                            "yes" if c.complete else "no"]))
     out.append("")
     out += [f"- {line}" for line in summary_lines(cmp)]
     return "\n".join(out) + "\n"
