@@ -366,10 +366,10 @@ def compare(
                             "those options were not compared there")
     if not results:
         raise InputError("nothing to compare: no selected cloud has one of the requested regions", field="--region")
-    for r in results:
-        for i in r.items:
+    for cloud_res in results:
+        for i in cloud_res.items:
             if i.one_time and i.hours is not None and i.hours > horizon * 730:
-                warnings.append(f"{r.cloud} {i.workload}: the one-off run takes {float(i.hours):,.0f} h on "
+                warnings.append(f"{cloud_res.cloud} {i.workload}: the one-off run takes {float(i.hours):,.0f} h on "
                                 f"{i.count}x {i.instance_type}, longer than the {horizon}-month horizon; give more gpus")
     age = cat.age_days(now)
     if cat.is_stale(now):

@@ -418,13 +418,16 @@ class HorizonPlan:
 
     @property
     def total(self) -> Decimal | None:
-        return None if any(m is None for m in self.monthly) else sum(self.monthly, Decimal(0)) + self.tail  # type: ignore[arg-type]
+        return _total(self.monthly, self.tail)
 
     @property
     def total_list(self) -> Decimal | None:
-        if any(m is None for m in self.monthly_list):
-            return None
-        return sum(self.monthly_list, Decimal(0)) + self.tail_list  # type: ignore[arg-type]
+        return _total(self.monthly_list, self.tail_list)
+
+
+def _total(monthly: Sequence[Decimal | None], tail: Decimal) -> Decimal | None:
+    known = [m for m in monthly if m is not None]
+    return None if len(known) < len(monthly) else sum(known, Decimal(0)) + tail
 
 
 def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None) -> Candidate | None:
@@ -504,5 +507,5 @@ def best_horizon_plan(
         return None
     complete = [p for p in plans if p.total is not None]
     if complete:
-        return min(complete, key=lambda p: p.total)  # type: ignore[arg-type,return-value]
+        return min(complete, key=lambda p: p.total or Decimal(0))
     return plans[0]

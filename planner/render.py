@@ -291,8 +291,8 @@ def summary_lines(cmp: Comparison) -> list[str]:
             if peak is None or over is None:
                 parts.append(f"{c.cloud} unknown (unpriced items)")
             elif over:
-                months = ", ".join(map(str, over[:6])) + (", ..." if len(over) > 6 else "")
-                parts.append(f"{c.cloud} OVER in month{'s' * (len(over) > 1)} {months} (peak {_fmt_money(peak)})")
+                listed = ", ".join(map(str, over[:6])) + (", ..." if len(over) > 6 else "")
+                parts.append(f"{c.cloud} OVER in month{'s' * (len(over) > 1)} {listed} (peak {_fmt_money(peak)})")
             else:
                 parts.append(f"{c.cloud} within every month (peak {_fmt_money(peak)})")
         lines.append(f"Budget {_fmt_money(Decimal(str(b)))}/month: " + "; ".join(parts) + ".")
