@@ -19,11 +19,13 @@ from planner.costing import (
     LineItem,
     PriceOverlay,
     best_horizon_plan,
+    compute_candidates,
     cost_compute,
     cost_storage,
 )
 from planner.errors import InputError, suggest
 from planner.plan import plan
+from planner.render import fmt_money
 from planner.scenario import Scenario
 from pricing.catalog import Catalog, load_catalog
 from pricing.schema import Offer
@@ -234,8 +236,10 @@ def _cost_recurring(
     region: str,
     overlay: PriceOverlay | None,
 ) -> None:
-    best = best_horizon_plan(reqs, offers, purchase_options, overlay)
-    item = cost_compute(reqs[0], offers, purchase_options, cloud, region, overlay, pin=best.pin if best else None)
+    first = compute_candidates(reqs[0], offers, purchase_options, overlay)
+    best = best_horizon_plan(reqs, offers, first, overlay)
+    item = cost_compute(reqs[0], offers, purchase_options, cloud, region, overlay, pin=best.pin if best else None,
+                        candidates=first)
     if best is None or not item.priced:
         p.add([item], 0)
         for m in range(1, len(reqs)):
@@ -251,11 +255,7 @@ def _cost_recurring(
     if best.tail:
         po = item.purchase_option or ""
         p.notes.append(f"{cloud} {item.workload}: {po} is bought for {TERM_MONTHS[po]} months at a time; the horizon "
-                       f"total includes {_money(best.tail)} billed after the horizon ends")
-
-
-def _money(x: Decimal) -> str:
-    return f"${x.quantize(Decimal('0.01')):,.2f}"
+                       f"total includes {fmt_money(best.tail)} billed after the horizon ends")
 
 
 def _score(parts: list[_Part]) -> tuple[int, Decimal]:

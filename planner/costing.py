@@ -227,6 +227,7 @@ def cost_compute(
     region: str,
     overlay: PriceOverlay | None = None,
     pin: Pin | None = None,
+    candidates: list[Candidate] | None = None,
 ) -> LineItem:
     """The cheapest (effective cost) way to run ``req`` on ``offers``.
 
@@ -234,7 +235,7 @@ def cost_compute(
     (instance type, purchase option, accelerator and tensor-parallel degree) rather than hopping
     between instance types; it is dropped only when that configuration no longer fits.
     """
-    every = compute_candidates(req, offers, purchase_options, overlay)
+    every = candidates if candidates is not None else compute_candidates(req, offers, purchase_options, overlay)
     cands = ([c for c in every if pin_of(c) == pin] or every) if pin is not None else every
     priced = sorted((c for c in cands if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
     base: dict[str, Any] = dict(cloud=cloud, region=region, workload=req.workload, kind=req.kind, resource="instance")
@@ -420,10 +421,6 @@ class HorizonPlan:
     def total(self) -> Decimal | None:
         return _total(self.monthly, self.tail)
 
-    @property
-    def total_list(self) -> Decimal | None:
-        return _total(self.monthly_list, self.tail_list)
-
 
 def _total(monthly: Sequence[Decimal | None], tail: Decimal) -> Decimal | None:
     known = [m for m in monthly if m is not None]
@@ -483,11 +480,10 @@ MAX_HORIZON_PINS = 40
 
 
 def best_horizon_plan(
-    reqs: Sequence[Requirement], offers: Sequence[Offer], purchase_options: Sequence[str], overlay: PriceOverlay | None
+    reqs: Sequence[Requirement], offers: Sequence[Offer], first: Sequence[Candidate], overlay: PriceOverlay | None
 ) -> HorizonPlan | None:
     """The configuration with the lowest cost over the whole horizon (commitment tails included),
-    among the month-1 candidates that fit; None if none is priced in month 1."""
-    first = compute_candidates(reqs[0], offers, purchase_options, overlay)
+    among ``first``, the month-1 candidates that fit; None if none is priced in month 1."""
     priced = sorted((c for c in first if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
     largest: dict[str, int] = {}
     for o in offers:

@@ -6,7 +6,6 @@ functions (:mod:`planner.capacity`). Month ``m`` (0-based) applies the workload'
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -113,14 +112,7 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
         mfu=est.mfu,
         **{k: v for k, v in (est.explain or {}).items() if k not in ("flops", "gpu_hours", "wall_hours", "mfu")},
     )
-    opt = ComputeOption(
-        accelerator=acc,
-        accelerators_per_replica=gpus,
-        replicas=1,
-        hours=est.wall_hours,
-        one_time=once,
-        explain={**explain, "bound": "compute"},
-    )
+    opt = replace(est.compute_option(), one_time=once, explain={**explain, "bound": "compute"})
     return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain)
 
 
@@ -170,9 +162,11 @@ def _replica_option(sc: Scenario, w: Serving, r: Replica, idx: int, qps: float, 
             raise InputError(exc.message, **_where(sc, w, "latency_p95_ms")) from None
         explain.update(ex)
     else:
+        from planner.capacity.serving import replicas_for_profile
+
         rps = r.requests_per_s if r.requests_per_s is not None else r.concurrency * 1000.0 / (r.latency_ms or 1)
-        n = math.ceil(qps / (rps * w.utilization_target) - 1e-9)
-        explain.update(bound="capacity", requests_per_s_per_replica=rps, formula="ceil(qps / (rps * utilization))")
+        n, ex = replicas_for_profile(qps, rps, utilization_target=w.utilization_target, min_replicas=1)
+        explain.update(ex)
     replicas = max(n, w.min_replicas, w.zones if w.style == "real_time" else 0, 1)
     if replicas > n:
         explain["raised_by"] = "min_replicas/zones"
@@ -237,11 +231,14 @@ def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) 
 def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
     g = _growth(w, month)
     if w.style == "edge":
+        from planner.capacity.deployment import edge_plan
+
         assert w.devices is not None and w.device_unit_cost_usd is not None
-        usd = w.devices * (w.device_unit_cost_usd / w.device_lifetime_months + w.device_usd_per_month)
+        edge = edge_plan(w.devices, w.device_unit_cost_usd, w.device_lifetime_months, w.device_usd_per_month)
         explain = {
+            **edge.explain,
             "devices": w.devices,
-            "usd_per_month": usd,
+            "usd_per_month": edge.monthly_cost_usd,
             "formula": "devices x (unit cost / lifetime months + monthly per device)",
         }
         return Requirement(w.name, "edge", (), False, explain=explain)

@@ -227,7 +227,7 @@ def focus_rows(cmp: Comparison, period_start: str = "", period_end: str = "") ->
 
 
 # -- text ----------------------------------------------------------------------------------------
-def _fmt_money(x: Decimal | None) -> str:
+def fmt_money(x: Decimal | None) -> str:
     return "unpriced" if x is None else f"${x.quantize(CENT):,.2f}"
 
 
@@ -248,9 +248,9 @@ def _item_cells(i: LineItem) -> list[str]:
     else:
         qty = "" if i.quantity is None else f"{float(i.quantity):,.0f} {'requests' if i.unit == 'request' else i.unit}"
         unit = i.unit or ""
-    cost = _fmt_money(i.monthly_cost)
+    cost = fmt_money(i.monthly_cost)
     if i.one_time and i.cost is not None:
-        cost += f"\n(once {_fmt_money(i.cost)})"
+        cost += f"\n(once {fmt_money(i.cost)})"
     what = i.description if i.priced else f"{i.description}: {i.status}"
     option = (i.purchase_option or "").replace("_", "-") if i.resource == "instance" else ""
     price = _fmt_price(i.unit_price, unit) if i.resource not in ("fixed", "edge") else ""
@@ -270,11 +270,11 @@ def summary_lines(cmp: Comparison) -> list[str]:
     months = cmp.scenario.horizon_months
     basis = "effective " if cmp.pricebook else ""
     if win is not None:
-        line = (f"Winner: {win.cloud.upper()} ({win.region}) at {_fmt_money(cmp.decisive(win))} {basis}over {months} "
-                f"month{'s' * (months != 1)} ({_fmt_money(cmp.effective(win))} in month 1)")
+        line = (f"Winner: {win.cloud.upper()} ({win.region}) at {fmt_money(cmp.decisive(win))} {basis}over {months} "
+                f"month{'s' * (months != 1)} ({fmt_money(cmp.effective(win))} in month 1)")
         if m is not None:
             runner = [c for c in cmp.ranking if c.complete][1]
-            line += f", {_fmt_money(m[0])} ({m[1]:.1f}%) less than {runner.cloud.upper()}"
+            line += f", {fmt_money(m[0])} ({m[1]:.1f}%) less than {runner.cloud.upper()}"
         lines.append(line + ".")
     else:
         lines.append("No winner: no cloud could price every workload over the horizon.")
@@ -292,10 +292,10 @@ def summary_lines(cmp: Comparison) -> list[str]:
                 parts.append(f"{c.cloud} unknown (unpriced items)")
             elif over:
                 listed = ", ".join(map(str, over[:6])) + (", ..." if len(over) > 6 else "")
-                parts.append(f"{c.cloud} OVER in month{'s' * (len(over) > 1)} {listed} (peak {_fmt_money(peak)})")
+                parts.append(f"{c.cloud} OVER in month{'s' * (len(over) > 1)} {listed} (peak {fmt_money(peak)})")
             else:
-                parts.append(f"{c.cloud} within every month (peak {_fmt_money(peak)})")
-        lines.append(f"Budget {_fmt_money(Decimal(str(b)))}/month: " + "; ".join(parts) + ".")
+                parts.append(f"{c.cloud} within every month (peak {fmt_money(peak)})")
+        lines.append(f"Budget {fmt_money(Decimal(str(b)))}/month: " + "; ".join(parts) + ".")
     stale = " (stale: refresh it)" if cmp.catalog_stale else ""
     pb = f"; price book {cmp.pricebook}" if cmp.pricebook else ""
     lines.append(f"Catalog: {cmp.catalog_name}, fetched {cmp.catalog_fetched_at}, {cmp.catalog_age_days} days old{stale}{pb}.")
@@ -318,12 +318,12 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
         for h in HEADERS + (["Effective"] if book else []):
             t.add_column(h, justify="right" if h in (*_RIGHT, "Effective") else "left", overflow="fold")
         for i in c.items:
-            t.add_row(*_item_cells(i), *([_fmt_money(i.contracted_monthly_cost)] if book else []))
+            t.add_row(*_item_cells(i), *([fmt_money(i.contracted_monthly_cost)] if book else []))
         t.columns[0].footer = "Total"
-        t.columns[len(HEADERS) - 1].footer = _fmt_money(c.monthly_cost) + (
+        t.columns[len(HEADERS) - 1].footer = fmt_money(c.monthly_cost) + (
             " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else "")
         if book:
-            t.columns[-1].footer = _fmt_money(c.contracted_monthly_cost) + (" + unpriced" if c.unpriced else "")
+            t.columns[-1].footer = fmt_money(c.contracted_monthly_cost) + (" + unpriced" if c.unpriced else "")
         console.print(t)
     s = Table(title="Totals", title_justify="left")
     heads = ["Cloud", "Region"]
@@ -335,11 +335,11 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
         part = " + unpriced" if c.unpriced else ""
         row = [c.cloud.upper(), c.region]
         if book:  # month 1: public on-demand rate / negotiated on-demand rate / as billed (options + price book)
-            row += [_fmt_money(_view(c, "list_view_cost")) + part, _fmt_money(_view(c, "contracted_view_cost")) + part,
-                    _fmt_money(c.contracted_monthly_cost) + part]
+            row += [fmt_money(_view(c, "list_view_cost")) + part, fmt_money(_view(c, "contracted_view_cost")) + part,
+                    fmt_money(c.contracted_monthly_cost) + part]
         else:
-            row += [_fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
-        s.add_row(*row, _fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
+            row += [fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
+        s.add_row(*row, fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
     console.print(s)
     for line in summary_lines(cmp):
         console.print(line, soft_wrap=True)
@@ -357,10 +357,10 @@ def to_markdown(cmp: Comparison) -> str:
     for c in cmp.clouds:
         out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
         for i in c.items:
-            out.append(_md_row(_item_cells(i) + ([_fmt_money(i.contracted_monthly_cost)] if book else [])))
+            out.append(_md_row(_item_cells(i) + ([fmt_money(i.contracted_monthly_cost)] if book else [])))
         mark = " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else ""
-        totals = [f"**{_fmt_money(c.monthly_cost)}{mark}**"]
-        totals += [f"**{_fmt_money(c.contracted_monthly_cost)}{' + unpriced' if c.unpriced else ''}**"] if book else []
+        totals = [f"**{fmt_money(c.monthly_cost)}{mark}**"]
+        totals += [f"**{fmt_money(c.contracted_monthly_cost)}{' + unpriced' if c.unpriced else ''}**"] if book else []
         out += [_md_row(["**Total**", "", "", "", "", *totals]), ""]
     months = cmp.scenario.horizon_months
     cols = ["Cloud", "Region", *(["List", "Contracted", "Effective"] if book else ["Monthly"]),
@@ -368,9 +368,9 @@ def to_markdown(cmp: Comparison) -> str:
     out += ["## Totals", "", _md_row(cols), "|" + "---|" * len(cols)]
     for c in cmp.ranking:
         part = " + unpriced" if c.unpriced else ""
-        money_cols = ([_fmt_money(_view(c, "list_view_cost")) + part, _fmt_money(_view(c, "contracted_view_cost")) + part,
-                       _fmt_money(c.contracted_monthly_cost) + part] if book else [_fmt_money(c.monthly_cost) + part])
-        out.append(_md_row([c.cloud.upper(), c.region, *money_cols, _fmt_money(c.contracted_horizon_cost),
+        money_cols = ([fmt_money(_view(c, "list_view_cost")) + part, fmt_money(_view(c, "contracted_view_cost")) + part,
+                       fmt_money(c.contracted_monthly_cost) + part] if book else [fmt_money(c.monthly_cost) + part])
+        out.append(_md_row([c.cloud.upper(), c.region, *money_cols, fmt_money(c.contracted_horizon_cost),
                             "yes" if c.complete else "no"]))
     out.append("")
     out += [f"- {line}" for line in summary_lines(cmp)]

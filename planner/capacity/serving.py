@@ -93,7 +93,8 @@ def replicas_for_profile(qps: float, requests_per_s_per_replica: float | None = 
                        batch_latency_ms=fits[batch])
     else:
         raise InputError("a profile needs requests_per_s_per_replica or latency_ms_by_batch")
-    replicas = max(min_replicas, math.ceil(qps / (rps * utilization_target)) if qps > 0 else 0)
+    # the small tolerance keeps 14 / (2 x 0.7) = 10.000000000000002 at 10 replicas
+    replicas = max(min_replicas, math.ceil(qps / (rps * utilization_target) - 1e-9) if qps > 0 else 0)
     explain.update(requests_per_s_per_replica=rps, utilization=qps / (replicas * rps) if replicas else 0.0)
     return replicas, explain
 
