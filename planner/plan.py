@@ -275,7 +275,28 @@ def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
         opts = _replica_options(sc, w, qps, hours)
     else:
         opts = _llm_options(sc, w, qps, hours, slo=True)
+    if w.peak_hours_per_day < 24 and w.qps_mean is not None:
+        opts = tuple(_diurnal(sc, w, o, w.qps_mean * g, hours) for o in opts)
     return Requirement(w.name, "serving", opts, w.interruptible, explain={"style": "real_time", "qps": qps})
+
+
+def _diurnal(sc: Scenario, w: Serving, option: ComputeOption, mean_qps: float, hours: float) -> ComputeOption:
+    """Peak replicas for ``peak_hours_per_day``, fewer off-peak: the option's hours shrink to match."""
+    from planner.capacity.deployment import realtime_option, realtime_plan
+
+    def replicas_at(q: float) -> int:
+        if w.replica is not None:
+            sized = _replica_options(sc, w, q, hours)
+        else:
+            sized = _llm_options(sc, w.model_copy(update={"accelerators": [option.accelerator or ""]}), q, hours, slo=True)
+        same = [o for o in sized if (o.accelerator, o.accelerators_per_replica, o.vcpus_per_replica)
+                == (option.accelerator, option.accelerators_per_replica, option.vcpus_per_replica)]
+        return same[0].replicas if same else option.replicas
+
+    shape = realtime_plan(replicas_at, mean_qps, peak_to_mean=w.peak_qps / (w.qps_mean or w.peak_qps),
+                          peak_hours_per_day=w.peak_hours_per_day, min_replicas=max(w.min_replicas, 1),
+                          zones=w.zones, hours_per_month=hours)
+    return realtime_option(option, shape)
 
 
 def plan_storage(sc: Scenario, w: Storage) -> Requirement:

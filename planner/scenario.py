@@ -162,6 +162,9 @@ class Serving(_Workload):
     calibration: Calibration | None = None
     min_replicas: int = Field(default=1, ge=0, le=1_000_000)
     zones: int = Field(default=1, ge=1, le=100)  # replicas are spread over this many zones (at least one each)
+    # diurnal traffic: qps_peak lasts this many hours a day; the rest of the day runs at the level that
+    # keeps the daily mean (qps_mean), with fewer replicas. 24 = always sized for the peak.
+    peak_hours_per_day: float = Field(default=24.0, gt=0, le=24)
     utilization_target: float = Field(default=0.7, gt=0, le=1)
     # batch style: a volume of work per run, runs per month, and a window to finish each run in
     requests_per_run: float | None = Field(default=None, gt=0, le=MAX_COUNT)

@@ -335,3 +335,15 @@ def test_list_contracted_and_effective_views_of_a_spot_item(tmp_path):
     # 1 instance x 730 h: on-demand 1.00 -> 730; negotiated 0.90 -> 657; spot 0.40 x 0.90 -> 262.80
     assert (focus["ListCost"], focus["ContractedCost"], focus["EffectiveCost"]) == (730.0, 657.0, 262.8)
     assert focus["PricingCategory"] == "Dynamic"
+
+
+def test_diurnal_traffic_runs_fewer_replicas_off_peak():
+    sc = _scenario(horizon_months=1, compare={"clouds": ["gcp"]},
+                   workloads=[_api(qps_mean=10, qps_peak=20, peak_hours_per_day=8,
+                                   replica={"accelerator": "L4", "requests_per_s": 5})])
+    item = compare(sc, _catalog()).cloud("gcp").items[0]
+    # off-peak QPS keeps the daily mean: (24 x 10 - 8 x 20) / 16 = 5. Peak: 20 / 5 = 4 replicas for 1/3 of
+    # 730 h; off-peak: 1 replica for 2/3. Replica-hours 4 x 243.33 + 1 x 486.67 = 1,460 = 4 x 365 h.
+    assert (item.count, item.hours) == (4, Decimal("365.0"))
+    assert item.cost == Decimal(4 * 365) * Decimal("0.80")
+    assert item.explain["off_peak_replicas"] == 1
