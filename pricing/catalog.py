@@ -132,10 +132,16 @@ def embedded_dir() -> Path:
     return Path(str(resources.files("pricing") / "data"))
 
 
+def embedded_csv_paths(d: Path | None = None) -> list[Path]:
+    """The embedded catalog's data files: ``embedded.csv`` then ``embedded-*.csv`` (one topic each), in order."""
+    d = embedded_dir() if d is None else d
+    return [d / "embedded.csv", *sorted(d.glob("embedded-*.csv"))]
+
+
 def load_embedded() -> Catalog:
     d = embedded_dir()
     manifest = json.loads((d / "embedded.json").read_text(encoding="utf-8"))
-    offers = read_offers_csv(d / "embedded.csv")
+    offers = [o for path in embedded_csv_paths(d) for o in read_offers_csv(path)]
     # the catalog is as old as its oldest figure, not as its last edit
     oldest = min((o.fetched_at for o in offers), key=parse_when, default=manifest["fetched_at"])
     return Catalog(EMBEDDED, manifest["source"], oldest[:10], offers)

@@ -16,7 +16,8 @@ accelerator_count accelerators per instance (0 for CPU-only)
 vcpus, memory_gib instance shape
 storage_class     for storage/requests: object_standard | object_infrequent | object_archive | block_ssd | block_hdd
 purchase_option   on_demand | spot | reserved_1y | reserved_3y | savings_plan_1y | savings_plan_3y |
-                  committed_1y | committed_3y
+                  committed_1y | committed_3y | capacity_block | flex_start | calendar | capacity_reservation
+                  (see PURCHASE_OPTION_MEANINGS)
 unit              hour | GB-month | GB | request
 price             USD per unit (Decimal), None when the source lists the item without a price
 tier_start        usage (in unit per month) at which this price starts, inclusive
@@ -47,7 +48,28 @@ PURCHASE_OPTIONS = (
     "savings_plan_3y",
     "committed_1y",
     "committed_3y",
+    "capacity_block",
+    "flex_start",
+    "calendar",
+    "capacity_reservation",
 )
+PURCHASE_OPTION_MEANINGS = {
+    "on_demand": "pay as you go, any time, no commitment",
+    "spot": "spare capacity at a discount; may be interrupted (AWS Spot, GCP Spot VMs, Azure Spot)",
+    "reserved_1y": "1-year reservation of one instance type, billed every hour of the term (effective hourly)",
+    "reserved_3y": "3-year reservation of one instance type, billed every hour of the term (effective hourly)",
+    "savings_plan_1y": "1-year hourly spend commitment (AWS Savings Plans, Azure savings plan), effective hourly",
+    "savings_plan_3y": "3-year hourly spend commitment (AWS Savings Plans, Azure savings plan), effective hourly",
+    "committed_1y": "GCP 1-year resource-based committed use discount, billed every hour of the term",
+    "committed_3y": "GCP 3-year resource-based committed use discount, billed every hour of the term",
+    "capacity_block": "AWS EC2 Capacity Blocks for ML: GPU instances reserved ahead for a fixed block of whole days",
+    "flex_start": "GCP Dynamic Workload Scheduler flex-start: runs when capacity is found, up to 7 days per request",
+    "calendar": "GCP Dynamic Workload Scheduler calendar mode: capacity reserved ahead for fixed dates",
+    "capacity_reservation": "on-demand capacity reservation: the on-demand rate, billed whether used or not",
+}
+# Options bought as scheduled blocks of capacity: right for training and batch runs whose schedule fits,
+# never for serving (capacity ends at the end of the block).
+SCHEDULED_OPTIONS = ("capacity_block", "flex_start", "calendar")
 UNITS = ("hour", "GB-month", "GB", "request")
 STORAGE_CLASSES = ("object_standard", "object_infrequent", "object_archive", "block_ssd", "block_hdd")
 HOURS_PER_YEAR = Decimal(8760)
@@ -84,7 +106,7 @@ class Offer:
         out: dict[str, Any] = {}
         for f in FIELDS:
             v = getattr(self, f)
-            out[f] = str(v) if isinstance(v, Decimal) else v
+            out[f] = plain(v) if isinstance(v, Decimal) else v
         return out
 
 
@@ -110,6 +132,11 @@ FIELDS: tuple[str, ...] = (
     "fetched_at",
 )
 assert set(FIELDS) == {f.name for f in dataclasses.fields(Offer)}
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal as written on a price page: positional, never an exponent form ("4E-7" -> "0.0000004")."""
+    return format(value, "f")
 
 
 def _dec(text: str) -> Decimal | None:
@@ -156,7 +183,7 @@ def offer_to_row(offer: Offer) -> dict[str, str]:
     out = {}
     for f in FIELDS:
         v = getattr(offer, f)
-        out[f] = "" if v is None else str(v)
+        out[f] = "" if v is None else plain(v) if isinstance(v, Decimal) else str(v)
     return out
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from pricing.catalog import embedded_dir, load_embedded
+from pricing.catalog import embedded_csv_paths, embedded_dir, load_embedded
 from pricing.instances import instance_shape, shapes
 from pricing.schema import FIELDS, PURCHASE_OPTIONS, RESOURCES, STORAGE_CLASSES, UNITS, Offer, read_offers_csv
 
-CSV_PATH = embedded_dir() / "embedded.csv"
+CSV_PATHS = embedded_csv_paths()
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "skypilot-catalog"
 
 UNIT_OF = {
@@ -75,13 +75,16 @@ STORAGE_GAPS = {
 
 @pytest.fixture(scope="module")
 def offers() -> list[Offer]:
-    return read_offers_csv(CSV_PATH)
+    return [o for path in CSV_PATHS for o in read_offers_csv(path)]
 
 
 @pytest.fixture(scope="module")
 def raw_rows() -> list[dict[str, str]]:
-    with open(CSV_PATH, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    rows: list[dict[str, str]] = []
+    for path in CSV_PATHS:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows += csv.DictReader(line for line in fh if not line.startswith("#"))
+    return rows
 
 
 def instance_rows(offers: list[Offer], option: str | None = None) -> list[Offer]:
@@ -91,8 +94,9 @@ def instance_rows(offers: list[Offer], option: str | None = None) -> list[Offer]
 # -- format ----------------------------------------------------------------------------------------
 
 
-def test_header_is_the_offer_record() -> None:
-    lines = [ln for ln in CSV_PATH.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+@pytest.mark.parametrize("path", CSV_PATHS, ids=lambda p: p.name)
+def test_header_is_the_offer_record(path: Path) -> None:
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
     assert tuple(lines[0].split(",")) == FIELDS
 
 
