@@ -1,7 +1,10 @@
 """Instance shapes (vCPUs, memory, accelerators) and canonical accelerator names.
 
 The shape table lives in ``pricing/data/instances.csv`` (provider, instance_type, family, accelerator,
-accelerator_count, vcpus, memory_gib) and is read once, on first use.
+accelerator_count, vcpus, memory_gib, local_ssd_gib, on_demand) and is read once, on first use.
+``local_ssd_gib`` is local SSD that comes with the machine type and is billed with it (GCP A2 Ultra and
+A3 machines); ``on_demand`` is ``no`` for types the provider does not sell on demand (GCP sells
+a3-highgpu-1g/2g/4g and a3-ultragpu-8g only as Spot, flex-start or reservations).
 
 Naming of GCP N1 machines with attached GPUs: ``<n1 machine type>+<GPU>x<count>``, for example
 ``n1-standard-8+T4x1`` (an n1-standard-8 host with one NVIDIA T4 attached). The part before ``+`` is
@@ -53,6 +56,8 @@ class InstanceShape:
     accelerator_count: int
     vcpus: float
     memory_gib: float
+    local_ssd_gib: float = 0.0  # local SSD bundled with the type and billed with it (GCP A2 Ultra, A3)
+    sold_on_demand: bool = True  # False: the provider sells it only as spot, flex-start or reservations
 
 
 @cache
@@ -68,6 +73,8 @@ def _table() -> dict[tuple[str, str], InstanceShape]:
             accelerator_count=int(row["accelerator_count"] or 0),
             vcpus=float(row["vcpus"]),
             memory_gib=float(row["memory_gib"]),
+            local_ssd_gib=float(row.get("local_ssd_gib") or 0),
+            sold_on_demand=(row.get("on_demand") or "yes").strip().lower() != "no",
         )
         table[(shape.provider, shape.instance_type.lower())] = shape
     return table
