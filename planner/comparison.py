@@ -32,8 +32,9 @@ from pricing.schema import Offer
 
 # commitment kinds each provider sells (others are not warned about when absent)
 SOLD_BY = {
-    "aws": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"},
-    "gcp": {"on_demand", "spot", "committed_1y", "committed_3y"},
+    "aws": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y",
+            "capacity_block", "capacity_reservation"},
+    "gcp": {"on_demand", "spot", "committed_1y", "committed_3y", "flex_start", "calendar"},
     "azure": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"},
 }
 
@@ -324,6 +325,9 @@ def compare(
         from pricing.pricebook import load_pricebook
 
         pricebook = load_pricebook(pricebook)
+    added = pricebook.added_offers(cat.offers) if hasattr(pricebook, "added_offers") else []
+    if added:  # contracted rates for purchase options the catalog lacks become offers of their own
+        cat = replace(cat, offers=[*cat.offers, *added])
     for rule in (*getattr(pricebook, "rates", ()), *getattr(pricebook, "discounts", ())):
         if not any(rule.matches(o) for o in cat.offers):  # likely a typo: say so rather than ignore it
             warnings.append(f"price book rule matches no offer in catalog {cat.name!r}: {rule.describe()}")

@@ -5,6 +5,14 @@ Rules (documented in the README):
 - Commitments (reserved / savings plan / committed use) are billed for every hour of the month
   whatever the workload uses, and are not offered for one-off runs.
 - Spot / preemptible only for workloads marked interruptible.
+- Scheduled capacity (AWS Capacity Blocks for ML, GCP DWS flex-start and calendar mode) only for
+  training and batch work: it ends when its dates do, so serving never uses it. Capacity blocks and
+  calendar-mode reservations are bought in whole days (each run rounded up to 24-hour days);
+  flex-start is billed per hour used, like on-demand, but may wait for capacity.
+- An on-demand capacity reservation bills the on-demand rate for every hour it is held: the whole
+  month for recurring work, the run for a one-off run.
+- Instance types the provider does not sell on demand (``pricing.instances``) are never bought on
+  demand, whatever a catalog lists.
 - Tiered prices (storage, egress) are applied tier by tier, exactly.
 - Money is Decimal. A price that is missing makes the item *unpriced* (cost None), never $0.
 """
@@ -19,10 +27,14 @@ from typing import Any, Protocol
 
 from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
 from pricing.catalog import Catalog
-from pricing.schema import Offer
+from pricing.instances import instance_shape
+from pricing.schema import SCHEDULED_OPTIONS, Offer
 
 HOURS_PER_MONTH = Decimal(730)
+HOURS_PER_DAY = 24
 COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "committed_1y", "committed_3y")
+WHOLE_DAY_OPTIONS = ("capacity_block", "calendar")  # bought in whole days
+ON_DEMAND_RATE_OPTIONS = ("on_demand", "capacity_reservation")
 MAX_ALTERNATIVES = 5
 
 
@@ -150,6 +162,20 @@ def fit_instances(option: ComputeOption, offer: Offer, *, largest: int, allow_sp
     return None
 
 
+def whole_days(option: ComputeOption, hours: Decimal) -> Decimal:
+    """Hours billed when capacity is bought in whole days: each run rounded up to 24-hour days.
+
+    A batch workload runs ``runs_per_month`` separate runs of ``run_hours`` (a block per run); other
+    work is one run of ``hours`` per month (or in total, for a one-off run).
+    """
+    runs = option.explain.get("runs_per_month")
+    run_hours = option.explain.get("run_hours")
+    if runs and run_hours and option.packing != "flexible":
+        days = math.ceil(round(float(run_hours), 9) / HOURS_PER_DAY)
+        return Decimal(days * HOURS_PER_DAY) * dec(runs)
+    return Decimal(math.ceil(round(float(hours), 9) / HOURS_PER_DAY) * HOURS_PER_DAY)
+
+
 def price_candidate(
     option: ComputeOption, offer: Offer, count: int, overlay: PriceOverlay | None = None
 ) -> Candidate:
@@ -160,21 +186,48 @@ def price_candidate(
         hours = inst_hours / count
     else:
         hours = dec(option.hours)
-    if offer.purchase_option in COMMITMENTS:
-        hours = max(hours, HOURS_PER_MONTH)  # a commitment bills every hour of the month
+    if offer.purchase_option in WHOLE_DAY_OPTIONS:
+        hours = whole_days(option, hours)
+    if offer.purchase_option in COMMITMENTS or (offer.purchase_option == "capacity_reservation" and not option.one_time):
+        hours = max(hours, HOURS_PER_MONTH)  # a commitment (or a held reservation) bills every hour of the month
     lp, ep = list_price(offer), effective_price(offer, overlay)
     return Candidate(offer, option, count, hours, None if lp is None else lp * count * hours,
                      None if ep is None else ep * count * hours)
 
 
+def may_schedule(req: Requirement) -> bool:
+    """Training and batch work may run on scheduled capacity (blocks, flex-start, calendar); serving may not."""
+    return req.kind == "training" or req.explain.get("style") == "batch"
+
+
+def excluded_options(req: Requirement, purchase_options: Iterable[str]) -> dict[str, str]:
+    """The requested purchase options this workload cannot use, each with the reason."""
+    what = "training" if req.kind == "training" else f"{str(req.explain.get('style', 'real_time')).replace('_', '-')} serving"
+    out: dict[str, str] = {}
+    for po in purchase_options:
+        if po == "spot" and not req.interruptible:
+            out[po] = (f"{what} workloads are not interruptible unless marked 'interruptible: true'; "
+                       "spot capacity can be reclaimed at any time")
+        elif po in COMMITMENTS and any(o.one_time for o in req.options):
+            out[po] = "a one-off run: a commitment bills every hour of its 1- or 3-year term"
+        elif po in SCHEDULED_OPTIONS and not may_schedule(req):
+            out[po] = "serving runs all the time; scheduled capacity (blocks, flex-start, calendar) ends with its dates"
+    return out
+
+
+def sold(offer: Offer) -> bool:
+    """False for an on-demand-rate offer of a type the provider does not sell on demand."""
+    if offer.purchase_option not in ON_DEMAND_RATE_OPTIONS or not offer.instance_type:
+        return True
+    shape = instance_shape(offer.provider, offer.instance_type)
+    return shape is None or shape.sold_on_demand
+
+
 def compute_candidates(
     req: Requirement, offers: Sequence[Offer], purchase_options: Iterable[str], overlay: PriceOverlay | None = None
 ) -> list[Candidate]:
-    allowed = set(purchase_options)
-    if not req.interruptible:
-        allowed.discard("spot")
-    if any(o.one_time for o in req.options):
-        allowed -= set(COMMITMENTS)
+    options = list(purchase_options)
+    allowed = set(options) - set(excluded_options(req, options))
     largest: dict[str, int] = {}
     for o in offers:
         if o.accelerator:
@@ -182,7 +235,7 @@ def compute_candidates(
     out = []
     for option in req.options:
         for offer in offers:
-            if offer.purchase_option not in allowed:
+            if offer.purchase_option not in allowed or not sold(offer):
                 continue
             n = fit_instances(option, offer, largest=largest.get(offer.accelerator or "", 0), allow_span=req.kind == "training")
             if n is None:
@@ -250,13 +303,13 @@ def cost_compute(
                 note=f"fitting instances have no price in this catalog: {', '.join(types)}",
                 explain=dict(req.explain),
             )
-        return LineItem(
-            **base,
-            description=wanted,
-            status="unavailable",
-            note=f"no instance in {cloud} {region} fits {wanted} with purchase options {', '.join(purchase_options)}",
-            explain=dict(req.explain),
-        )
+        excluded = excluded_options(req, purchase_options)
+        usable = [po for po in purchase_options if po not in excluded]
+        if usable:
+            note = f"no instance in {cloud} {region} fits {wanted} with purchase options {', '.join(usable)}"
+        else:
+            note = "; ".join(f"{po} is not allowed: {why}" for po, why in excluded.items())
+        return LineItem(**base, description=wanted, status="unavailable", note=note, explain=dict(req.explain))
     best = priced[0]
     seen = {best.key}
     alts = []
@@ -299,8 +352,27 @@ def cost_compute(
         alternatives=tuple(alts),
         options_by_purchase=_by_purchase_option(every, best),
         explain={**req.explain, **best.option.explain, "replicas": best.option.replicas, "config": best.option.label,
-                 "accelerators_per_replica": best.option.accelerators_per_replica},
+                 "accelerators_per_replica": best.option.accelerators_per_replica,
+                 "purchase_options_not_considered": excluded_options(req, purchase_options),
+                 **_billing_note(best)},
     )
+
+
+def _billing_note(c: Candidate) -> dict[str, Any]:
+    """How the chosen purchase option turns usage into billed hours, when it is not hour for hour."""
+    po, used = c.offer.purchase_option, dec(c.option.hours)
+    if po in WHOLE_DAY_OPTIONS:
+        return {"billed_hours_rule": f"{po.replace('_', ' ')} is bought in whole days: {float(c.hours):,.0f} h "
+                                     "billed per instance (each run rounded up to 24-hour days)"}
+    if po in COMMITMENTS:
+        return {"billed_hours_rule": f"{po} bills every hour of the month ({float(c.hours):,.0f} h per instance), "
+                                     "used or not"}
+    if po == "flex_start":
+        return {"billed_hours_rule": "flex-start bills the hours used; a request runs up to 7 days and may wait "
+                                     "for capacity, so longer runs resume from checkpoints"}
+    if po == "capacity_reservation" and c.hours > used:
+        return {"billed_hours_rule": "a capacity reservation bills the on-demand rate for every hour it is held"}
+    return {}
 
 
 Pin = tuple[str | None, str | None, str | None, int]

@@ -401,4 +401,21 @@ def explain_lines(cmp: Comparison) -> list[str]:
                 if a.get("source"):
                     parts.append(f"calibration: {a['source']}")
             out.append(f"{c.cloud} {i.workload}: {ex.get('config', i.description)}; " + "; ".join(parts))
+            out.append(f"{c.cloud} {i.workload}: " + purchase_choice(i))
     return out
+
+
+def purchase_choice(i: LineItem) -> str:
+    """Which purchase option was chosen, what each considered option would cost, and what was left out and why."""
+    ex = i.explain
+    po = (i.purchase_option or "").replace("_", "-")
+    costs = ", ".join(f"{k.replace('_', '-')} {fmt_money(Decimal(str(v['monthly_cost'])))}"
+                      if v.get("monthly_cost") is not None else f"{k.replace('_', '-')} unpriced"
+                      for k, v in sorted(i.options_by_purchase.items()))
+    text = f"purchase option {po} ({ex.get('chosen_for', 'lowest cost')}); month 1 on {i.instance_type}: {costs}"
+    if ex.get("billed_hours_rule"):
+        text += f"; {ex['billed_hours_rule']}"
+    skipped = ex.get("purchase_options_not_considered") or {}
+    if skipped:
+        text += "; not considered: " + "; ".join(f"{k.replace('_', '-')} ({why})" for k, why in skipped.items())
+    return text

@@ -32,6 +32,14 @@ Matching and precedence
 * ``usd_per_hour`` applies to hourly offers only; ``usd_per_unit`` applies in the offer's own unit.
 * A discount needs a list price: an offer without one stays without one (``None``, never 0). A
   private rate is a price in its own right and applies even where the list price is missing.
+
+Rates the catalog lacks
+-----------------------
+A rate that names an ``instance_type`` and a ``purchase_option`` the catalog does not price for that
+type (a negotiated 1-year reservation quote for an instance the catalog prices only on demand, say)
+adds an offer of that purchase option wherever the catalog lists the type (in the rule's ``region``
+when it gives one). The added offer has no list price (``None``): it is *contracted* only, and its
+``source`` says which price book it came from. See :meth:`PriceBook.added_offers`.
 """
 
 from __future__ import annotations
@@ -122,6 +130,39 @@ class PriceBook:
             return offer.price
         assert rule.percent is not None
         return offer.price * (100 - rule.percent) / 100
+
+    def added_offers(self, offers: list[Offer]) -> list[Offer]:
+        """Offers for the rates whose (instance type, purchase option) the catalog lacks in a region.
+
+        The shape is copied from an offer of the same provider, region and instance type; price is
+        None (no list price) and the contracted price comes from the rate (:meth:`contracted_price`).
+        """
+        from dataclasses import replace
+
+        have = {(o.provider, o.region, (o.instance_type or "").lower(), o.purchase_option)
+                for o in offers if o.resource == "instance"}
+        base: dict[tuple[str, str, str], Offer] = {}
+        for o in offers:
+            if o.resource == "instance" and o.instance_type:
+                base.setdefault((o.provider, o.region, o.instance_type.lower()), o)
+        out: list[Offer] = []
+        for rule in self.rates:
+            m = dict(rule.match)
+            itype, po = m.get("instance_type", "").lower(), m.get("purchase_option")
+            if not itype or not po:
+                continue
+            for (prov, region, t), o in base.items():
+                if t != itype or prov != m["provider"].lower() or m.get("region", region).lower() != region.lower():
+                    continue
+                if (prov, region, t, po) in have:
+                    continue
+                have.add((prov, region, t, po))
+                out.append(replace(
+                    o, purchase_option=po, price=None, sku=f"pricebook:{self.name}:{o.instance_type}:{region}:{po}",
+                    source=f"price book {self.name} (contracted rate, no list price): {rule.describe()}",
+                    tier_start=Decimal(0), tier_end=None,
+                ))
+        return out
 
     def rule_for(self, offer: Offer) -> str | None:
         """A human description of the rule applied to ``offer`` (None: list price applies)."""

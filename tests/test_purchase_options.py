@@ -1,0 +1,160 @@
+"""Purchase options beyond on-demand and spot: who may use them, how they are billed, price-book quotes.
+
+Every catalog here is hand-made, so each expected figure is worked out beside it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from planner.comparison import compare
+from planner.scenario import scenario_from_dict
+from pricing.catalog import Catalog
+from tests.conftest import offer
+
+
+def inst(provider: str, region: str, itype: str, acc: str, n: int, price: float | None, po: str = "on_demand"):  # type: ignore[no-untyped-def]
+    return offer(provider=provider, region=region, instance_type=itype, accelerator=acc, accelerator_count=n,
+                 vcpus=8.0 * n, memory_gib=64.0 * n, price=price, purchase_option=po)
+
+
+def _catalog(*extra) -> Catalog:  # type: ignore[no-untyped-def]
+    return Catalog("hand", "test", "2026-11-01", [
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 55.04),
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 31.464, "capacity_block"),
+        inst("gcp", "us-central1", "a3-highgpu-8g", "H100-SXM", 8, 88.0),
+        inst("gcp", "us-central1", "a3-highgpu-8g", "H100-SXM", 8, 40.0, "flex_start"),
+        *extra,
+    ])
+
+
+OPTIONS = ["on_demand", "spot", "capacity_block", "flex_start", "calendar", "reserved_1y"]
+
+
+def _training(**over):  # type: ignore[no-untyped-def]
+    w = {"name": "finetune", "type": "training", "schedule": "monthly", "accelerator": "H100", "gpus": 8,
+         "gpu_hours": 800}
+    w.update(over)
+    return scenario_from_dict({"name": "t", "horizon_months": 1, "workloads": [w],
+                               "compare": {"clouds": ["aws", "gcp"], "purchase_options": OPTIONS}})
+
+
+def test_training_buys_a_capacity_block_in_whole_days() -> None:
+    # 800 GPU-hours on 8 GPUs = 100 h of one p5.48xlarge.
+    # on demand: 100 h x 55.04 = 5,504.00; capacity block: ceil(100 / 24) = 5 days = 120 h x 31.464 = 3,775.68
+    res = compare(_training(), _catalog())
+    item = res.cloud("aws").items[0]
+    assert item.purchase_option == "capacity_block"
+    assert item.hours == Decimal(120)
+    assert item.cost == Decimal("3775.680")
+    assert item.options_by_purchase["on_demand"]["monthly_cost"] == 5504.0
+    assert "whole days" in item.explain["billed_hours_rule"]
+    # GCP flex-start bills the hours used: 100 h x 40.0 = 4,000 (on demand 100 h x 88.0 = 8,800)
+    g = res.cloud("gcp").items[0]
+    assert (g.purchase_option, g.hours, g.cost) == ("flex_start", Decimal(100), Decimal("4000.0"))
+    # commitments are allowed for monthly training, but this catalog has none: nothing is made up
+    assert "reserved_1y" not in item.options_by_purchase
+
+
+def test_serving_never_uses_scheduled_capacity_even_when_cheaper() -> None:
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 1,
+        "compare": {"clouds": ["aws", "gcp"], "purchase_options": OPTIONS},
+        "workloads": [{"name": "chat", "type": "serving", "qps_mean": 1, "utilization_target": 1.0,
+                       "replica": {"accelerator": "H100", "gpus": 8, "requests_per_s": 1}}],
+    })
+    res = compare(sc, _catalog())
+    aws, gcp = res.cloud("aws").items[0], res.cloud("gcp").items[0]
+    # one replica all month on demand: 730 h x 55.04 = 40,179.20; 730 h x 88.0 = 64,240.00
+    assert (aws.purchase_option, aws.cost) == ("on_demand", Decimal("40179.20"))
+    assert (gcp.purchase_option, gcp.cost) == ("on_demand", Decimal("64240.0"))
+    skipped = aws.explain["purchase_options_not_considered"]
+    assert set(skipped) == {"spot", "capacity_block", "flex_start", "calendar"}
+    assert "serving runs all the time" in skipped["capacity_block"]
+
+
+def test_batch_blocks_are_bought_per_run() -> None:
+    # 30 nightly runs; each run needs 2 h of one p5.48xlarge (4 requests/s for 8 h window: 28,800 requests at
+    # 4 requests/s per replica = 2 h). A block per run is 1 day = 24 h: 30 x 24 = 720 h x 31.464 = 22,654.08,
+    # against on demand 30 x 2 h = 60 h x 55.04 = 3,302.40: on demand wins, and the block's cost is shown.
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 1,
+        "compare": {"clouds": ["aws"], "purchase_options": ["on_demand", "capacity_block"]},
+        "workloads": [{"name": "nightly", "type": "serving", "style": "batch", "requests_per_run": 28800,
+                       "runs_per_month": 30, "window_hours": 8,
+                       "replica": {"accelerator": "H100", "gpus": 8, "requests_per_s": 4}}],
+    })
+    item = compare(sc, _catalog()).cloud("aws").items[0]
+    assert (item.purchase_option, item.hours, item.cost) == ("on_demand", Decimal(60), Decimal("3302.40"))
+    assert item.options_by_purchase["capacity_block"]["monthly_cost"] == 22654.08
+
+
+def test_type_not_sold_on_demand_is_never_bought_on_demand() -> None:
+    # GCP sells a3-highgpu-1g only as Spot, flex-start or reservations (pricing/data/instances.csv); a catalog
+    # that lists an on-demand price for it (as some community catalogs do) must not be used.
+    cat = Catalog("hand", "test", "2026-11-01", [
+        inst("gcp", "us-central1", "a3-highgpu-1g", "H100-SXM", 1, 4.0),
+        inst("gcp", "us-central1", "a3-highgpu-8g", "H100-SXM", 8, 88.0),
+    ])
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 1, "compare": {"clouds": ["gcp"]},
+        "workloads": [{"name": "chat", "type": "serving", "qps_mean": 1, "utilization_target": 1.0,
+                       "replica": {"accelerator": "H100", "gpus": 1, "requests_per_s": 1}}],
+    })
+    item = compare(sc, cat).cloud("gcp").items[0]
+    # one replica per a3-highgpu-8g (8 GPUs, 1 used): 730 h x 88.0 = 64,240.00, not 730 x 4.0
+    assert (item.instance_type, item.cost) == ("a3-highgpu-8g", Decimal("64240.0"))
+
+
+def test_spot_only_for_serving_says_why_nothing_was_priced() -> None:
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 1, "compare": {"clouds": ["aws"], "purchase_options": ["spot"]},
+        "workloads": [{"name": "chat", "type": "serving", "qps_mean": 1, "utilization_target": 1.0,
+                       "replica": {"accelerator": "H100", "gpus": 8, "requests_per_s": 1}}],
+    })
+    item = compare(sc, _catalog()).cloud("aws").items[0]
+    assert item.status == "unavailable"
+    assert item.note.startswith("spot is not allowed: real-time serving workloads are not interruptible")
+
+
+def test_pricebook_reserved_quote_for_an_on_demand_only_instance(tmp_path: Path) -> None:
+    # The catalog prices p5.48xlarge on demand only (55.04/h). A negotiated 1-year reservation quote of
+    # 30.00/h becomes a reserved_1y offer of its own, contracted only (no list price).
+    book = tmp_path / "pricebook.yaml"
+    book.write_text("name: quote-2026\nrates:\n  - provider: aws\n    instance_type: p5.48xlarge\n"
+                    "    purchase_option: reserved_1y\n    usd_per_hour: 30.00\n")
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 12,
+        "compare": {"clouds": ["aws"], "purchase_options": ["on_demand", "reserved_1y"]},
+        "workloads": [{"name": "chat", "type": "serving", "qps_mean": 1, "utilization_target": 1.0,
+                       "replica": {"accelerator": "H100", "gpus": 8, "requests_per_s": 1}}],
+    })
+    cat = Catalog("hand", "test", "2026-11-01", [inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 55.04)])
+    res = compare(sc, cat, pricebook=book)
+    item = res.cloud("aws").items[0]
+    # reserved: 730 h x 30.00 = 21,900.00 a month, 12 months = 262,800.00 (on demand: 730 x 55.04 = 40,179.20)
+    assert item.purchase_option == "reserved_1y"
+    assert item.contracted_cost == Decimal("21900.00")
+    assert item.cost is None  # no list price for a contracted-only offer, never $0
+    assert res.cloud("aws").contracted_horizon_cost == Decimal("262800.00")
+    assert not any("matches no offer" in w for w in res.warnings)
+    # the list view of the same usage is the public on-demand rate
+    assert item.list_view_cost == Decimal("40179.20")
+
+
+@pytest.mark.parametrize("region,added", [("us-east-1", 1), ("eu-west-1", 0)])
+def test_pricebook_added_offer_respects_the_rule_region(tmp_path: Path, region: str, added: int) -> None:
+    from pricing.pricebook import load_pricebook
+
+    book = tmp_path / "pricebook.yaml"
+    book.write_text(f"name: q\nrates:\n  - provider: aws\n    instance_type: p5.48xlarge\n    region: {region}\n"
+                    "    purchase_option: savings_plan_3y\n    usd_per_hour: 25\n")
+    offers = _catalog().offers
+    new = load_pricebook(book).added_offers(offers)
+    assert len(new) == added
+    for o in new:
+        assert (o.purchase_option, o.price, o.accelerator_count) == ("savings_plan_3y", None, 8)
+        assert o.source.startswith("price book q (contracted rate, no list price)")
