@@ -129,7 +129,8 @@ def test_validation_messages(tmp_path: Path) -> None:
                 "{p}:3: discounts[0].provider: unknown provider 'amazon' Valid: aws, azure, gcp, lambda")
     check_error(tmp_path, "name: x\nrates:\n  - provider: aws\n    purchase_option: ondemand\n    usd_per_hour: 1\n",
                 "{p}:4: rates[0].purchase_option: unknown purchase option 'ondemand'; did you mean 'on_demand'? "
-                "Valid: committed_1y, committed_3y, on_demand, reserved_1y, reserved_3y, savings_plan_1y, "
+                "Valid: calendar, capacity_block, capacity_reservation, committed_1y, committed_3y, flex_start, on_demand, "
+                "reserved_1y, reserved_3y, savings_plan_1y, "
                 "savings_plan_3y, spot")
     check_error(tmp_path, "name: x\nrates:\n  - provider: aws\n    usd_per_hour: cheap\n",
                 "{p}:4: rates[0].usd_per_hour: must be a number, not 'cheap'")
