@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -73,6 +73,7 @@ class Candidate:
     hours: Decimal  # billed hours per instance (per month, or in total when one-time)
     list_cost: Decimal | None
     cost: Decimal | None  # effective (contracted when a price book applies)
+    used_hours: Decimal | None = None  # hours used per instance, before whole-day or whole-month billing rules
 
     @property
     def key(self) -> tuple[str, str]:
@@ -176,23 +177,43 @@ def whole_days(option: ComputeOption, hours: Decimal) -> Decimal:
     return Decimal(math.ceil(round(float(hours), 9) / HOURS_PER_DAY) * HOURS_PER_DAY)
 
 
+def level_instance_hours(option: ComputeOption, offer: Offer, *, largest: int, allow_span: bool) -> Decimal | None:
+    """Instance-hours a month when the replica count varies over the day: whole instances at every level.
+
+    Off-peak replicas smaller than an instance still pay for whole instances (8 replicas of one GPU
+    on an 8-GPU instance in 2 zones: 2 instances, not 1/4 of one). None when the option has no levels.
+    """
+    if not option.levels:
+        return None
+    total = Decimal(0)
+    for replicas, hours in option.levels:
+        n = fit_instances(replace(option, replicas=replicas), offer, largest=largest, allow_span=allow_span) or 0
+        total += dec(hours) * max(n, min(option.min_instances, replicas))
+    return total.quantize(Decimal("0.000001"))  # hours are fractions of 730: keep the sum free of float dust
+
+
 def price_candidate(
-    option: ComputeOption, offer: Offer, count: int, overlay: PriceOverlay | None = None
+    option: ComputeOption, offer: Offer, count: int, overlay: PriceOverlay | None = None,
+    *, largest: int = 0, allow_span: bool = False,
 ) -> Candidate:
+    levels = level_instance_hours(option, offer, largest=largest, allow_span=allow_span)
     if option.packing == "flexible":
         inst_hours = dec(option.accelerator_hours) / offer.accelerator_count
         cap = HOURS_PER_MONTH if not option.one_time else inst_hours
         count = max(1, math.ceil(inst_hours / cap)) if cap else 1
         hours = inst_hours / count
+    elif levels is not None and count:
+        hours = levels / count  # billed hours per peak instance, so that count x hours = instance-hours
     else:
         hours = dec(option.hours)
+    used = hours
     if offer.purchase_option in WHOLE_DAY_OPTIONS:
         hours = whole_days(option, hours)
     if offer.purchase_option in COMMITMENTS or (offer.purchase_option == "capacity_reservation" and not option.one_time):
         hours = max(hours, HOURS_PER_MONTH)  # a commitment (or a held reservation) bills every hour of the month
     lp, ep = list_price(offer), effective_price(offer, overlay)
     return Candidate(offer, option, count, hours, None if lp is None else lp * count * hours,
-                     None if ep is None else ep * count * hours)
+                     None if ep is None else ep * count * hours, used)
 
 
 def may_schedule(req: Requirement) -> bool:
@@ -241,7 +262,8 @@ def compute_candidates(
             if n is None:
                 continue
             n = max(n, min(option.min_instances, option.replicas))
-            out.append(price_candidate(option, offer, n, overlay))
+            out.append(price_candidate(option, offer, n, overlay, largest=largest.get(offer.accelerator or "", 0),
+                                       allow_span=req.kind == "training"))
     return out
 
 
@@ -325,7 +347,7 @@ def cost_compute(
     if o.purchase_option != "on_demand":  # the same usage at the on-demand rate, for List/Contracted views
         od = next((x for x in offers if x.instance_type == o.instance_type and x.purchase_option == "on_demand"), None)
         if od is not None:
-            used = dec(best.option.hours) if best.option.packing != "flexible" else best.hours
+            used = best.used_hours if best.used_hours is not None else best.hours
             lp, ep = list_price(od), effective_price(od, overlay)
             od_list = None if lp is None else lp * best.count * used
             od_contracted = None if ep is None else ep * best.count * used
@@ -360,7 +382,7 @@ def cost_compute(
 
 def _billing_note(c: Candidate) -> dict[str, Any]:
     """How the chosen purchase option turns usage into billed hours, when it is not hour for hour."""
-    po, used = c.offer.purchase_option, dec(c.option.hours)
+    po, used = c.offer.purchase_option, c.used_hours if c.used_hours is not None else c.hours
     if po in WHOLE_DAY_OPTIONS:
         return {"billed_hours_rule": f"{po.replace('_', ' ')} is bought in whole days: {float(c.hours):,.0f} h "
                                      "billed per instance (each run rounded up to 24-hour days)"}
@@ -506,7 +528,8 @@ def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, ove
     n = fit_instances(option, offer, largest=largest, allow_span=req.kind == "training")
     if n is None:
         return None
-    return price_candidate(option, offer, max(n, min(option.min_instances, option.replicas)), overlay)
+    return price_candidate(option, offer, max(n, min(option.min_instances, option.replicas)), overlay,
+                           largest=largest, allow_span=req.kind == "training")
 
 
 def plan_horizon(

@@ -158,3 +158,45 @@ def test_pricebook_added_offer_respects_the_rule_region(tmp_path: Path, region: 
     for o in new:
         assert (o.purchase_option, o.price, o.accelerator_count) == ("savings_plan_3y", None, 8)
         assert o.source.startswith("price book q (contracted rate, no list price)")
+
+
+# -- whole instances off-peak (diurnal traffic) --------------------------------------------------------------
+
+
+def _diurnal(**over):  # type: ignore[no-untyped-def]
+    w = {"name": "chat", "type": "serving", "qps_mean": 10, "qps_peak": 20, "peak_hours_per_day": 8, "zones": 2,
+         "utilization_target": 1.0, "replica": {"accelerator": "H200", "gpus": 1, "requests_per_s": 2.5}}
+    w.update(over)
+    return scenario_from_dict({"name": "t", "horizon_months": 1, "compare": {"clouds": ["aws"]}, "workloads": [w]})
+
+
+def test_off_peak_replicas_still_pay_whole_instances() -> None:
+    # p5en.48xlarge 63.296/h (AWS on-demand, us-east-1, embedded catalog). Peak 20 QPS / 2.5 = 8 replicas of one
+    # H200 for 8 h a day; off-peak (24 x 10 - 8 x 20) / 16 = 5 QPS / 2.5 = 2 replicas. With 2 zones each level
+    # needs one instance per zone: 2 instances at peak (8 replicas fit one, the zone floor makes 2) and 2 off-peak.
+    # Billed: 2 instances x 730 h x 63.296 = 92,412.16 (a fractional-instance reading would give 46,206.08).
+    cat = Catalog("hand", "test", "2026-11-01", [inst("aws", "us-east-1", "p5en.48xlarge", "H200", 8, 63.296)])
+    item = compare(_diurnal(), cat).cloud("aws").items[0]
+    assert item.count == 2
+    assert item.cost == Decimal("92412.16")
+
+
+def test_off_peak_levels_pack_separately() -> None:
+    # Peak 40 QPS / 2.5 = 16 replicas -> 2 instances for 1/3 of 730 h; off-peak (24 x 20 - 8 x 40) / 16 = 10 QPS
+    # -> 4 replicas -> 1 instance, raised to 2 by the zones: 2 instances all month. With 1 zone the off-peak level
+    # is 1 instance: 2 x 243.333333 + 1 x 486.666667 = 973.333333 instance-hours x 63.296 = 61,608.107 -> 61,608.11.
+    cat = Catalog("hand", "test", "2026-11-01", [inst("aws", "us-east-1", "p5en.48xlarge", "H200", 8, 63.296)])
+    two = compare(_diurnal(qps_mean=20, qps_peak=40), cat).cloud("aws").items[0]
+    assert two.cost == Decimal("92412.16")
+    one = compare(_diurnal(qps_mean=20, qps_peak=40, zones=1), cat).cloud("aws").items[0]
+    assert one.count == 2
+    assert round(one.cost, 2) == Decimal("61608.11")
+
+
+def test_peak_heavier_than_the_daily_mean_is_an_error() -> None:
+    from planner.errors import InputError
+
+    # 30 QPS for 20 h a day is 600 request-seconds per second of day; a mean of 10 allows 240
+    with pytest.raises((InputError, ValueError)) as err:
+        _diurnal(qps_peak=30, peak_hours_per_day=20)
+    assert "more traffic than qps_mean" in str(err.value)

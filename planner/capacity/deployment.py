@@ -61,7 +61,9 @@ def realtime_option(option: ComputeOption, plan: RealtimePlan) -> ComputeOption:
     explain = {**option.explain, "deployment": "real-time", "peak_replicas": plan.peak_replicas,
                "off_peak_replicas": plan.off_peak_replicas, "peak_qps": plan.peak_qps,
                "off_peak_qps": plan.off_peak_qps, "replica_hours_per_month": plan.replica_hours_per_month}
-    return replace(option, replicas=plan.peak_replicas, hours=hours, explain=explain)
+    levels = tuple((r, h) for r, h in ((plan.peak_replicas, plan.peak_hours_per_month),
+                                       (plan.off_peak_replicas, plan.off_peak_hours_per_month)) if h > 0)
+    return replace(option, replicas=plan.peak_replicas, hours=hours, levels=levels, explain=explain)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ class ComputeOption:
     accelerator_hours: float = 0.0  # for packing="flexible"
     one_time: bool = False
     min_instances: int = 1  # e.g. replicas spread over zones need at least one instance per zone
+    # replicas that vary over the day: (replicas, hours per month at that level); () = ``replicas`` for ``hours``.
+    # Instances are whole at every level: costing packs each level onto instances separately.
+    levels: tuple[tuple[int, float], ...] = ()
     explain: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
