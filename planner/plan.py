@@ -300,9 +300,9 @@ def _diurnal(sc: Scenario, w: Serving, option: ComputeOption, mean_qps: float, h
 
 
 def plan_storage(sc: Scenario, w: Storage) -> Requirement:
-    from planner.capacity.storage import gb_by_month
+    from planner.capacity.storage import gb_months_billed
 
-    gbs = gb_by_month(w.gb, sc.horizon_months, w.growth_gb_per_month, w.growth_pct_per_month)
+    gbs = gb_months_billed(w.gb, sc.horizon_months, w.growth_gb_per_month, w.growth_pct_per_month)
     need = StorageNeed(
         w.storage_class,
         tuple(gbs),

@@ -52,18 +52,19 @@ def _scenario(**over):
 def test_cheapest_region_winner_margin_and_horizon():
     res = compare(_scenario(), _catalog())
     aws, gcp, azure = (res.cloud(c) for c in ("aws", "gcp", "azure"))
-    # L4 at 2 req/s: ceil(7/2) = 4 replicas.  us-east-1: 4 x 730 x 1.00 + 1000 x 0.02 = 2,940
-    # us-west-2: 4 x 730 x 0.90 + 1000 x 0.03 = 2,658 -> us-west-2 is chosen for AWS
-    assert aws.region == "us-west-2" and aws.monthly_cost == Decimal("2658.00")
-    assert gcp.monthly_cost == Decimal("2356.00")  # 4 x 730 x 0.80 + 20
-    # Azure has no L4; T4 at 1 req/s: 7 replicas x 730 x 0.50 + 20 = 2,575
-    assert azure.monthly_cost == Decimal("2575.00")
+    # storage starts at 1,000 GB and grows 1,000 GB a month, billed on each month's average:
+    # month starts 1,000 / 2,000 / 3,000 / 4,000 GB -> 1,500 / 2,500 / 3,500 GB-months (7,500 in all)
+    # L4 at 2 req/s: ceil(7/2) = 4 replicas.  us-east-1: 4 x 730 x 1.00 + 1,500 x 0.02 = 2,950
+    # us-west-2: 4 x 730 x 0.90 + 1,500 x 0.03 = 2,673 -> us-west-2 is chosen for AWS
+    assert aws.region == "us-west-2" and aws.monthly_cost == Decimal("2673.00")
+    assert gcp.monthly_cost == Decimal("2366.00")  # 4 x 730 x 0.80 + 30
+    # Azure has no L4; T4 at 1 req/s: 7 replicas x 730 x 0.50 + 30 = 2,585
+    assert azure.monthly_cost == Decimal("2585.00")
     assert res.winner is gcp
-    # ranked over the 3-month horizon: Azure 3 x 2,555 + 120 = 7,785; GCP 3 x 2,336 + 120 = 7,128
+    # ranked over the 3-month horizon: Azure 3 x 2,555 + 7,500 x 0.02 = 7,815; GCP 3 x 2,336 + 150 = 7,158
     diff, pct = res.margin()
-    assert diff == Decimal("657.00") and pct == pytest.approx(657 / 7785 * 100)
-    # storage grows 1,000 GB a month: months hold 1,000 / 2,000 / 3,000 GB -> 6,000 GB-months x 0.02 = 120
-    assert gcp.horizon_cost == Decimal(3 * 4 * 730) * Decimal("0.80") + Decimal("120.00")
+    assert diff == Decimal("657.00") and pct == pytest.approx(657 / 7815 * 100)
+    assert gcp.horizon_cost == Decimal(3 * 4 * 730) * Decimal("0.80") + Decimal("150.00")
 
 
 def test_restrict_clouds_regions_and_options():
@@ -157,16 +158,16 @@ def test_pricebook_shows_list_and_contracted_side_by_side(tmp_path):
     sc = _scenario(compare={"clouds": ["gcp", "azure"]})
     res = compare(sc, _catalog(), pricebook=book)
     gcp, azure = res.cloud("gcp"), res.cloud("azure")
-    # GCP list: 4 x 730 x 0.80 + 20 = 2,356; 25% off -> 1,767. Azure has no rule: contracted = list.
-    assert gcp.monthly_cost == Decimal("2356.00") and gcp.contracted_monthly_cost == Decimal("1767.0000")
+    # GCP list: 4 x 730 x 0.80 + 1,500 GB-months x 0.02 = 2,366; 25% off -> 1,774.50. Azure: contracted = list.
+    assert gcp.monthly_cost == Decimal("2366.00") and gcp.contracted_monthly_cost == Decimal("1774.5000")
     assert azure.contracted_monthly_cost == azure.monthly_cost
-    # horizon (3 months, storage 1,000 / 2,000 / 3,000 GB): list 3 x 2,336 + 120 = 7,128; contracted x 0.75 = 5,346
-    assert gcp.horizon_cost == Decimal("7128.00") and gcp.contracted_horizon_cost == Decimal("5346.0000")
+    # horizon (3 months, 7,500 GB-months): list 3 x 2,336 + 150 = 7,158; contracted x 0.75 = 5,368.50
+    assert gcp.horizon_cost == Decimal("7158.00") and gcp.contracted_horizon_cost == Decimal("5368.5000")
     doc = res.to_dict()
     assert doc["pricebook"] == "acme"
-    assert {c["cloud"]: c["contracted_total"] for c in doc["clouds"]} == {"gcp": 1767.0, "azure": 2575.0}
-    # over the horizon GCP wins by 7,785 - 5,346 = 2,439
-    assert res.winner is gcp and res.margin()[0] == Decimal("2439.0000")
+    assert {c["cloud"]: c["contracted_total"] for c in doc["clouds"]} == {"gcp": 1774.5, "azure": 2585.0}
+    # over the horizon GCP wins by 7,815 - 5,368.50 = 2,446.50
+    assert res.winner is gcp and res.margin()[0] == Decimal("2446.5000")
 
 
 def test_pricebook_rate_decides_the_instance_not_just_the_bill(tmp_path):
@@ -321,7 +322,7 @@ def test_private_rate_without_list_price_is_not_shown_as_zero_list(tmp_path):
     assert item.cost is None and item.contracted_cost == Decimal("2920.0") and "private rate" in item.note
     assert gcp.complete and gcp.list_incomplete
     doc = res.to_dict()["clouds"][0]
-    assert doc["total"] is None and doc["contracted_total"] == 2940.0  # + 1,000 GB x 0.02
+    assert doc["total"] is None and doc["contracted_total"] == 2950.0  # + 1,500 GB-months x 0.02
 
 
 def test_list_contracted_and_effective_views_of_a_spot_item(tmp_path):

@@ -13,13 +13,13 @@ from planner.capacity.models import ModelSpec, get_model, list_models
 from planner.capacity.queueing import erlang_c, mdc_wait_quantile_s, mmc_wait_quantile_s
 from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
 from planner.capacity.serving import replicas_for_latency_slo, replicas_for_profile, size_cpu_serving
-from planner.capacity.storage import gb_by_month, storage_need
+from planner.capacity.storage import gb_by_month, gb_months_billed, storage_need
 from planner.capacity.training import TrainingEstimate, estimate_training, parse_tokens
 
 __all__ = [
     "Accelerator", "Calibration", "ComputeOption", "LLMReplicaEstimate", "ModelSpec", "Requirement",
     "StorageNeed", "TrainingEstimate", "batch_plan", "default_calibration", "edge_plan", "erlang_c",
-    "estimate_training", "gb_by_month", "get_accelerator", "get_model", "list_accelerators", "list_models",
+    "estimate_training", "gb_by_month", "gb_months_billed", "get_accelerator", "get_model", "list_accelerators", "list_models",
     "llm_replica", "mdc_wait_quantile_s", "mmc_wait_quantile_s", "parse_tokens", "realtime_option",
     "realtime_plan", "replicas_for_latency_slo", "replicas_for_profile", "size_cpu_serving",
     "size_llm_serving", "smallest_tp", "storage_need", "tp_per_token",

@@ -54,7 +54,7 @@ class ComputeOption:
 
 @dataclass(frozen=True)
 class StorageNeed:
-    """Storage over the horizon: GB stored in each month (index 0 = month 1)."""
+    """Storage over the horizon: GB-months billed in each month (the month's average; index 0 = month 1)."""
 
     storage_class: str
     gb_by_month: tuple[float, ...]

@@ -20,8 +20,21 @@ def gb_by_month(initial_gb: float, months: int, growth_gb_per_month: float = 0.0
     return tuple(out)
 
 
+def gb_months_billed(initial_gb: float, months: int, growth_gb_per_month: float = 0.0,
+                     growth_pct_per_month: float = 0.0) -> tuple[float, ...]:
+    """GB-months billed in months 1..``months``: the average held over each month.
+
+    S3, Cloud Storage and Azure Blob bill storage prorated over the month (GB-months, or GiB-hours
+    averaged), not the volume on the first day. With growth spread evenly through the month, month m
+    holds on average the mean of its start and end volumes: 50,000 GB growing 1,000 GB a month bills
+    50,500 GB-months in month 1. Start volumes follow :func:`gb_by_month`.
+    """
+    starts = gb_by_month(initial_gb, months + 1, growth_gb_per_month, growth_pct_per_month)
+    return tuple((a + b) / 2.0 for a, b in zip(starts, starts[1:]))
+
+
 def storage_need(storage_class: str, initial_gb: float, months: int, growth_gb_per_month: float = 0.0,
                  growth_pct_per_month: float = 0.0, write_requests_per_month: float = 0.0,
                  read_requests_per_month: float = 0.0, egress_gb_per_month: float = 0.0) -> StorageNeed:
-    return StorageNeed(storage_class, gb_by_month(initial_gb, months, growth_gb_per_month, growth_pct_per_month),
+    return StorageNeed(storage_class, gb_months_billed(initial_gb, months, growth_gb_per_month, growth_pct_per_month),
                        write_requests_per_month, read_requests_per_month, egress_gb_per_month)

@@ -16,7 +16,18 @@ def test_gb_by_month() -> None:
     # 100 GB, +10%/month then +10 GB: 100 -> 100*1.1+10 = 120 -> 120*1.1+10 = 142.
     assert gb_by_month(100, 3, 10, 10) == pytest.approx((100, 120, 142))
     assert gb_by_month(50, 2) == (50.0, 50.0)
-    assert storage_need("standard", 10, 2, growth_gb_per_month=5).gb_month(1) == 15
+    # billed on the month's average: 10 -> 15 -> 20 GB at month starts; months bill (10+15)/2 and (15+20)/2
+    assert storage_need("standard", 10, 2, growth_gb_per_month=5).gb_by_month == (12.5, 17.5)
+
+
+def test_storage_is_billed_on_the_months_average() -> None:
+    from planner.capacity.storage import gb_months_billed
+
+    # 50,000 GB growing 1,000 GB a month: month 1 holds 50,000 at its start and 51,000 at its end -> 50,500 GB-months
+    assert gb_months_billed(50_000, 2, growth_gb_per_month=1_000) == (50_500.0, 51_500.0)
+    # +10 %/month then +10 GB: starts 100, 120, 142 -> months bill 110 and 131
+    assert gb_months_billed(100, 2, 10, 10) == pytest.approx((110.0, 131.0))
+    assert gb_months_billed(50, 2) == (50.0, 50.0)
     with pytest.raises(InputError):
         gb_by_month(1, 0)
 
