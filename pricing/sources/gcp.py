@@ -10,16 +10,34 @@ Normalization:
 
 * Machine types (shapes from :func:`pricing.instances.shapes`, families a2/a3/g2/n1 (+GPU)/n2/c3)
   are priced from part SKUs (:mod:`pricing.sources.gcp_parse`): vcpus x core + memory_gib x RAM +
-  GPUs x GPU, one offer per (machine type, region, purchase option). OnDemand -> on_demand,
-  Preemptible -> spot, Commit1Yr/Commit3Yr -> committed_1y/committed_3y. A combination is offered
-  when at least one of its parts is sold in that region; when another part is not, the price is
-  None (missing), never a partial sum.
+  GPUs x GPU (+ the bundled local SSD of A2 Ultra and A3 machines: GiB x per-GiB-month SKU / 730),
+  one offer per (machine type, region, purchase option). What each option is composed of:
+
+  - on_demand: the standard core, RAM and GPU SKUs (descriptions without DWS, Calendar Mode,
+    Reserved, Commitment or Sole Tenancy) + "SSD backed Local Storage". Machine types GCP does not
+    sell on demand (``instance_shape(...).sold_on_demand`` false: a3-highgpu-1g/2g/4g,
+    a3-ultragpu-8g) get no on_demand offer.
+  - spot: "Spot Preemptible ..." core/RAM, GPU "attached to Spot Preemptible VMs" (usage type
+    Preemptible) + "SSD backed Local Storage attached to Spot Preemptible VMs".
+  - committed_1y / committed_3y: "Commitment v1: ..." SKUs with usage type Commit1Yr / Commit3Yr;
+    a Commitment SKU with any other usage type is skipped, never on demand.
+  - flex_start: "DWS Defined Duration <family> Core/Ram" + GPU "attached to DWS Defined Duration VMs".
+  - calendar: "... in Calendar Mode" SKUs (GCP lists calendar-mode GPUs); where the listing has no
+    calendar-mode core/RAM for the family the host is not priced and the price is None.
+  - bundled local SSD for committed, flex_start and calendar: the option's own local SSD SKU when
+    listed, else the on-demand one; the offer's ``source`` says which rate it used.
+
+  Reserved, sole-tenant and zero-priced SKUs are skipped and counted in the fetch statistics
+  (reasons ``reserved``, ``sole_tenancy``, ``commitment_not_on_demand``, ``zero_price``). A
+  combination is offered when at least one of its core/RAM/GPU parts is sold in that region under
+  that option; when another part is not, the price is None (missing), never a partial sum.
 * Cloud Storage regional Standard / Nearline / Archive per GB-month (object_standard / _infrequent /
   _archive). Coldline has no class here (between infrequent and archive) and is skipped, as are
   multi-region buckets.
 * Internet egress (premium tier, "Network Internet Egress|Data Transfer Out from X to Americas")
   per GB with its tiers; other destinations are skipped.
-* Prices: ``units + nanos / 1e9`` exactly, as Decimal. GCP meters storage and egress in GiB
+* Prices: ``units + nanos / 1e9`` exactly, as Decimal, at their published precision (written
+  without exponent forms by :func:`pricing.schema.plain`). GCP meters storage and egress in GiB
   (``GiBy.mo``, ``GiBy``); the figures are recorded as published, per "GB" as the price pages do.
 """
 
@@ -114,6 +132,7 @@ class GcpSource:
         self.timeout_s = timeout_s
         self.stats = FetchStats()
         self._emitted: set[tuple[str, str]] = set()
+        self.parts: dict[tuple, gp.Part] = {}  # (part key, option, region) -> part SKU, after a fetch
 
     @classmethod
     def from_default_credentials(cls, **kwargs: Any) -> GcpSource:
@@ -183,6 +202,7 @@ class GcpSource:
             )
         names = ["Compute Engine"] + [n for n in SERVICES[1:] if n in found and self._wants(n)]
         parts: dict[tuple, gp.Part] = {}
+        self.parts = parts
         offers: list[Offer] = []
         for display_name in names:
             for sku in self.skus(found[display_name], display_name, progress):
@@ -202,9 +222,12 @@ class GcpSource:
     ) -> list[Offer]:
         skip = self.stats.skip
         regions = [r for r in sku.service_regions if r in wanted]
-        option = gp.USAGE_TYPES.get(sku.category.usage_type)
-        if not regions or option is None:
-            skip("region_not_requested" if not regions else "usage_type_not_modeled")
+        if not regions:
+            skip("region_not_requested")
+            return []
+        option, reason = gp.purchase_option(sku.description, sku.category.usage_type)
+        if option is None:
+            skip(reason)
             return []
         if not sku.pricing_info or not sku.pricing_info[0].pricing_expression.tiered_rates:
             skip("no_price")
@@ -215,19 +238,22 @@ class GcpSource:
         if any(r.unit_price.currency_code not in ("USD", "") for r in rates):
             skip("not_usd")
             return []
+        prices = [gp.money(r.unit_price.units, r.unit_price.nanos) for r in rates]
+        if not any(prices):
+            skip("zero_price")  # a zero price is never an offer (reserved capacity, BYOL and the like)
+            return []
         effective = iso_date(info.effective_time.isoformat()) if info.effective_time else ""
         family = sku.category.resource_family
-        if family == "Compute" and service == "Compute Engine":
-            key = gp.part_key(sku.description)
+        key = gp.part_key(sku.description) if service == "Compute Engine" else None
+        if service == "Compute Engine" and (family == "Compute" or (key and key[0] == "local_ssd")):
             if key is None or expr.usage_unit != gp.PART_UNITS[key[0]] or len(rates) != 1:
-                skip("compute_sku_not_modeled")
+                skip("compute_sku_not_modeled" if family == "Compute" else "local_ssd_sku_not_modeled")
                 return []
-            usd = gp.money(rates[0].unit_price.units, rates[0].unit_price.nanos)
             for region in regions:
                 if (key, option, region) in parts:
                     skip("duplicate_part")
                     continue
-                parts[(key, option, region)] = gp.Part(key, option, region, usd, sku.sku_id, effective)
+                parts[(key, option, region)] = gp.Part(key, option, region, prices[0], sku.sku_id, effective)
             return []
         if family == "Storage" and service == "Cloud Storage":
             cls = gp.storage_class(sku.description)
@@ -263,7 +289,7 @@ class GcpSource:
                         sku=sku.sku_id,
                         region=region,
                         purchase_option=option,
-                        price=gp.money(rate.unit_price.units, rate.unit_price.nanos),
+                        price=prices[i],
                         source=SOURCE,
                         effective_date=effective,
                         fetched_at=fetched_at,

@@ -45,11 +45,11 @@ def fetched(gcp_server):
 def test_requests_page_through_every_service(fetched) -> None:
     fake, src, _ = fetched
     sku_calls = [(path, q) for path, q in fake.seen if path == f"/v1/services/{CE}/skus"]
-    # 25 Compute Engine SKUs served 3 per page -> 9 pages, linked by nextPageToken.
-    assert [q.get("pageToken") for _, q in sku_calls] == [None, "3", "6", "9", "12", "15", "18", "21", "24"]
+    # 44 Compute Engine SKUs served 3 per page -> 15 pages, linked by nextPageToken.
+    assert [q.get("pageToken") for _, q in sku_calls] == [None] + [str(n) for n in range(3, 44, 3)]
     assert all(q["currencyCode"] == "USD" and q["pageSize"] == "5000" for _, q in sku_calls)
     assert "/v1/services/24E6-581D-38E5/skus" not in [p for p, _ in fake.seen]  # BigQuery is not read
-    assert src.stats.items == 25 + 5 + 3
+    assert src.stats.items == 44 + 5 + 3
 
 
 def test_n2_composed_for_each_purchase_option(fetched) -> None:
@@ -99,11 +99,8 @@ def test_gpu_machines_add_the_gpu_sku(fetched) -> None:
     assert od("n1-standard-8+T4x1").price == Decimal("0.729998")
     # n1-standard-8 without a GPU: 0.252888 + 0.12711 = 0.379998
     assert od("n1-standard-8").price == Decimal("0.379998")
-    # a3-highgpu-8g: 208 x 0.0223 + 1872 x 0.00257 + 8 x 4.20076 = 4.6384 + 4.81104 + 33.60608 = 43.05552
-    a3 = od("a3-highgpu-8g")
-    assert (a3.price, a3.accelerator, a3.accelerator_count) == (Decimal("43.05552"), "H100-SXM", 8)
-    # a3-megagpu-8g is billed under "A3 Mega" SKUs, which the fixture does not have: no offer at all.
-    assert not [o for o in offers if o.instance_type in ("a3-megagpu-8g", "c3-standard-8")]
+    # c3 machines have no parts in the fixture: no offer at all.
+    assert not [o for o in offers if o.instance_type == "c3-standard-8"]
 
 
 def test_a_missing_part_makes_the_price_missing_not_partial(fetched) -> None:
@@ -112,11 +109,9 @@ def test_a_missing_part_makes_the_price_missing_not_partial(fetched) -> None:
     assert (
         _by(offers, instance_type="a2-highgpu-1g", region="us-central1", purchase_option="spot").price is None
     )
-    # No A100 80GB SKU: a2-ultragpu-1g has its core and RAM but not its GPU.
-    assert (
-        _by(offers, instance_type="a2-ultragpu-1g", region="us-central1", purchase_option="on_demand").price
-        is None
-    )
+    # Flex-start: the DWS A100 80GB GPU is listed, DWS A2 core and RAM are not -> a2-ultragpu-1g missing.
+    flex = _by(offers, instance_type="a2-ultragpu-1g", region="us-central1", purchase_option="flex_start")
+    assert flex.price is None and flex.sku.startswith("0030-ABCD-0150")
     # No V100 SKU either.
     assert (
         _by(
@@ -188,7 +183,7 @@ def test_progress_reports_items_per_service(gcp_server) -> None:
         )
     )
     compute = [n for stage, n in seen if stage == "GCP list_skus (Compute Engine)"]
-    assert compute == [3, 6, 9, 12, 15, 18, 21, 24, 25]  # running count, page by page
+    assert compute == list(range(3, 44, 3)) + [44]  # running count, page by page
     assert ("GCP list_skus (Networking)", 3) in seen
 
 
@@ -215,7 +210,19 @@ def test_progress_reports_items_per_service(gcp_server) -> None:
         ("Commitment v1: Nvidia H100 80GB GPU running in Americas for 1 Year", ("gpu", "H100-SXM", "")),
         ("Nvidia H100 Mega 80GB GPU running in Americas", ("gpu", "H100-SXM", "Mega")),
         ("H200 141GB GPU running in Netherlands", ("gpu", "H200", "")),
-        ("Reserved Nvidia H100 80GB Mega GPU in Americas", None),
+        ("Reserved Nvidia H100 80GB Mega GPU in Americas in Calendar Mode", ("gpu", "H100-SXM", "Mega")),
+        ("Nvidia H100 80GB Plus GPU running in Americas", ("gpu", "H100-SXM", "Mega")),
+        ("Nvidia H100 80GB GPU attached to DWS Defined Duration VMs running in Americas", ("gpu", "H100-SXM", "")),
+        ("DWS Defined Duration A3 Core running in Americas", ("core", "A3")),
+        ("A3Plus Instance Core running in Americas", ("core", "A3 Mega")),
+        ("Spot Preemptible A3Plus Instance Ram running in Tokyo", ("ram", "A3 Mega")),
+        ("A3Ultra Instance Ram running in Americas", ("ram", "A3 Ultra")),
+        ("SSD backed Local Storage", ("local_ssd", "")),
+        ("SSD backed Local Storage attached to Spot Preemptible VMs running in Paris", ("local_ssd", "")),
+        ("SSD backed Local Storage in Bangkok", ("local_ssd", "")),
+        ("C3 Instance Local SSD running in Iowa", ("local_ssd", "C3")),
+        ("SSD backed PD Capacity in Virginia", None),
+        ("VM state: preserved local SSD in Bangkok", None),
         ("Cpu running in Americas", None),
         ("N2 Custom Instance Core running in Americas", None),
         ("Memory-optimized Instance Core running in Americas", None),
