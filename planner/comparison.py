@@ -21,7 +21,7 @@ from planner.costing import (
     best_horizon_plan,
     compute_candidates,
     cost_compute,
-    cost_storage,
+    cost_storage_account,
 )
 from planner.errors import InputError, suggest
 from planner.plan import plan
@@ -202,11 +202,18 @@ def _cost_region(
     for reqs in reqs_by_month:
         for req in reqs:
             by_workload.setdefault(req.workload, []).append(req)
+    for name in by_workload:  # line items keep the scenario's workload order
+        part(name)
+    stores = [(name, reqs[0].storage) for name, reqs in by_workload.items()
+              if reqs[0].kind == "storage" and reqs[0].storage is not None]
+    for m in range(horizon):  # tiers and free allowances are the account's: all stores in the region together
+        shared = cost_storage_account([(n, s) for n, s in stores if s is not None], m, catalog, cloud, region, overlay)
+        for name, items in shared.items():
+            part(name).add(items, m)
     for name, reqs in by_workload.items():
         req0 = reqs[0]
         if req0.kind == "storage" and req0.storage is not None:
-            for m in range(horizon):
-                part(name).add(cost_storage(req0.storage, m, catalog, cloud, region, name, overlay), m)
+            continue
         elif req0.kind == "edge":
             usd = Decimal(str(round(req0.explain["usd_per_month"], 6)))
             item = LineItem(cloud, region, name, "edge", "edge", f"{req0.explain['devices']} edge devices",
@@ -311,9 +318,12 @@ def compare(
     sc = scenario
     cmp_ = sc.compare
     use_clouds = list(clouds) if clouds else list(cmp_.clouds)
+    from planner.scenario import CLOUDS as DEFAULT_CLOUDS
+    from planner.scenario import KNOWN_CLOUDS
+
     for c in use_clouds:
-        if c not in ("aws", "gcp", "azure"):
-            raise InputError(suggest(c, ["aws", "gcp", "azure"], what="cloud"), field="--cloud")
+        if c not in KNOWN_CLOUDS:
+            raise InputError(suggest(c, list(KNOWN_CLOUDS), what="cloud"), field="--cloud")
     options = list(purchase_options) if purchase_options else list(cmp_.purchase_options)
     from pricing.schema import PURCHASE_OPTIONS
 
@@ -332,7 +342,7 @@ def compare(
         if not any(rule.matches(o) for o in cat.offers):  # likely a typo: say so rather than ignore it
             warnings.append(f"price book rule matches no offer in catalog {cat.name!r}: {rule.describe()}")
     if regions:
-        every = {r for c in ("aws", "gcp", "azure") for r in cat.regions(c)}
+        every = {r for c in KNOWN_CLOUDS for r in cat.regions(c)}
         for r in regions:
             if r not in every:
                 raise InputError(suggest(r, sorted(every), what="region"), field="--region")
@@ -347,6 +357,10 @@ def compare(
             warnings.append(f"{cloud} left out: none of --region {', '.join(regions or [])} is a {cloud} region")
             continue
         known = cat.regions(cloud)
+        if not known and cloud not in DEFAULT_CLOUDS:  # a cloud whose prices only an import brings
+            raise InputError(f"catalog {cat.name!r} has no {cloud} prices; import them with `planner catalog import "
+                             f"--format skypilot vms.csv --provider {cloud} --name NAME` and compare with "
+                             f"--catalog {cat.name.replace('+', ',')},NAME", where=sc.source_path, field="compare.clouds")
         for r in cands:
             if r not in known:
                 raise InputError(suggest(r, known, what=f"{cloud} region"), where=sc.source_path,

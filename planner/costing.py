@@ -437,6 +437,92 @@ def tiered_cost(
     return None, f"priced tiers end at {covered:,.0f} {tiers[-1].unit}, below the {quantity:,.0f} needed"
 
 
+def _storage_parts(need: StorageNeed, month: int) -> list[tuple[str, str | None, Decimal, str]]:
+    parts = [
+        ("storage", need.storage_class, dec(need.gb_month(month)), "GB-month"),
+        ("requests_write", need.storage_class, dec(need.write_requests_per_month), "request"),
+        ("requests_read", need.storage_class, dec(need.read_requests_per_month), "request"),
+        ("egress", None, dec(need.egress_gb_per_month), "GB"),
+    ]
+    return [p for p in parts if p[0] == "storage" or p[2] != 0]
+
+
+SPLIT_RULE = ("tiers and free allowances apply to the account's total in this cloud and region; "
+              "the tiered cost of the total is split between workloads in proportion to their quantity")
+
+
+def cost_storage_account(
+    needs: Sequence[tuple[str, StorageNeed]],
+    month: int,
+    catalog: Catalog,
+    cloud: str,
+    region: str,
+    overlay: PriceOverlay | None = None,
+) -> dict[str, list[LineItem]]:
+    """Storage, requests and egress of every storage workload in one cloud and region, for one month.
+
+    Volume tiers and free allowances are the account's, as the providers bill them: two 30,000 GB S3
+    Standard stores are 60,000 GB on one tier ladder, and the first 100 GB of internet egress a month is
+    free once, not once per workload. Each workload's line item carries its share of the tiered total,
+    in proportion to its quantity; ``explain`` says how it was split.
+    """
+    groups: dict[tuple[str, str | None], list[tuple[str, Decimal]]] = {}
+    for name, need in needs:
+        for resource, sclass, qty, _unit in _storage_parts(need, month):
+            groups.setdefault((resource, sclass), []).append((name, qty))
+    priced: dict[tuple[str, str | None], tuple[Decimal, Decimal | None, Decimal | None, str, list[Offer]]] = {}
+    for (resource, sclass), members in groups.items():
+        tiers = [
+            o
+            for o in catalog.query(provider=cloud, region=region, resource=resource)
+            if (sclass is None or o.storage_class == sclass) and o.purchase_option == "on_demand"
+        ]
+        total = sum((q for _, q in members), Decimal(0))
+        cost, note = tiered_cost(total, tiers)
+        contracted = cost
+        if overlay is not None:  # the price book applies tier by tier
+            contracted, _ = tiered_cost(total, tiers, lambda t: effective_price(t, overlay))
+        priced[(resource, sclass)] = (total, cost, contracted, note, tiers)
+    out: dict[str, list[LineItem]] = {}
+    for name, need in needs:
+        items = []
+        for resource, sclass, qty, unit in _storage_parts(need, month):
+            total, cost, contracted, note, tiers = priced[(resource, sclass)]
+            share = qty / total if total else Decimal(0) if len(groups[(resource, sclass)]) > 1 else Decimal(1)
+            first = min(tiers, key=lambda t: t.tier_start) if tiers else None
+            label = {"storage": f"{sclass} storage", "egress": "internet egress"}.get(
+                resource, f"{sclass} {resource.replace('_', ' ')}")
+            explain: dict[str, Any] = {}
+            if tiers:
+                explain = {"tiers": len(tiers), "tiers_used": sum(1 for t in tiers if t.tier_start < total)}
+            if len(groups[(resource, sclass)]) > 1:
+                explain.update(account_quantity=float(total), share=round(float(share), 6), split=SPLIT_RULE,
+                               account_cost=None if cost is None else float(round(cost, 2)))
+            items.append(
+                LineItem(
+                    cloud=cloud,
+                    region=region,
+                    workload=name,
+                    kind="storage",
+                    resource=resource,
+                    description=label,
+                    purchase_option="on_demand",
+                    quantity=qty,
+                    unit=unit,
+                    unit_price=first.price if first else None,
+                    cost=None if cost is None else cost * share,
+                    contracted_cost=None if contracted is None else contracted * share,
+                    sku=first.sku if first else None,
+                    service=first.service if first else None,
+                    status="priced" if contracted is not None else "unpriced",
+                    note=note,
+                    explain=explain,
+                )
+            )
+        out[name] = items
+    return out
+
+
 def cost_storage(
     need: StorageNeed,
     month: int,
@@ -446,49 +532,8 @@ def cost_storage(
     workload: str,
     overlay: PriceOverlay | None = None,
 ) -> list[LineItem]:
-    items = []
-    parts = [
-        ("storage", need.storage_class, dec(need.gb_month(month)), "GB-month"),
-        ("requests_write", need.storage_class, dec(need.write_requests_per_month), "request"),
-        ("requests_read", need.storage_class, dec(need.read_requests_per_month), "request"),
-        ("egress", None, dec(need.egress_gb_per_month), "GB"),
-    ]
-    for resource, sclass, qty, unit in parts:
-        if resource != "storage" and qty == 0:
-            continue
-        tiers = [
-            o
-            for o in catalog.query(provider=cloud, region=region, resource=resource)
-            if (sclass is None or o.storage_class == sclass) and o.purchase_option == "on_demand"
-        ]
-        cost, note = tiered_cost(qty, tiers)
-        contracted = cost
-        if overlay is not None:  # the price book applies tier by tier
-            contracted, _ = tiered_cost(qty, tiers, lambda t: effective_price(t, overlay))
-        first = min(tiers, key=lambda t: t.tier_start) if tiers else None
-        label = {"storage": f"{sclass} storage", "egress": "internet egress"}.get(resource, f"{sclass} {resource.replace('_', ' ')}")
-        items.append(
-            LineItem(
-                cloud=cloud,
-                region=region,
-                workload=workload,
-                kind="storage",
-                resource=resource,
-                description=label,
-                purchase_option="on_demand",
-                quantity=qty,
-                unit=unit,
-                unit_price=first.price if first else None,
-                cost=cost,
-                contracted_cost=contracted,
-                sku=first.sku if first else None,
-                service=first.service if first else None,
-                status="priced" if contracted is not None else "unpriced",
-                note=note,
-                explain={"tiers": len(tiers), "tiers_used": sum(1 for t in tiers if t.tier_start < qty)} if tiers else {},
-            )
-        )
-    return items
+    """One storage workload alone (the account holds nothing else in the region)."""
+    return cost_storage_account([(workload, need)], month, catalog, cloud, region, overlay)[workload]
 
 
 # -- horizon -------------------------------------------------------------------------------------
