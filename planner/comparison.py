@@ -16,12 +16,14 @@ from typing import Any
 from planner.capacity.requirements import Requirement
 from planner.costing import (
     TERM_MONTHS,
+    HorizonPlan,
     LineItem,
     PriceOverlay,
     best_horizon_plan,
     compute_candidates,
     cost_compute,
     cost_storage_account,
+    effective_price,
 )
 from planner.errors import InputError, suggest
 from planner.plan import plan
@@ -48,10 +50,12 @@ class CloudResult:
     cloud: str
     region: str
     items: tuple[LineItem, ...]  # month 1
-    horizon_cost: Decimal | None  # list, whole horizon: every month + one-time costs (+ commitment tails)
+    horizon_cost: Decimal | None  # list, billed within the horizon: every month + one-time costs
     contracted_horizon_cost: Decimal | None = None  # the same at contracted prices (= list without a price book)
     horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why
     monthly_spend: tuple[Decimal | None, ...] = ()  # contracted spend billed in each month of the horizon
+    commitment_tail: Decimal = Decimal(0)  # list: commitment months bought in the horizon, billed after it
+    contracted_commitment_tail: Decimal = Decimal(0)
 
     @property
     def unpriced(self) -> list[LineItem]:
@@ -100,8 +104,11 @@ class Comparison:
         return c.contracted_monthly_cost
 
     def decisive(self, c: CloudResult) -> Decimal:
-        """What ranks the clouds: the horizon total the buyer pays (month 1 when it is unknown)."""
-        return c.contracted_horizon_cost if c.contracted_horizon_cost is not None else c.contracted_monthly_cost
+        """What ranks the clouds: what the buyer pays for the horizon's work, the commitment months it
+        obliges after the horizon included (month 1 when the horizon total is unknown)."""
+        if c.contracted_horizon_cost is None:
+            return c.contracted_monthly_cost
+        return c.contracted_horizon_cost + c.contracted_commitment_tail
 
     @property
     def ranking(self) -> list[CloudResult]:
@@ -168,12 +175,12 @@ class _Part:
         )
 
     @property
-    def total(self) -> Decimal | None:  # list
-        return None if None in self.monthly_list else _sum(self.monthly_list) + self.tail_list
+    def total(self) -> Decimal | None:  # list, billed within the horizon
+        return None if None in self.monthly_list else _sum(self.monthly_list)
 
     @property
     def contracted(self) -> Decimal | None:
-        return None if None in self.monthly else _sum(self.monthly) + self.tail
+        return None if None in self.monthly else _sum(self.monthly)
 
 
 def _cost_region(
@@ -253,8 +260,12 @@ def _cost_recurring(
         for m in range(1, len(reqs)):
             p.add([cost_compute(reqs[m], offers, purchase_options, cloud, region, overlay)], m)
         return
-    p.items = [replace(item, explain={**item.explain, "chosen_for": "lowest cost over the horizon",
-                                       "instances_by_month": list(best.counts)})]
+    explain = {**item.explain, "chosen_for": "lowest cost over the horizon (commitment tail included)",
+               "instances_by_month": list(best.counts)}
+    if best.committed is not None and best.burst_option is not None:
+        item = _base_burst_item(item, best, offers, overlay)
+        explain.update(item.explain)
+    p.items = [replace(item, explain=explain)]
     p.monthly, p.monthly_list = list(best.monthly), list(best.monthly_list)
     p.tail, p.tail_list = best.tail, best.tail_list
     gap = next((m for m, v in enumerate(best.monthly) if v is None), None)
@@ -262,15 +273,43 @@ def _cost_recurring(
         p.issue = f"{item.workload}: month {gap + 1}: {item.instance_type} no longer fits the workload"
     if best.tail:
         po = item.purchase_option or ""
-        p.notes.append(f"{cloud} {item.workload}: {po} is bought for {TERM_MONTHS[po]} months at a time; the horizon "
-                       f"total includes {fmt_money(best.tail)} billed after the horizon ends")
+        p.notes.append(f"{cloud} {item.workload}: {po} is bought for {TERM_MONTHS[po]} months at a time; "
+                       f"{fmt_money(best.tail)} is billed after the horizon ends (the commitment tail, shown apart "
+                       "from the horizon total and counted when choosing)")
+
+
+def _base_burst_item(item: LineItem, best: HorizonPlan, offers: Sequence[Offer], overlay: PriceOverlay | None) -> LineItem:
+    """Month 1 of a committed base + burst plan: the split, its cost, the commitment's utilization and break-even."""
+    k, burst = best.committed or 0, best.burst_option or ""
+    n1 = best.counts[0] or 0
+    po = (item.purchase_option or "").replace("_", "-")
+    desc = f"{n1}x {item.instance_type}: {min(k, n1) if n1 else k} {po}"
+    if best.burst_hours and best.burst_hours[0]:
+        desc += f" + {float(best.burst_hours[0]):,.0f} instance-h {burst.replace('_', '-')}"
+    if k > n1:
+        desc += f" ({k - n1} committed idle)"
+    od = next((o for o in offers if o.instance_type == item.instance_type and o.purchase_option == burst), None)
+    commit = next((o for o in offers if o.instance_type == item.instance_type
+                   and o.purchase_option == item.purchase_option), None)
+    be = None
+    if od is not None and commit is not None:
+        r, r_od = effective_price(commit, overlay), effective_price(od, overlay)
+        be = None if r is None or not r_od else round(float(r / r_od), 3)
+    split = {"committed_instances": k, "commitment": item.purchase_option, "burst_option": burst,
+             "burst_instance_hours_by_month": [round(float(h), 2) for h in best.burst_hours],
+             "commitment_utilization": None if best.utilization is None else round(best.utilization, 3),
+             "break_even_utilization": be,
+             "rule": "the committed count minimizes the horizon cost (tail included); the rest of each month's "
+                     f"fleet is bought {burst.replace('_', '-')}, for the hours used"}
+    return replace(item, description=desc, cost=best.monthly_list[0], contracted_cost=best.monthly[0],
+                   explain={**item.explain, "base_burst": split})
 
 
 def _score(parts: list[_Part]) -> tuple[int, Decimal]:
     """Region ranking: fewest unpriced items, then the lowest contracted horizon (or month-1) total."""
     unpriced = sum(1 for p in parts for i in p.items if not i.priced) + sum(1 for p in parts if p.contracted is None)
     if unpriced == 0:
-        return 0, _sum([p.contracted for p in parts])
+        return 0, _sum([p.contracted for p in parts]) + _sum([p.tail for p in parts])
     return unpriced, _sum([i.contracted_monthly_cost for p in parts for i in p.items])
 
 
@@ -282,12 +321,13 @@ def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, l
         total = None if total is None or p.total is None else total + p.total
         contracted = None if contracted is None or p.contracted is None else contracted + p.contracted
     issues = tuple(p.issue for p in parts if p.issue)
+    tail, tail_list = _sum([p.tail for p in parts]), _sum([p.tail_list for p in parts])
     months = max((len(p.monthly) for p in parts), default=0)
     series: list[Decimal | None] = []
     for m in range(months):
         vals = [p.monthly[m] if m < len(p.monthly) else Decimal(0) for p in parts]
         series.append(None if any(v is None for v in vals) else _sum(vals))
-    res = CloudResult(cloud, region, items, total, contracted, issues, tuple(series))
+    res = CloudResult(cloud, region, items, total, contracted, issues, tuple(series), tail_list, tail)
     return res, [n for p in parts for n in p.notes]
 
 

@@ -555,6 +555,11 @@ class HorizonPlan:
     tail: Decimal
     tail_list: Decimal
     counts: tuple[int | None, ...]
+    # committed base + burst: ``committed`` instances on the pin's commitment, the rest on ``burst_option``
+    committed: int | None = None
+    burst_option: str | None = None
+    burst_hours: tuple[Decimal, ...] = ()  # burst instance-hours in each month
+    utilization: float | None = None  # committed instance-hours used / committed instance-hours billed
 
     @property
     def total(self) -> Decimal | None:
@@ -616,6 +621,66 @@ def plan_horizon(
     return HorizonPlan(pin, tuple(monthly), tuple(monthly_list), tail, tail_list, tuple(counts))
 
 
+def hours_above(option: ComputeOption, offer: Offer, base: int, *, largest: int, allow_span: bool) -> tuple[Decimal, Decimal]:
+    """(instance-hours beyond the first ``base`` instances, instance-hours used by those ``base``) in a month.
+
+    Levels (peak/off-peak) are packed separately; a GPU-hours budget (flexible packing) fills the
+    committed instances first, up to 730 h each.
+    """
+    if option.packing == "flexible" and offer.accelerator_count:
+        need = dec(option.accelerator_hours) / offer.accelerator_count
+        covered = min(need, base * HOURS_PER_MONTH)
+        return need - covered, covered
+    levels = option.levels or ((option.replicas, option.hours),)
+    above = used = Decimal(0)
+    for replicas, hours in levels:
+        n = fit_instances(replace(option, replicas=replicas), offer, largest=largest, allow_span=allow_span) or 0
+        n = max(n, min(option.min_instances, replicas)) if replicas else 0
+        above += dec(hours) * max(0, n - base)
+        used += dec(hours) * min(n, base)
+    return above, used
+
+
+def plan_base_burst(
+    reqs: Sequence[Requirement], commit: Offer, burst: Offer, pin: Pin, base: int, largest: int,
+    overlay: PriceOverlay | None,
+) -> HorizonPlan:
+    """``base`` instances on ``commit``'s term from month 1 (renewed while the horizon lasts), the rest of
+    each month's fleet on ``burst`` (on-demand, or spot for interruptible work), billed for the hours used."""
+    term = TERM_MONTHS[commit.purchase_option]
+    rate, rate_list = effective_price(commit, overlay), list_price(commit)
+    brate, brate_list = effective_price(burst, overlay), list_price(burst)
+    monthly: list[Decimal | None] = []
+    monthly_list: list[Decimal | None] = []
+    counts: list[int | None] = []
+    bursts: list[Decimal] = []
+    used_total = Decimal(0)
+    for req in reqs:
+        c = _month_candidate(req, commit, pin, largest, overlay)
+        counts.append(None if c is None else c.count)
+        if c is None:
+            monthly.append(None)
+            monthly_list.append(None)
+            bursts.append(Decimal(0))
+            continue
+        above, used = hours_above(c.option, commit, base, largest=largest, allow_span=req.kind == "training")
+        used_total += used
+        bursts.append(above)
+        fixed = base * HOURS_PER_MONTH
+        monthly.append(None if rate is None or (above and brate is None) else rate * fixed + (brate or 0) * above)
+        monthly_list.append(None if rate_list is None or (above and brate_list is None)
+                            else rate_list * fixed + (brate_list or 0) * above)
+    horizon = len(reqs)
+    bought_months = math.ceil(horizon / term) * term if base else 0
+    after = Decimal(base) * HOURS_PER_MONTH * (bought_months - horizon)
+    billed = Decimal(base) * HOURS_PER_MONTH * horizon
+    return HorizonPlan(
+        pin, tuple(monthly), tuple(monthly_list), (rate or Decimal(0)) * after, (rate_list or Decimal(0)) * after,
+        tuple(counts), committed=base, burst_option=burst.purchase_option, burst_hours=tuple(bursts),
+        utilization=float(used_total / billed) if billed else None,
+    )
+
+
 MAX_HORIZON_PINS = 40
 
 
@@ -641,7 +706,35 @@ def best_horizon_plan(
             break
     if not plans:
         return None
+    plans += _base_burst_plans(reqs, priced, largest, overlay)
     complete = [p for p in plans if p.total is not None]
     if complete:
         return min(complete, key=lambda p: p.total or Decimal(0))
     return plans[0]
+
+
+def _base_burst_plans(
+    reqs: Sequence[Requirement], priced: Sequence[Candidate], largest: dict[str, int], overlay: PriceOverlay | None
+) -> list[HorizonPlan]:
+    """For each commitment candidate: every committed base from 1 to the largest monthly fleet, the rest
+    bought at the cheapest non-commitment rate allowed for the same instance and configuration."""
+    out: list[HorizonPlan] = []
+    burst_rates: dict[tuple[str | None, ComputeOption], Candidate] = {}
+    for c in priced:
+        if c.offer.purchase_option in ("on_demand", "spot") and c.cost is not None:
+            key = (c.offer.instance_type, c.option)
+            if key not in burst_rates or c.cost < (burst_rates[key].cost or Decimal(0)):
+                burst_rates[key] = c
+    seen: set[Pin] = set()
+    for c in priced:
+        if c.offer.purchase_option not in TERM_MONTHS or pin_of(c) in seen:
+            continue
+        seen.add(pin_of(c))
+        b = burst_rates.get((c.offer.instance_type, c.option))
+        if b is None:
+            continue
+        big = largest.get(c.offer.accelerator or "", 0)
+        peak = max((x.count for r in reqs if (x := _month_candidate(r, c.offer, pin_of(c), big, overlay))), default=0)
+        for base in range(1, min(peak, 64) + 1):
+            out.append(plan_base_burst(reqs, c.offer, b.offer, pin_of(c), base, big, overlay))
+    return out

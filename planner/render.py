@@ -72,6 +72,9 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
                 "contracted_total": money(c.contracted_monthly_cost),
                 "horizon_total": money(c.horizon_cost),
                 "contracted_horizon_total": money(c.contracted_horizon_cost),
+                # commitment months bought within the horizon but billed after it (not in the horizon totals)
+                "commitment_tail": money(c.commitment_tail),
+                "contracted_commitment_tail": money(c.contracted_commitment_tail),
                 "complete": c.complete,  # false: totals above cover the priced items only
                 "unpriced": [{"workload": i.workload, "status": i.status, "reason": i.note} for i in c.unpriced],
                 "horizon_issues": list(c.horizon_issues),
@@ -101,7 +104,9 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             "basis": f"{'effective (price book applied)' if cmp.pricebook else 'list'} cost over {sc.horizon_months} months",
             "monthly_cost": money(win.monthly_cost),
             "contracted_monthly_cost": money(win.contracted_monthly_cost) if cmp.pricebook else None,
-            "horizon_cost": money(cmp.decisive(win)),
+            "horizon_cost": money(win.contracted_horizon_cost if cmp.pricebook else win.horizon_cost),
+            "commitment_tail": money(win.contracted_commitment_tail if cmp.pricebook else win.commitment_tail),
+            "decided_on": money(cmp.decisive(win)),
             "runner_up": ranking[1].cloud if len(ranking) > 1 else None,
             "margin_usd": money(margin[0]) if margin else None,
             "margin_usd_per_month": money(margin[0] / sc.horizon_months) if margin else None,
@@ -270,8 +275,11 @@ def summary_lines(cmp: Comparison) -> list[str]:
     months = cmp.scenario.horizon_months
     basis = "effective " if cmp.pricebook else ""
     if win is not None:
-        line = (f"Winner: {win.cloud.upper()} ({win.region}) at {fmt_money(cmp.decisive(win))} {basis}over {months} "
+        horizon = win.contracted_horizon_cost if win.contracted_horizon_cost is not None else cmp.decisive(win)
+        line = (f"Winner: {win.cloud.upper()} ({win.region}) at {fmt_money(horizon)} {basis}over {months} "
                 f"month{'s' * (months != 1)} ({fmt_money(cmp.effective(win))} in month 1)")
+        if win.contracted_commitment_tail:
+            line += f" + {fmt_money(win.contracted_commitment_tail)} commitment tail after the horizon"
         if m is not None:
             runner = [c for c in cmp.ranking if c.complete][1]
             line += f", {fmt_money(m[0])} ({m[1]:.1f}%) less than {runner.cloud.upper()}"
@@ -328,7 +336,10 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
     s = Table(title="Totals", title_justify="left")
     heads = ["Cloud", "Region"]
     heads += ["List", "Contracted", "Effective"] if book else ["Monthly"]
-    heads += [f"{cmp.scenario.horizon_months}-month total" + (" (effective)" if book else ""), "Complete"]
+    tails = any(c.commitment_tail or c.contracted_commitment_tail for c in cmp.clouds)
+    heads += [f"{cmp.scenario.horizon_months}-month total" + (" (effective)" if book else "")]
+    heads += ["Commitment tail"] if tails else []
+    heads += ["Complete"]
     for h in heads:
         s.add_column(h, justify="left" if h in ("Cloud", "Region", "Complete") else "right")
     for c in cmp.ranking:
@@ -339,7 +350,9 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
                     fmt_money(c.contracted_monthly_cost) + part]
         else:
             row += [fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
-        s.add_row(*row, fmt_money(c.contracted_horizon_cost if book else c.horizon_cost), "yes" if c.complete else "no")
+        row.append(fmt_money(c.contracted_horizon_cost if book else c.horizon_cost))
+        row += [fmt_money(c.contracted_commitment_tail if book else c.commitment_tail)] if tails else []
+        s.add_row(*row, "yes" if c.complete else "no")
     console.print(s)
     for line in summary_lines(cmp):
         console.print(line, soft_wrap=True)
@@ -363,14 +376,16 @@ def to_markdown(cmp: Comparison) -> str:
         totals += [f"**{fmt_money(c.contracted_monthly_cost)}{' + unpriced' if c.unpriced else ''}**"] if book else []
         out += [_md_row(["**Total**", "", "", "", "", *totals]), ""]
     months = cmp.scenario.horizon_months
+    tails = any(c.contracted_commitment_tail for c in cmp.clouds)
     cols = ["Cloud", "Region", *(["List", "Contracted", "Effective"] if book else ["Monthly"]),
-            f"{months}-month total", "Complete"]
+            f"{months}-month total", *(["Commitment tail"] if tails else []), "Complete"]
     out += ["## Totals", "", _md_row(cols), "|" + "---|" * len(cols)]
     for c in cmp.ranking:
         part = " + unpriced" if c.unpriced else ""
         money_cols = ([fmt_money(_view(c, "list_view_cost")) + part, fmt_money(_view(c, "contracted_view_cost")) + part,
                        fmt_money(c.contracted_monthly_cost) + part] if book else [fmt_money(c.monthly_cost) + part])
         out.append(_md_row([c.cloud.upper(), c.region, *money_cols, fmt_money(c.contracted_horizon_cost),
+                            *([fmt_money(c.contracted_commitment_tail)] if tails else []),
                             "yes" if c.complete else "no"]))
     out.append("")
     out += [f"- {line}" for line in summary_lines(cmp)]

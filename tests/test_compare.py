@@ -269,9 +269,11 @@ def test_commitments_are_bought_as_demand_rises_and_billed_for_their_whole_term(
     assert gcp.items[0].explain["instances_by_month"] == [1, 1, 2, 2, 3, 4]
     # one commitment bought in months 1, 3, 5 and 6, each 730 x 0.50 = 365 a month for 12 months
     assert gcp.monthly_spend == tuple(Decimal(365) * n for n in (1, 1, 2, 2, 3, 4))
-    # each of the 4 commitments bills 12 months (13 instance-months inside the horizon, 6 + 8 + 10 + 11 = 35
-    # after it): 48 x 365 = 17,520
-    assert gcp.horizon_cost == Decimal(48 * 365)
+    # each of the 4 commitments bills 12 months: 13 instance-months inside the horizon (the horizon total,
+    # 13 x 365 = 4,745) and 6 + 8 + 10 + 11 = 35 after it (the commitment tail, 35 x 365 = 12,775)
+    assert gcp.horizon_cost == Decimal(13 * 365)
+    assert gcp.commitment_tail == Decimal(35 * 365)
+    assert res.decisive(gcp) == Decimal(48 * 365)  # the choice counts the whole obligation
     assert any("billed after the horizon ends" in w for w in res.warnings)
 
 
@@ -282,7 +284,8 @@ def test_commitments_keep_billing_when_demand_falls():
     # 2, 1, 1 instances needed, but the two commitments bought in month 1 bill all 12 months
     assert gcp.items[0].explain["instances_by_month"] == [2, 1, 1]
     assert gcp.monthly_spend == (Decimal(730), Decimal(730), Decimal(730))
-    assert gcp.horizon_cost == Decimal(2 * 12 * 365)
+    assert gcp.horizon_cost == Decimal(2 * 3 * 365)
+    assert gcp.commitment_tail == Decimal(2 * 9 * 365)
 
 
 def test_configuration_is_chosen_for_the_horizon_not_month_one():
@@ -348,3 +351,27 @@ def test_diurnal_traffic_runs_fewer_replicas_off_peak():
     assert (item.count, item.hours) == (4, Decimal("365.0"))
     assert item.cost == Decimal(4 * 365) * Decimal("0.80")
     assert item.explain["off_peak_replicas"] == 1
+
+
+def test_committed_base_plus_on_demand_burst():
+    # QPS 2 growing 20 % a month at 2 per replica: ceil(1.2 ** m) = 1, 2, 2, 2, 3, 3, 3, 4, 5, 6, 7, 8 instances
+    # (46 instance-months). committed_1y 0.50/h (365 a month), on demand 0.80/h (584 a month), 12 months:
+    #   all on demand: 46 x 584 = 26,864
+    #   base k committed from month 1 + the rest on demand: k x 12 x 365 + (instance-months above k) x 584
+    #     k=2: 8,760 + 23 x 584 = 22,192;  k=3: 13,140 + 15 x 584 = 21,900;  k=4: 17,520 + 10 x 584 = 23,360
+    #   every instance committed as demand rises: 46 x 365 inside the horizon + 50 x 365 after it = 35,040
+    sc = _scenario(horizon_months=12, compare={"clouds": ["gcp"], "purchase_options": ["on_demand", "committed_1y"]},
+                   workloads=[_api(qps_mean=2, qps_growth_pct_per_month=20)])
+    res = compare(sc, _committed_catalog())
+    gcp = res.cloud("gcp")
+    item = gcp.items[0]
+    assert item.explain["instances_by_month"] == [1, 2, 2, 2, 3, 3, 3, 4, 5, 6, 7, 8]
+    split = item.explain["base_burst"]
+    assert split["committed_instances"] == 3 and split["burst_option"] == "on_demand"
+    assert gcp.horizon_cost == Decimal("21900.00") and gcp.commitment_tail == 0
+    # month 1: 3 committed (2 idle) = 1,095; month 12: 3 committed + 5 x 730 h on demand = 1,095 + 2,920
+    assert item.cost == Decimal("1095.00") and gcp.monthly_spend[11] == Decimal("4015.00")
+    # committed instance-hours used: min(n, 3) summed = 31 of 36 instance-months; break-even 0.50 / 0.80
+    assert split["commitment_utilization"] == round(31 / 36, 3)
+    assert split["break_even_utilization"] == 0.625
+    assert "2 committed idle" in item.description
