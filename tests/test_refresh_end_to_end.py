@@ -265,14 +265,17 @@ def gcp_source(gcp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:  # noqa
 def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
     r = refresh("gcp", "us-central1", "gcp-live")
     lines = assert_refreshed(r, "gcp", "gcp-live")
-    # Items read: 25 Compute Engine + 5 Cloud Storage + 3 Networking SKUs = 33; among those skipped are
-    # the N2 custom core, Coldline and egress to China, one each.
+    # Items read: 44 Compute Engine + 5 Cloud Storage + 3 Networking SKUs = 52; among those skipped are
+    # the N2 custom core, Coldline, egress to China, the sole-tenancy T4 and the A3 commitment listed
+    # under usage type OnDemand, one each.
     read = next(line for line in lines if line.startswith("  read: "))
-    assert " from 33 items; skipped " in read
+    assert " from 52 items; skipped " in read
     for reason in (
         "compute_sku_not_modeled: 1",
         "storage_class_not_modeled: 1",
         "egress_destination_not_modeled: 1",
+        "sole_tenancy: 1",
+        "commitment_not_on_demand: 1",
     ):
         assert reason in read
 

@@ -84,7 +84,7 @@ class AzureFake:
             if isinstance(body, Exception):
                 raise body
             return status, headers, body if isinstance(body, str) else json.dumps(body)
-        assert q.get("api-version") == "2023-01-01-preview" and q.get("currencyCode") == "USD", q
+        assert q.get("api-version") == "2023-01-01-preview" and q.get("currencyCode") == "'USD'", q
         matched = [i for i in self.items if odata_match(q["$filter"], i)]
         skip = int(q.get("$skip", 0))
         page = matched[skip : skip + self.page_size]

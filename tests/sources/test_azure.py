@@ -5,6 +5,8 @@ Figures come from tests/fixtures/azure/retail_items.json; its README names each 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -42,6 +44,7 @@ def test_vm_prices_follow_next_page_link_and_classify_meters(azure_api) -> None:
         "serviceName eq 'Virtual Machines' and armRegionName eq 'eastus' and priceType eq 'Consumption'"
     )
     assert [q.get("$skip") for q in consumption] == [None, "2", "4"]
+    assert {q["currencyCode"] for q in azure_api.requests} == {"'USD'"}  # quoted, as Microsoft's examples
     stage = "Azure Retail Prices (Virtual Machines Consumption, eastus)"
     assert [n for s, n in seen if s == stage] == [2, 4, 6]
 
@@ -192,9 +195,179 @@ def test_classification_table() -> None:
         ({"type": "Reservation", "reservationTerm": "3 Years", "skuName": "D2s v5"}, ("reserved_3y", "")),
         ({"unitOfMeasure": "1/Month", "skuName": "D2s v5"}, (None, "unit_not_hour")),
         ({"type": "DevTestConsumption", "skuName": "D2s v5"}, (None, "price_type_devtestconsumption")),
+        # product names as the API spells them (see tests/sources/test_azure_payloads.py for real rows)
+        ({"productName": "Virtual Machines NCCadsv5 Srs Win", "skuName": "X"}, (None, "windows")),
+        ({"productName": "Dasv5 Series Cloud Services", "skuName": "D2as v5"}, (None, "cloud_services")),
+        ({"productName": "Dasv5 Series CloudServices", "skuName": "D2as v5"}, (None, "cloud_services")),
+        (
+            {"productName": "Virtual Machines Dedicated Host", "skuName": "Dsv5 Type1"},
+            (None, "dedicated_host"),
+        ),
+        ({"productName": "Basv2 Series", "skuName": "B16als v2"}, (None, "not_a_vm_product")),
+        # "Win" counts as a word only
+        ({"productName": "Virtual Machines Winx Series", "skuName": "W2 v1"}, ("on_demand", "")),
+        ({"type": "Reservation", "reservationTerm": "3 years", "skuName": "D2s v5"}, ("reserved_3y", "")),
+        ({"skuName": "NCC40adsH100v5 Spot", "meterName": "NCC40adsH100v5 Spot"}, ("spot", "")),
     ]
     for extra, expected in cases:
         assert classify_vm(base | extra) == expected, extra
+
+
+# -- filter length -------------------------------------------------------------------------------
+def _comparable(offers) -> list[str]:
+    return sorted(repr(dataclasses.replace(o, fetched_at="")) for o in offers)
+
+
+def test_a_long_size_list_is_asked_in_several_filters_within_the_limits(azure_api) -> None:
+    from pricing.instances import shapes
+    from pricing.sources.azure import MAX_FILTER_CHARS, MAX_FILTER_COMPARISONS
+
+    # Every Azure size the planner knows (31 in pricing/data/instances.csv) plus the fixture's E64 v4.
+    names = [s.instance_type for s in shapes("azure")] + ["Standard_E64_v4"]
+    assert len(set(names)) >= 20
+    narrowed = _source(arm_sku_names=names, include_storage=False, include_bandwidth=False)
+    offers = list(narrowed.fetch(["eastus"]))
+    for price_type in ("Consumption", "Reservation"):
+        filters = [
+            q["$filter"] for q in azure_api.requests if price_type in q["$filter"] and "$skip" not in q
+        ]
+        assert len(filters) >= 2, filters
+        for f in filters:
+            assert len(f) <= MAX_FILTER_CHARS and f.count(" eq ") <= MAX_FILTER_COMPARISONS, f
+        asked = [n for f in filters for n in re.findall(r"armSkuName eq '([^']+)'", f)]
+        assert sorted(asked) == sorted(set(names))  # each size asked once
+        where = {n: i for i, f in enumerate(filters) for n in re.findall(r"armSkuName eq '([^']+)'", f)}
+        # the fixture's sizes sit in different requests
+        assert where["Standard_D2s_v5"] != where["Standard_E64_v4"]
+    # The union: the fixture's eastus VMs (D2s v5, NC24ads A100 v4, E64 v4) are all among the names, so
+    # the narrowed fetch gives exactly the offers of the fetch of the whole region.
+    whole = _source(include_storage=False, include_bandwidth=False)
+    assert _comparable(offers) == _comparable(whole.fetch(["eastus"])) and len(offers) == 8
+    assert narrowed.stats.summary() == whole.stats.summary()
+
+
+def test_sku_filters_dedupe_quote_split_and_refuse_a_name_that_cannot_fit() -> None:
+    from pricing.sources.azure import MAX_FILTER_CHARS, MAX_FILTER_COMPARISONS, sku_filters
+
+    # The largest filter public clients saw answered: 15 armSkuName clauses + 3 fixed comparisons, 628
+    # characters; 20 clauses (805 characters) were refused with HTTP 400 (see pricing.sources.azure).
+    assert MAX_FILTER_CHARS <= 628 and MAX_FILTER_COMPARISONS <= 15 + 3
+    base = "serviceName eq 'Virtual Machines'"
+    assert sku_filters(base, ["A", "B", "A"]) == [base + " and (armSkuName eq 'A' or armSkuName eq 'B')"]
+    assert sku_filters(base, ["O'Neil"]) == [base + " and (armSkuName eq 'O''Neil')"]
+    # base has 1 comparison; at most 3 -> two names a filter
+    assert sku_filters(base, ["A", "B", "C"], max_comparisons=3) == [
+        base + " and (armSkuName eq 'A' or armSkuName eq 'B')",
+        base + " and (armSkuName eq 'C')",
+    ]
+    # len(base) = 33; + " and (armSkuName eq 'A')" (24) = 57 characters: a limit of 60 holds one name
+    assert len(sku_filters(base, ["A", "B"], max_chars=60)) == 2
+    with pytest.raises(InputError, match="does not fit in one Retail Prices filter of 400 characters"):
+        sku_filters(base, ["Standard_" + "x" * 400])
+
+
+# -- which row is the price --------------------------------------------------------------------------
+def _d2s_on_demand(azure_api, **changes) -> dict:
+    """A copy of the fixture's D2s v5 eastus on-demand row (0.096 USD/h, effective 2026-05-01)."""
+    row = next(
+        i
+        for i in azure_api.items
+        if i["meterName"] == "D2s v5" and i["type"] == "Consumption" and i["armRegionName"] == "eastus"
+    )
+    return {k: v for k, v in row.items() if k != "savingsPlan"} | changes
+
+
+def test_the_current_row_wins_whatever_the_order_or_newer_dates(azure_api) -> None:
+    # Two more D2s v5 Linux rows at 0.188 (the fixture's Windows figure; which row wins is the point):
+    # one dated after today, served first, and an older one, served last.
+    future = _d2s_on_demand(
+        azure_api, meterId="future", retailPrice=0.188, effectiveStartDate="2027-01-01T00:00:00Z"
+    )
+    older = _d2s_on_demand(
+        azure_api, meterId="older", retailPrice=0.188, effectiveStartDate="2025-01-01T00:00:00Z"
+    )
+    azure_api.items[:0] = [future]
+    azure_api.items.append(older)
+    src = _source(include_storage=False, include_bandwidth=False, today="2026-12-02")
+    d2 = _by(list(src.fetch(["eastus"])), instance_type="Standard_D2s_v5", purchase_option="on_demand")
+    assert (d2.price, d2.effective_date) == (Decimal("0.096"), "2026-05-01")
+    assert (src.stats.skipped["not_yet_effective"], src.stats.skipped["duplicate_meter"]) == (1, 1)
+    # From 2027-01-01 on, the future row is the price in effect.
+    src = _source(include_storage=False, include_bandwidth=False, today="2027-01-01")
+    d2 = _by(list(src.fetch(["eastus"])), instance_type="Standard_D2s_v5", purchase_option="on_demand")
+    assert (d2.price, d2.sku) == (Decimal("0.188"), "future")
+
+
+def test_same_date_prefers_the_primary_meter_then_the_higher_price(azure_api) -> None:
+    from pricing.sources.azure_parse import select_vm_rows
+
+    key = ("Standard_D2s_v5", "eastus", "on_demand")
+    primary = _d2s_on_demand(azure_api, meterId="primary", isPrimaryMeterRegion=True)
+    other = _d2s_on_demand(azure_api, meterId="other", retailPrice=0.188, isPrimaryMeterRegion=False)
+    for rows in ([primary, other], [other, primary]):
+        assert select_vm_rows(rows, today="2026-12-02", what="t")[key].item["meterId"] == "primary"
+    both = [primary, other | {"isPrimaryMeterRegion": True}]
+    for rows in (both, both[::-1]):
+        assert select_vm_rows(rows, today="2026-12-02", what="t")[key].price == Decimal("0.188")
+
+
+# -- zero, currency, written form ------------------------------------------------------------------
+def test_zero_prices_are_never_offers(azure_api) -> None:
+    for item in azure_api.items:
+        if item["armRegionName"] != "eastus":
+            continue
+        if item["meterName"] in ("NC24ads A100 v4", "E64 v4", "Cool LRS Data Stored"):
+            item["retailPrice"] = 0.0
+        if item.get("savingsPlan"):
+            item["savingsPlan"] = [
+                p | {"retailPrice": 0.0} if p["term"] == "1 Year" else p for p in item["savingsPlan"]
+            ]
+        if item["meterName"] == "Standard Data Transfer Out" and item["tierMinimumUnits"] == 10340.0:
+            item["retailPrice"] = 0.0
+    src = _source()
+    offers = list(src.fetch(["eastus"]))
+    zero = [(o.resource, o.tier_start) for o in offers if o.price == 0]
+    assert zero == [("egress", 0)]  # only the free first 100 GB of egress
+    have = {(o.instance_type, o.purchase_option) for o in offers if o.resource == "instance"}
+    assert not have & {("Standard_NC24ads_A100_v4", "on_demand"), ("Standard_E64_v4", "reserved_1y")}
+    assert ("Standard_D2s_v5", "savings_plan_1y") not in have
+    assert ("Standard_D2s_v5", "savings_plan_3y") in have
+    assert not [o for o in offers if o.storage_class == "object_infrequent" and o.resource == "storage"]
+    # The dropped egress tier still ends the one before it: 100 -> 10340 at 0.087, then nothing to 51300.
+    egress = sorted((o.tier_start, o.tier_end) for o in offers if o.resource == "egress")
+    assert egress[:3] == [(0, 100), (100, 10340), (51300, 153700)]
+    assert src.stats.skipped["zero_price"] == 5
+
+
+def test_items_in_another_or_no_currency_are_not_read_as_usd(azure_api) -> None:
+    for item in azure_api.items:
+        if item["meterName"] == "NC24ads A100 v4" and item["armRegionName"] == "eastus":
+            item["currencyCode"] = "EUR"
+        if item["meterName"] == "D2s v5 Spot":
+            del item["currencyCode"]  # then the page's BillingCurrency (USD in the fake) says what it is
+    src = _source(include_storage=False, include_bandwidth=False)
+    offers = list(src.fetch(["eastus"]))
+    assert _by(offers, instance_type="Standard_D2s_v5", purchase_option="spot").price == Decimal("0.020362")
+    have = {(o.instance_type, o.purchase_option) for o in offers}
+    assert ("Standard_NC24ads_A100_v4", "on_demand") not in have
+    assert src.stats.skipped["currency_not_usd"] == 1
+
+    azure_api.tamper = lambda body: {k: v for k, v in body.items() if k != "BillingCurrency"}
+    src = _source(include_storage=False, include_bandwidth=False)
+    offers = list(src.fetch(["eastus"]))
+    assert ("Standard_D2s_v5", "spot") not in {(o.instance_type, o.purchase_option) for o in offers}
+    assert src.stats.skipped["currency_unknown"] == 1
+
+
+def test_prices_are_written_without_exponent_forms(azure_api) -> None:
+    from pricing.schema import offer_to_row
+
+    offers = list(_source().fetch(["eastus"]))
+    read = _by(offers, resource="requests_read")
+    # 0.004 per 10K reads / 10000 = 0.0000004 per read; str() of that Decimal is "4E-7"
+    assert (read.price, str(read.price)) == (Decimal("0.0000004"), "4E-7")
+    assert offer_to_row(read)["price"] == read.to_dict()["price"] == "0.0000004"
+    assert all("E" not in offer_to_row(o)["price"].upper() for o in offers)
 
 
 # -- registry ------------------------------------------------------------------------------------
