@@ -27,7 +27,7 @@ from planner.costing import (
 )
 from planner.errors import InputError, suggest
 from planner.plan import plan
-from planner.render import fmt_money
+from planner.money import fmt_money
 from planner.scenario import Scenario
 from pricing.catalog import Catalog, load_catalog
 from pricing.schema import Offer
@@ -39,6 +39,12 @@ SOLD_BY = {
     "gcp": {"on_demand", "spot", "committed_1y", "committed_3y", "flex_start", "calendar"},
     "azure": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"},
 }
+
+
+# Below this margin (percent of the runner-up's horizon cost) the comparison says "too close to call": list
+# prices move by a few percent between catalog refreshes, and sizing inputs (QPS, tokens, MFU) are estimates
+# far coarser than 2 %, so a smaller gap is not a reason to pick one cloud over another.
+CLOSE_CALL_PCT = 2.0
 
 
 def _sum(values: Sequence[Decimal | None]) -> Decimal:
@@ -72,8 +78,21 @@ class CloudResult:
         return any(i.cost is None and i.contracted_cost is not None for i in self.items)
 
     @property
+    def month_1_billed(self) -> Decimal | None:
+        """What is billed in month 1 (contracted; one-off runs in full): the figure a budget is checked against."""
+        if self.monthly_spend and self.monthly_spend[0] is not None:
+            return self.monthly_spend[0]
+        return _sum([i.contracted_cost for i in self.items]) if self.unpriced else None  # the priced part
+
+    @property
+    def average_month(self) -> Decimal | None:
+        """The horizon total spread evenly over its months (contracted), commitment tail excluded."""
+        n = len(self.monthly_spend)
+        return None if self.contracted_horizon_cost is None or not n else self.contracted_horizon_cost / n
+
+    @property
     def monthly_cost(self) -> Decimal:
-        """Month-1 list cost plus one-time costs spread over the horizon (priced items only)."""
+        """Amortized view: month-1 list cost plus one-time costs spread over the horizon (priced items only)."""
         return _sum([i.monthly_cost for i in self.items])
 
     @property
@@ -100,8 +119,9 @@ class Comparison:
         raise KeyError(name)
 
     def effective(self, c: CloudResult) -> Decimal:
-        """The month-1 cost the buyer pays: contracted when a price book applies, else list."""
-        return c.contracted_monthly_cost
+        """What the buyer is billed in month 1 (one-off runs in full), contracted when a price book applies."""
+        billed = c.month_1_billed
+        return billed if billed is not None else c.contracted_monthly_cost
 
     def decisive(self, c: CloudResult) -> Decimal:
         """What ranks the clouds: what the buyer pays for the horizon's work, the commitment months it
@@ -119,6 +139,12 @@ class Comparison:
     def winner(self) -> CloudResult | None:
         r = self.ranking
         return r[0] if r and r[0].complete else None
+
+    @property
+    def too_close_to_call(self) -> bool:
+        """The winner's margin is within what the inputs can tell apart (under CLOSE_CALL_PCT of the runner-up)."""
+        m = self.margin()
+        return m is not None and m[1] < CLOSE_CALL_PCT
 
     def margin(self) -> tuple[Decimal, float] | None:
         """(USD, percent) by which the winner beats the next complete cloud over the horizon."""

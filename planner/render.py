@@ -12,11 +12,7 @@ if TYPE_CHECKING:
     from planner.comparison import CloudResult, Comparison
     from planner.costing import LineItem
 
-CENT = Decimal("0.01")
-
-
-def money(x: Decimal | None) -> float | None:
-    return None if x is None else float(x.quantize(CENT))
+from planner.money import CENT, fmt_money, money  # noqa: F401  (CENT and money re-exported)
 
 
 def _num(x: Decimal | None, places: int = 4) -> float | None:
@@ -68,8 +64,12 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             {
                 "cloud": c.cloud,
                 "region": c.region,
-                "total": None if c.list_incomplete else money(c.monthly_cost),  # null: a list price is missing
+                # amortized month: month-1 recurring costs + one-off runs spread over the horizon (null: a list
+                # price is missing)
+                "total": None if c.list_incomplete else money(c.monthly_cost),
                 "contracted_total": money(c.contracted_monthly_cost),
+                "month_1_billed": money(c.month_1_billed),  # as billed in month 1: one-off runs in full
+                "average_month": money(c.average_month),
                 "horizon_total": money(c.horizon_cost),
                 "contracted_horizon_total": money(c.contracted_horizon_cost),
                 # commitment months bought within the horizon but billed after it (not in the horizon totals)
@@ -111,6 +111,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             "margin_usd": money(margin[0]) if margin else None,
             "margin_usd_per_month": money(margin[0] / sc.horizon_months) if margin else None,
             "margin_pct": round(margin[1], 1) if margin else None,
+            "too_close_to_call": cmp.too_close_to_call,
         },
         "budget": _budget(cmp),
         "unpriced": [
@@ -232,10 +233,6 @@ def focus_rows(cmp: Comparison, period_start: str = "", period_end: str = "") ->
 
 
 # -- text ----------------------------------------------------------------------------------------
-def fmt_money(x: Decimal | None) -> str:
-    return "unpriced" if x is None else f"${x.quantize(CENT):,.2f}"
-
-
 def _fmt_price(x: Decimal | None, unit: str | None) -> str:
     if x is None:
         return "missing"
@@ -283,6 +280,12 @@ def summary_lines(cmp: Comparison) -> list[str]:
         if m is not None:
             runner = [c for c in cmp.ranking if c.complete][1]
             line += f", {fmt_money(m[0])} ({m[1]:.1f}%) less than {runner.cloud.upper()}"
+        if cmp.too_close_to_call:
+            from planner.comparison import CLOSE_CALL_PCT
+
+            line = line.replace("Winner:", "Too close to call: cheapest is", 1)
+            line += (f". A margin under {CLOSE_CALL_PCT:g}% is within what list-price changes and sizing estimates "
+                     "can move; treat these clouds as tied and decide on other grounds")
         lines.append(line + ".")
     else:
         lines.append("No winner: no cloud could price every workload over the horizon.")
@@ -327,7 +330,8 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
             t.add_column(h, justify="right" if h in (*_RIGHT, "Effective") else "left", overflow="fold")
         for i in c.items:
             t.add_row(*_item_cells(i), *([fmt_money(i.contracted_monthly_cost)] if book else []))
-        t.columns[0].footer = "Total"
+        once = any(i.one_time and i.amortize_months > 1 for i in c.items)
+        t.columns[0].footer = f"Total (one-offs spread over {cmp.months} months)" if once else "Total"
         t.columns[len(HEADERS) - 1].footer = fmt_money(c.monthly_cost) + (
             " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else "")
         if book:
@@ -335,7 +339,7 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
         console.print(t)
     s = Table(title="Totals", title_justify="left")
     heads = ["Cloud", "Region"]
-    heads += ["List", "Contracted", "Effective"] if book else ["Monthly"]
+    heads += ["List", "Contracted", "Effective"] if book else ["Month 1 billed", "Average month"]
     tails = any(c.commitment_tail or c.contracted_commitment_tail for c in cmp.clouds)
     heads += [f"{cmp.scenario.horizon_months}-month total" + (" (effective)" if book else "")]
     heads += ["Commitment tail"] if tails else []
@@ -349,7 +353,8 @@ def to_table(cmp: Comparison, width: int = 120) -> str:
             row += [fmt_money(_view(c, "list_view_cost")) + part, fmt_money(_view(c, "contracted_view_cost")) + part,
                     fmt_money(c.contracted_monthly_cost) + part]
         else:
-            row += [fmt_money(c.monthly_cost) + (" + no list price" if c.list_incomplete else part)]
+            row += [fmt_money(c.month_1_billed) + (" + no list price" if c.list_incomplete else part),
+                    fmt_money(c.average_month)]
         row.append(fmt_money(c.contracted_horizon_cost if book else c.horizon_cost))
         row += [fmt_money(c.contracted_commitment_tail if book else c.commitment_tail)] if tails else []
         s.add_row(*row, "yes" if c.complete else "no")
@@ -374,16 +379,19 @@ def to_markdown(cmp: Comparison) -> str:
         mark = " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else ""
         totals = [f"**{fmt_money(c.monthly_cost)}{mark}**"]
         totals += [f"**{fmt_money(c.contracted_monthly_cost)}{' + unpriced' if c.unpriced else ''}**"] if book else []
-        out += [_md_row(["**Total**", "", "", "", "", *totals]), ""]
+        once = any(i.one_time and i.amortize_months > 1 for i in c.items)
+        label = f"**Total (one-offs spread over {cmp.months} months)**" if once else "**Total**"
+        out += [_md_row([label, "", "", "", "", *totals]), ""]
     months = cmp.scenario.horizon_months
     tails = any(c.contracted_commitment_tail for c in cmp.clouds)
-    cols = ["Cloud", "Region", *(["List", "Contracted", "Effective"] if book else ["Monthly"]),
+    cols = ["Cloud", "Region", *(["List", "Contracted", "Effective"] if book else ["Month 1 billed", "Average month"]),
             f"{months}-month total", *(["Commitment tail"] if tails else []), "Complete"]
     out += ["## Totals", "", _md_row(cols), "|" + "---|" * len(cols)]
     for c in cmp.ranking:
         part = " + unpriced" if c.unpriced else ""
         money_cols = ([fmt_money(_view(c, "list_view_cost")) + part, fmt_money(_view(c, "contracted_view_cost")) + part,
-                       fmt_money(c.contracted_monthly_cost) + part] if book else [fmt_money(c.monthly_cost) + part])
+                       fmt_money(c.contracted_monthly_cost) + part] if book
+                      else [fmt_money(c.month_1_billed) + part, fmt_money(c.average_month)])
         out.append(_md_row([c.cloud.upper(), c.region, *money_cols, fmt_money(c.contracted_horizon_cost),
                             *([fmt_money(c.contracted_commitment_tail)] if tails else []),
                             "yes" if c.complete else "no"]))
