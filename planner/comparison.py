@@ -450,8 +450,18 @@ def compare(
                             "those options were not compared there")
     if not results:
         raise InputError("nothing to compare: no selected cloud has one of the requested regions", field="--region")
+    from planner.interruptions import LARGE_SPOT_RUN_INSTANCES
+
     for cloud_res in results:
         for i in cloud_res.items:
+            sp = i.explain.get("spot_overhead") if i.purchase_option == "spot" else None
+            if sp and sp["instances_in_step"] >= LARGE_SPOT_RUN_INSTANCES:
+                warnings.append(
+                    f"{cloud_res.cloud} {i.workload}: {sp['instances_in_step']} {i.instance_type} on spot run in step; "
+                    f"any interruption stops all of them (about {sp['expected_interruptions']:,.0f} expected over the "
+                    "run at the assumed rate) and capacity to restart so many spot instances is often not there: "
+                    "consider on-demand, a capacity block or a reservation"
+                )
             if i.one_time and i.hours is not None and i.hours > horizon * 730:
                 warnings.append(f"{cloud_res.cloud} {i.workload}: the one-off run takes {float(i.hours):,.0f} h on "
                                 f"{i.count}x {i.instance_type}, longer than the {horizon}-month horizon; give more gpus")

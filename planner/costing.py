@@ -74,6 +74,7 @@ class Candidate:
     list_cost: Decimal | None
     cost: Decimal | None  # effective (contracted when a price book applies)
     used_hours: Decimal | None = None  # hours used per instance, before whole-day or whole-month billing rules
+    spot: dict[str, Any] | None = None  # the interruption overhead added to spot hours (training and batch)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -244,6 +245,24 @@ def sold(offer: Offer) -> bool:
     return shape is None or shape.sold_on_demand
 
 
+def with_spot_overhead(req: Requirement, c: Candidate) -> Candidate:
+    """Spot training and batch pay for the work interruptions throw away (planner/interruptions.py)."""
+    if c.offer.purchase_option != "spot" or not may_schedule(req):
+        return c
+    from planner.interruptions import SpotTerms, spot_overhead
+
+    opt, k = c.option, c.offer.accelerator_count
+    in_step = 1
+    if req.kind == "training" and opt.packing == "replicas" and opt.accelerator and k:
+        in_step = math.ceil(opt.accelerators_per_replica / k)  # a replica spanning nodes stops as one
+    pct, interval, restart = req.spot_terms
+    ov = spot_overhead(SpotTerms(pct, interval, restart), accelerator=opt.accelerator is not None,
+                       instances_in_step=in_step, hours=float(c.hours))
+    factor = Decimal(1) + dec(ov.overhead)
+    return replace(c, hours=c.hours * factor, list_cost=None if c.list_cost is None else c.list_cost * factor,
+                   cost=None if c.cost is None else c.cost * factor, spot=ov.explain())
+
+
 def compute_candidates(
     req: Requirement, offers: Sequence[Offer], purchase_options: Iterable[str], overlay: PriceOverlay | None = None
 ) -> list[Candidate]:
@@ -262,8 +281,9 @@ def compute_candidates(
             if n is None:
                 continue
             n = max(n, min(option.min_instances, option.replicas))
-            out.append(price_candidate(option, offer, n, overlay, largest=largest.get(offer.accelerator or "", 0),
-                                       allow_span=req.kind == "training"))
+            c = price_candidate(option, offer, n, overlay, largest=largest.get(offer.accelerator or "", 0),
+                                allow_span=req.kind == "training")
+            out.append(with_spot_overhead(req, c))
     return out
 
 
@@ -376,6 +396,7 @@ def cost_compute(
         explain={**req.explain, **best.option.explain, "replicas": best.option.replicas, "config": best.option.label,
                  "accelerators_per_replica": best.option.accelerators_per_replica,
                  "purchase_options_not_considered": excluded_options(req, purchase_options),
+                 **({"spot_overhead": best.spot} if best.spot else {}),
                  **_billing_note(best)},
     )
 
@@ -578,8 +599,8 @@ def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, ove
     n = fit_instances(option, offer, largest=largest, allow_span=req.kind == "training")
     if n is None:
         return None
-    return price_candidate(option, offer, max(n, min(option.min_instances, option.replicas)), overlay,
-                           largest=largest, allow_span=req.kind == "training")
+    return with_spot_overhead(req, price_candidate(option, offer, max(n, min(option.min_instances, option.replicas)),
+                                                   overlay, largest=largest, allow_span=req.kind == "training"))
 
 
 def plan_horizon(

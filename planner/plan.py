@@ -44,6 +44,10 @@ def _where(sc: Scenario, w: Any, field: str) -> dict[str, str]:
     return {"where": sc.source_path or "<scenario>", "field": f"workloads[{idx}] ({w.name}).{field}"}
 
 
+def _spot(w: Training | Serving) -> tuple[float | None, float, float]:
+    return (w.spot_interruption_pct_per_month, w.checkpoint_interval_minutes, w.restart_minutes)
+
+
 def plan_training(sc: Scenario, w: Training) -> Requirement:
     try:
         acc = canonical_accelerator(w.accelerator or "")
@@ -74,7 +78,7 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
                 one_time=once,
                 explain={**explain, "bound": "given"},
             )
-        return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain)
+        return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain, spot_terms=_spot(w))
 
     from planner.capacity.training import estimate_training
 
@@ -113,7 +117,7 @@ def plan_training(sc: Scenario, w: Training) -> Requirement:
         **{k: v for k, v in (est.explain or {}).items() if k not in ("flops", "gpu_hours", "wall_hours", "mfu")},
     )
     opt = replace(est.compute_option(), one_time=once, explain={**explain, "bound": "compute"})
-    return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain)
+    return Requirement(w.name, "training", (opt,), w.interruptible, explain=explain, spot_terms=_spot(w))
 
 
 def _growth(w: Serving, month: int) -> float:
@@ -268,7 +272,8 @@ def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
                     explain={**o.explain, "window_hours": window, "run_hours": run_hours, "runs_per_month": w.runs_per_month},
                 )
             )
-        return Requirement(w.name, "serving", tuple(out), w.interruptible, explain={"style": "batch"})
+        return Requirement(w.name, "serving", tuple(out), w.interruptible, explain={"style": "batch"},
+                           spot_terms=_spot(w))
     qps = w.peak_qps * g
     hours = w.hours_per_month
     if w.replica is not None:

@@ -438,6 +438,11 @@ def purchase_choice(i: LineItem) -> str:
     text = f"purchase option {po} ({ex.get('chosen_for', 'lowest cost')}); month 1 on {i.instance_type}: {costs}"
     if ex.get("billed_hours_rule"):
         text += f"; {ex['billed_hours_rule']}"
+    sp = ex.get("spot_overhead")
+    if sp and i.purchase_option == "spot":
+        text += (f"; spot overhead +{sp['overhead_pct']:g}% hours ({sp['interruptions_pct_per_instance_month']:g}% of "
+                 f"instances interrupted a month, {sp['instances_in_step']} in step, "
+                 f"{sp['lost_minutes_per_interruption']:g} min lost each)")
     skipped = ex.get("purchase_options_not_considered") or {}
     if skipped:
         text += "; not considered: " + "; ".join(f"{k.replace('_', '-')} ({why})" for k, why in skipped.items())

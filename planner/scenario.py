@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from planner.errors import InputError
 from pricing.schema import PURCHASE_OPTIONS, STORAGE_CLASSES
 
-CLOUDS = ("aws", "gcp", "azure")
-DEFAULT_REGIONS = {"aws": ["us-east-1"], "gcp": ["us-central1"], "azure": ["eastus"]}
+CLOUDS = ("aws", "gcp", "azure")  # compared by default
+# may be listed too; their prices come from an imported catalog (e.g. a SkyPilot lambda/vms.csv)
+KNOWN_CLOUDS = (*CLOUDS, "lambda")
+DEFAULT_REGIONS = {"aws": ["us-east-1"], "gcp": ["us-central1"], "azure": ["eastus"], "lambda": ["us-east-1"]}
 HOURS_PER_MONTH = 730.0
 
 
@@ -56,7 +58,7 @@ class Compare(_Model):
     @field_validator("clouds")
     @classmethod
     def _clouds(cls, v: list[str]) -> list[str]:
-        return _check_names(v, CLOUDS, "cloud")
+        return _check_names(v, KNOWN_CLOUDS, "cloud")
 
     @field_validator("purchase_options")
     @classmethod
@@ -66,7 +68,7 @@ class Compare(_Model):
     @field_validator("regions")
     @classmethod
     def _region_clouds(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        _check_names(list(v), CLOUDS, "cloud")
+        _check_names(list(v), KNOWN_CLOUDS, "cloud")
         for cloud, regs in v.items():
             if not regs:
                 raise ValueError(f"no regions listed for {cloud}; list at least one or leave {cloud} out")
@@ -94,6 +96,11 @@ class _Workload(_Model):
     name: str = Field(min_length=1)
     interruptible: bool = False  # may run on spot / preemptible capacity
     hours_per_month: float = Field(default=HOURS_PER_MONTH, gt=0, le=744)
+    # spot interruptions (training and batch on spot; planner/interruptions.py): instances interrupted a month,
+    # percent [20 for GPU instances, 5 for CPU]; work lost per interruption = half the checkpoint interval + restart
+    spot_interruption_pct_per_month: float | None = Field(default=None, ge=0, le=1000)
+    checkpoint_interval_minutes: float = Field(default=30.0, gt=0, le=10080)
+    restart_minutes: float = Field(default=10.0, ge=0, le=10080)
 
 
 class Training(_Workload):

@@ -200,3 +200,64 @@ def test_peak_heavier_than_the_daily_mean_is_an_error() -> None:
     with pytest.raises((InputError, ValueError)) as err:
         _diurnal(qps_peak=30, peak_hours_per_day=20)
     assert "more traffic than qps_mean" in str(err.value)
+
+
+# -- spot interruptions (planner/interruptions.py) -----------------------------------------------------------
+
+
+def _spot_catalog() -> Catalog:
+    return Catalog("hand", "test", "2026-11-01", [
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 55.04),
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 12.5, "spot"),
+    ])
+
+
+def _spot_training(**over):  # type: ignore[no-untyped-def]
+    w = {"name": "run", "type": "training", "accelerator": "H100", "gpus": 8, "gpu_hours": 800, "interruptible": True}
+    w.update(over)
+    return scenario_from_dict({"name": "t", "horizon_months": 1, "workloads": [w],
+                               "compare": {"clouds": ["aws"], "purchase_options": ["on_demand", "spot"]}})
+
+
+def test_spot_training_pays_for_lost_work() -> None:
+    # default: 20 % of GPU instances interrupted a month -> 0.2 / 730 per instance-hour; each interruption loses
+    # half the 30-min checkpoint interval + 10 min restart = 25 min. One node: overhead = 0.2 / 730 x 25 / 60
+    # = 0.000114155; 100 h -> 100.0114155 h x 12.5 = 1,250.14
+    item = compare(_spot_training(), _spot_catalog()).cloud("aws").items[0]
+    assert item.purchase_option == "spot"
+    assert round(item.cost, 2) == Decimal("1250.14")
+    sp = item.explain["spot_overhead"]
+    assert sp["instances_in_step"] == 1 and sp["lost_minutes_per_interruption"] == 25
+    assert sp["overhead_pct"] == round(0.2 / 730 * 25 / 60 * 100, 3)
+
+
+def test_spot_overhead_can_be_overridden() -> None:
+    # 100 % a month, checkpoints every 60 min, 30 min restart: 1 / 730 x (30 + 30) / 60 = 0.00136986 -> 100.136986 h
+    sc = _spot_training(spot_interruption_pct_per_month=100, checkpoint_interval_minutes=60, restart_minutes=30)
+    item = compare(sc, _spot_catalog()).cloud("aws").items[0]
+    assert round(item.cost, 4) == round(Decimal("12.5") * (100 + Decimal(100) / 730), 4)
+
+
+def test_large_multi_node_spot_run_is_warned_about() -> None:
+    # 1,024 H100 for four weeks (672 h): 128 p5.48xlarge in step. Overhead 128 x 0.2 / 730 x 25 / 60 = 1.461 %;
+    # expected interruptions 128 x 0.2 / 730 x 672 = 23.6. Spot (12.5 x 1.0146) still beats on demand (55.04).
+    sc = _spot_training(gpus=1024, gpu_hours=1024 * 672, schedule="once")
+    res = compare(sc, _spot_catalog())
+    item = res.cloud("aws").items[0]
+    assert (item.purchase_option, item.count) == ("spot", 128)
+    sp = item.explain["spot_overhead"]
+    assert sp["instances_in_step"] == 128 and sp["overhead_pct"] == round(128 * 0.2 / 730 * 25 / 60 * 100, 3)
+    assert sp["expected_interruptions"] == round(128 * 0.2 / 730 * 672, 2)
+    warning = next(w for w in res.warnings if "on spot run in step" in w)
+    assert "about 24 expected" in warning
+
+
+def test_real_time_serving_on_spot_has_no_checkpoint_overhead() -> None:
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 1, "compare": {"clouds": ["aws"], "purchase_options": ["spot"]},
+        "workloads": [{"name": "api", "type": "serving", "qps_mean": 1, "utilization_target": 1.0, "interruptible": True,
+                       "replica": {"accelerator": "H100", "gpus": 8, "requests_per_s": 1}}],
+    })
+    item = compare(sc, _spot_catalog()).cloud("aws").items[0]
+    assert item.cost == Decimal("9125.0")  # 730 h x 12.5, replicas are replaced, no work to redo
+    assert "spot_overhead" not in item.explain

@@ -73,4 +73,7 @@ class Requirement:
     options: tuple[ComputeOption, ...] = ()
     interruptible: bool = False  # may run on spot / preemptible capacity
     storage: StorageNeed | None = None
+    # interruption assumptions for spot: (percent of instances a month or None = default, checkpoint interval
+    # minutes, restart minutes); see planner/interruptions.py
+    spot_terms: tuple[float | None, float, float] = (None, 30.0, 10.0)
     explain: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
