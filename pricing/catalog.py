@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -153,19 +153,36 @@ def offer_key(o: Offer) -> tuple[object, ...]:
 
 
 def _group(o: Offer) -> tuple[object, ...]:
-    """The unit a newer catalog replaces whole: an instance type's prices, or a tier schedule."""
-    return (o.provider, o.region, o.resource, o.instance_type, o.storage_class)
+    """The unit a later catalog replaces whole: one item's prices under one purchase option.
+
+    The item is an instance type, or a storage class / egress of a resource; under one purchase option
+    that is one price, or one tier schedule (every tier of it), so tier boundaries of two catalogs never mix.
+    """
+    return (o.provider, o.region, o.resource, o.instance_type, o.storage_class, o.purchase_option)
+
+
+def _units(offers: list[Offer]) -> dict[tuple[object, ...], dict[tuple[object, ...], Offer]]:
+    """Offers by unit, then by price point (a repeated price point keeps the last, as layering does)."""
+    units: dict[tuple[object, ...], dict[tuple[object, ...], Offer]] = defaultdict(dict)
+    for o in offers:
+        units[_group(o)][offer_key(o)] = o
+    return units
 
 
 def layer(catalogs: list[Catalog]) -> Catalog:
-    """Merge catalogs, later ones winning, one instance type or tier schedule at a time.
+    """Merge catalogs, later ones winning, one (provider, region, item, purchase option) at a time.
 
-    For each (provider, region, instance type) a later catalog lists, all of that type's prices
-    (on-demand, spot, commitments) come from it, so fresh and stale prices of one type never mix;
-    types it does not list keep their earlier prices. Tiered prices (storage, requests, egress) are
-    replaced per provider, region, resource and storage class, so tier boundaries never mix either.
-    Layering ``embedded,skypilot-aws`` keeps the embedded storage and egress prices and the other
-    clouds, and takes AWS instance prices from the import where it has them.
+    The unit is (provider, region, resource, instance type or storage class, purchase option). Within a
+    unit a later catalog replaces the earlier prices whole: an instance type's spot price, or a storage
+    class's whole on-demand tier schedule (so tier boundaries of two catalogs never mix). Units the later
+    catalog does not carry are kept. Sources read different purchase options -- SkyPilot files carry
+    on-demand and spot, AWS bulk price lists on-demand and reservations, none of them GCP commitments --
+    so a price a source did not carry is one it did not read, not one the cloud stopped selling: importing
+    on-demand and spot prices keeps the committed ones, and a refresh of one purchase option keeps the
+    others. Each offer keeps its own ``fetched_at``, so where an item mixes fresh and older options the age
+    of each is visible. Layering ``embedded,skypilot-aws`` keeps the embedded storage and egress prices, the
+    other clouds and AWS reservations, and takes AWS on-demand and spot prices from the import where it
+    has them.
     """
     if len(catalogs) == 1:
         return catalogs[0]
@@ -185,11 +202,66 @@ def layer(catalogs: list[Catalog]) -> Catalog:
     )
 
 
+@dataclass(frozen=True)
+class LayerSummary:
+    """What layering ``new`` on ``base`` did, counted in offers (price points).
+
+    ``added``: in ``new`` only; ``replaced``: in both, the price changed (a price gained or lost counts
+    too); ``unchanged``: in both, same price; ``kept``: base offers of units ``new`` does not carry, kept
+    as they were; ``dropped``: base offers of units ``new`` does carry but without that price point (a
+    tier schedule with other boundaries). The layered catalog has ``added + replaced + unchanged + kept``
+    offers; the base had ``replaced + unchanged + kept + dropped``.
+    """
+
+    added: int
+    replaced: int
+    unchanged: int
+    kept: int
+    dropped: int
+    kept_by_purchase_option: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.added + self.replaced + self.unchanged + self.kept
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "replaced": self.replaced, "unchanged": self.unchanged, "kept": self.kept,
+                "dropped": self.dropped, "total": self.total,
+                "kept_by_purchase_option": dict(self.kept_by_purchase_option)}
+
+
+def layer_summary(base: Catalog, new: Catalog) -> LayerSummary:
+    """Count what :func:`layer` ``([base, new])`` keeps, adds and replaces (see :class:`LayerSummary`)."""
+    old_units, new_units = _units(base.offers), _units(new.offers)
+    added = replaced = unchanged = kept = dropped = 0
+    kept_by_po: Counter[str] = Counter()
+    for unit, old in old_units.items():
+        fresh = new_units.get(unit)
+        if fresh is None:
+            kept += len(old)
+            for o in old.values():
+                kept_by_po[o.purchase_option] += 1
+            continue
+        for key, o in old.items():
+            n = fresh.get(key)
+            if n is None:
+                dropped += 1
+            elif n.price == o.price:
+                unchanged += 1
+            else:
+                replaced += 1
+    for unit, fresh in new_units.items():
+        old = old_units.get(unit, {})
+        added += sum(1 for key in fresh if key not in old)
+    return LayerSummary(added, replaced, unchanged, kept, dropped, dict(sorted(kept_by_po.items())))
+
+
 def load_catalog(name: str | None = None) -> Catalog:
     """Load a catalog by name; ``None`` means the active one (``embedded`` unless ``catalog use`` chose another).
 
-    ``a,b`` layers catalogs: ``b``'s prices replace ``a``'s for the providers, regions and resources
-    ``b`` covers (see :func:`layer`). The age reported is the oldest part's.
+    ``a,b`` layers catalogs: ``b``'s prices replace ``a``'s for each (provider, region, item, purchase
+    option) ``b`` carries, and everything else of ``a`` stays (see :func:`layer`). The age reported is
+    the oldest part's.
     """
     from pricing import store
 

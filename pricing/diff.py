@@ -4,10 +4,16 @@ Offers are matched on the key (provider, region, resource, instance_type, storag
 purchase_option, tier_start). A change is reported when the relative change ``(new - old) / old``
 is at least ``threshold_pct`` percent in either direction. An offer whose price went from a figure to
 missing (or back) is reported as ``lost_price`` / ``gained_price``, never as a change to or from 0.
+
+:meth:`CatalogDiff.groups` counts the changes per (provider, region, purchase option): ``added``
+(appeared), ``removed`` (vanished), ``up`` (dearer), ``down`` (cheaper), ``lost_price``,
+``gained_price`` and ``unchanged``. In each group, ``a`` has ``removed + up + down + lost_price +
+gained_price + unchanged`` price points and ``b`` has the same with ``added`` in place of ``removed``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,11 +22,22 @@ from pricing.catalog import Catalog
 from pricing.schema import Offer
 
 KEY_FIELDS = ("provider", "region", "resource", "instance_type", "storage_class", "purchase_option", "tier_start")
+GROUP_FIELDS = ("provider", "region", "purchase_option")
+GROUP_COUNTS = ("added", "removed", "up", "down", "lost_price", "gained_price", "unchanged")
 Key = tuple[Any, ...]
+Group = tuple[str, str, str]
 
 
 def offer_key(o: Offer) -> Key:
     return tuple(getattr(o, f) for f in KEY_FIELDS)
+
+
+def _group_of_key(key: Key) -> Group:
+    return (key[0], key[1], key[5])
+
+
+def _group_of_offer(o: Offer) -> Group:
+    return (o.provider, o.region, o.purchase_option)
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class CatalogDiff:
     appeared: list[Offer] = field(default_factory=list)
     vanished: list[Offer] = field(default_factory=list)
     unchanged: int = 0
+    unchanged_by_group: Counter[Group] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -71,11 +89,34 @@ class CatalogDiff:
             "unchanged": self.unchanged,
         }
 
+    def changes_by_group(self) -> dict[Group, list[tuple[str, PriceChange | Offer]]]:
+        """The changed price points per (provider, region, purchase option): (kind, change or offer),
+        kinds in :data:`GROUP_COUNTS` order; groups sorted, groups with no change left out."""
+        out: dict[Group, list[tuple[str, PriceChange | Offer]]] = {}
+        for what, changes in (("up", self.dearer), ("down", self.cheaper), ("lost_price", self.lost_price),
+                              ("gained_price", self.gained_price)):
+            for c in changes:
+                out.setdefault(_group_of_key(c.key), []).append((what, c))
+        for what, offers in (("added", self.appeared), ("removed", self.vanished)):
+            for o in offers:
+                out.setdefault(_group_of_offer(o), []).append((what, o))
+        order = {k: i for i, k in enumerate(GROUP_COUNTS)}
+        return {g: sorted(rows, key=lambda r: order[r[0]]) for g, rows in sorted(out.items())}
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Counts per (provider, region, purchase option), sorted by those; every group of ``a`` or ``b``."""
+        counts: dict[Group, Counter[str]] = {g: Counter(k for k, _ in rows) for g, rows in self.changes_by_group().items()}
+        for g, n in self.unchanged_by_group.items():
+            counts.setdefault(g, Counter())["unchanged"] += n
+        return [{**dict(zip(GROUP_FIELDS, g, strict=True)), **{k: c[k] for k in GROUP_COUNTS}}
+                for g, c in sorted(counts.items())]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "a": self.a,
             "b": self.b,
             "summary": self.summary(),
+            "groups": self.groups(),
             "cheaper": [c.to_dict() for c in self.cheaper],
             "dearer": [c.to_dict() for c in self.dearer],
             "lost_price": [c.to_dict() for c in self.lost_price],
@@ -108,19 +149,20 @@ def diff_catalogs(a: Catalog, b: Catalog, *, threshold_pct: float = 0.0) -> Cata
         elif old.price is None and new.price is not None:
             out.gained_price.append(ch)
         elif old.price is None or new.price is None or old.price == new.price:
-            out.unchanged += 1
+            out.unchanged_by_group[_group_of_key(key)] += 1
         elif old.price == 0:
             # free -> priced: no percentage exists; always report
             out.dearer.append(ch)
         else:
             pct = ch.change_pct or 0.0
             if abs(pct) < threshold_pct:
-                out.unchanged += 1
+                out.unchanged_by_group[_group_of_key(key)] += 1
             elif pct < 0:
                 out.cheaper.append(ch)
             else:
                 out.dearer.append(ch)
     out.appeared = [o for k, o in ib.items() if k not in ia]
+    out.unchanged = sum(out.unchanged_by_group.values())
     out.cheaper.sort(key=lambda c: c.change_pct or 0.0)
     out.dearer.sort(key=lambda c: -(c.change_pct if c.change_pct is not None else float("inf")))
     return out

@@ -16,6 +16,7 @@ REF = REPO / ".." / "shared" / "reference" / "skypilot-catalog"
 AWS_HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch"
 GCP_HEADER = "InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice"
 AZURE_HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,Generation"
+LAMBDA_HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Region,GpuInfo,SpotPrice"
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -110,6 +111,47 @@ Standard_X,,,1,2,,0.1,0.05,eastus,V1,V2,extra
     assert r.counts["rows"] == 3
 
 
+def test_lambda_shapes_from_the_file_and_h100_pcie_told_apart(tmp_path: Path) -> None:
+    def gpu(name: str, n: int, mib: int) -> str:
+        return f"\"{{'Gpus': [{{'Name': '{name}', 'Count': {n}.0, 'MemoryInfo': {{'SizeInMiB': {mib}}}}}]}}\""
+
+    # rows in the shape of lambda/vms.csv (prices are test inputs)
+    p = write(tmp_path, f"""
+{LAMBDA_HEADER}
+gpu_1x_h100_pcie,H100,1.0,26.0,200.0,3.0,us-east-1,{gpu("H100", 1, 81920)},
+gpu_8x_h100_sxm5,H100,8.0,208.0,1800.0,30.0,us-east-1,{gpu("H100", 8, 81920)},
+gpu_1x_gh200,GH200,1.0,64.0,432.0,2.0,us-east-3,{gpu("GH200", 1, 98304)},
+gpu_8x_a100,A100,8.0,124.0,1800.0,15.0,us-west-1,{gpu("A100", 8, 40960)},
+gpu_8x_a100_80gb_sxm4,A100-80GB,8.0,240.0,1800.0,22.0,us-west-1,{gpu("A100-80GB", 8, 81920)},
+cpu_4x_general,,,4.0,16.0,0.2,us-west-1,,
+""")
+    r = import_skypilot_csv(p, "lambda")
+    k = by_key(r)
+    shapes = {it: (o.accelerator, o.accelerator_count, o.vcpus, o.memory_gib)
+              for (_, it, _), o in k.items()}
+    assert shapes == {
+        "gpu_1x_h100_pcie": ("H100-PCIE", 1, 26.0, 200.0),   # "_pcie" in the type name
+        "gpu_8x_h100_sxm5": ("H100-SXM", 8, 208.0, 1800.0),
+        "gpu_1x_gh200": ("GH200", 1, 64.0, 432.0),            # not a canonical id: kept as published
+        "gpu_8x_a100": ("A100-40GB", 8, 124.0, 1800.0),       # 40960 MiB per GPU
+        "gpu_8x_a100_80gb_sxm4": ("A100-80GB", 8, 240.0, 1800.0),
+        "cpu_4x_general": (None, 0, 4.0, 16.0),
+    }
+    o = k[("us-east-1", "gpu_8x_h100_sxm5", "on_demand")]
+    assert (o.provider, o.service, o.price, o.unit) == ("lambda", "Lambda Cloud", Decimal("30.0"), "hour")
+    assert {po for _, _, po in k} == {"on_demand"}  # no spot prices: no spot offers
+    assert r.counts == {"rows": 6, "priced": 6, "no_spot_price": 6, "skipped": 0, "offers": 6,
+                        "instance_types": 6, "regions": 3}
+
+
+def test_lambda_file_under_another_provider_says_so(tmp_path: Path) -> None:
+    p = write(tmp_path, f"{LAMBDA_HEADER}\ncpu_4x_general,,,4.0,16.0,0.2,us-west-1,,\n")
+    with pytest.raises(InputError, match="not a SkyPilot aws vms.csv.*check --provider"):
+        import_skypilot_csv(p, "aws")
+    with pytest.raises(InputError, match="use one of aws, gcp, azure, lambda"):
+        import_skypilot_csv(p, "oci")
+
+
 def test_wrong_header_says_so(tmp_path: Path) -> None:
     p = write(tmp_path, f"{AZURE_HEADER}\nStandard_B1s,,,1,1,,0.01,,eastus,V1\n")
     with pytest.raises(InputError, match="not a SkyPilot gcp vms.csv.*check --provider"):
@@ -175,3 +217,19 @@ def test_real_azure_v1v2_rows_read() -> None:
     # 56,671 rows of which 27,141 carry an unquoted V1,V2: all read, none skipped
     assert r.counts["rows"] == 56671 and r.skipped == []
     assert k[("australiacentral", "Standard_B12ms", "on_demand")].price == Decimal("0.634")
+
+
+def test_real_lambda_catalog() -> None:
+    r = import_skypilot_csv(ref("lambda"), "lambda")
+    k = by_key(r)
+    # README of the reference catalogs: 425 rows, 17 regions; 25 instance types, each in every region
+    # (25 x 17 = 425), every row priced, no spot prices
+    assert r.counts == {"rows": 425, "priced": 425, "no_spot_price": 425, "skipped": 0, "offers": 425,
+                        "instance_types": 25, "regions": 17}
+    # lambda/vms.csv rows, us-east-1: gpu_8x_h100_sxm5 31.92, gpu_1x_h100_pcie 3.29, gpu_8x_b200_sxm6 53.52,
+    # gpu_1x_gh200 2.29 USD/h
+    for itype, usd, acc, n in [("gpu_8x_h100_sxm5", "31.92", "H100-SXM", 8), ("gpu_1x_h100_pcie", "3.29", "H100-PCIE", 1),
+                               ("gpu_8x_b200_sxm6", "53.52", "B200", 8), ("gpu_1x_gh200", "2.29", "GH200", 1)]:
+        o = k[("us-east-1", itype, "on_demand")]
+        assert (o.price, o.accelerator, o.accelerator_count) == (Decimal(usd), acc, n), itype
+    assert {o.purchase_option for o in r.offers} == {"on_demand"}

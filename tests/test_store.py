@@ -11,7 +11,7 @@ import pytest
 
 from planner.errors import CatalogError, InputError
 from pricing import store
-from pricing.catalog import EMBEDDED, load_catalog
+from pricing.catalog import EMBEDDED, Catalog, load_catalog
 from pricing.diff import diff_catalogs
 from pricing.schema import Offer
 
@@ -148,3 +148,60 @@ def test_diff_lost_price_is_not_a_drop_to_zero() -> None:
     store.write_snapshot("y", [offer("a", None)], source="s", fetched_at="2026-01-01")
     d = store.diff("x", "y")
     assert d.cheaper == [] and [c.to_dict()["new_price"] for c in d.lost_price] == [None]
+
+
+def store_catalog(name: str, offers: list[Offer]) -> Catalog:
+    return Catalog(name, "test fixture", "2026-01-01", offers)
+
+
+def test_diff_groups_count_changes_by_provider_region_and_option() -> None:
+    old = [offer("a", "10"), offer("b", "10"), offer("c", "10"), offer("d", "10", po="spot"),
+           offer("e", "4", po="spot"), offer("f", "1", region="us-west-2"), offer("g", None, region="us-west-2")]
+    new = [offer("a", "12"), offer("b", "9"), offer("c", "10"), offer("e", "4", po="spot"),
+           offer("h", "5", po="spot"), offer("f", None, region="us-west-2"), offer("g", "2", region="us-west-2"),
+           offer("k", "3", provider="lambda", region="us-east-1")]
+    d = diff_catalogs(store_catalog("old", old), store_catalog("new", new))
+    cols = ("added", "removed", "up", "down", "lost_price", "gained_price", "unchanged")
+    got = {(g["provider"], g["region"], g["purchase_option"]): tuple(g[c] for c in cols) for g in d.groups()}
+    assert got == {
+        # a 10 -> 12 up, b 10 -> 9 down, c unchanged
+        ("aws", "us-east-1", "on_demand"): (0, 0, 1, 1, 0, 0, 1),
+        # d vanished, h appeared, e unchanged
+        ("aws", "us-east-1", "spot"): (1, 1, 0, 0, 0, 0, 1),
+        # f lost its price, g gained one
+        ("aws", "us-west-2", "on_demand"): (0, 0, 0, 0, 1, 1, 0),
+        ("lambda", "us-east-1", "on_demand"): (1, 0, 0, 0, 0, 0, 0),
+    }
+    # a group's counts cover each of its price points once: a has removed + up + down + lost + gained +
+    # unchanged of them, b the same with added in place of removed
+    assert sum(g["removed"] + g["up"] + g["down"] + g["lost_price"] + g["gained_price"] + g["unchanged"]
+               for g in d.groups()) == len(old)
+    assert sum(g["added"] + g["up"] + g["down"] + g["lost_price"] + g["gained_price"] + g["unchanged"]
+               for g in d.groups()) == len(new)
+    rows = d.changes_by_group()
+    assert list(rows) == [("aws", "us-east-1", "on_demand"), ("aws", "us-east-1", "spot"),
+                          ("aws", "us-west-2", "on_demand"), ("lambda", "us-east-1", "on_demand")]  # unchanged-only left out
+    assert [kind for kind, _ in rows[("aws", "us-east-1", "spot")]] == ["added", "removed"]
+    doc = d.to_dict()
+    assert list(doc) == ["a", "b", "summary", "groups", "cheaper", "dearer", "lost_price", "gained_price",
+                         "appeared", "vanished"]
+    assert doc["summary"] == {"cheaper": 1, "dearer": 1, "lost_price": 1, "gained_price": 1, "appeared": 2,
+                              "vanished": 1, "unchanged": 2}
+
+
+def test_diff_table_shows_counts_first_then_rows() -> None:
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    store.write_snapshot("old", [offer("a", "10"), offer("z0", "1", po="spot")], source="s", fetched_at="2026-01-01")
+    store.write_snapshot("new", [offer("a", "8"), offer("b", "3")] + [offer(f"z{i}", "1", po="spot") for i in range(4)],
+                         source="s", fetched_at="2026-02-01")
+    r = CliRunner().invoke(main, ["catalog", "diff", "old", "new", "--limit", "2"])
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    counts = out.index("changes by provider, region and purchase option")
+    rows = out.index("aws us-east-1 on_demand: added 1, down 1")
+    assert counts < rows and out.index("aws us-east-1 spot: added 3") > rows
+    assert "-20.00%" in out  # a: (8 - 10) / 10
+    assert "... 1 more rows in aws us-east-1 spot" in out  # 3 added, 2 shown

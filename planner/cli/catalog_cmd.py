@@ -16,6 +16,8 @@ from planner.errors import InputError, PlannerError, SourceError, UnknownNameErr
 
 FORMATS = click.Choice(["table", "json"])
 CLOUDS = click.Choice(["aws", "gcp", "azure"])
+# price files can also bring GPU clouds the live sources do not read
+IMPORT_PROVIDERS = click.Choice(["aws", "gcp", "azure", "lambda"])
 TABLE_LIMIT = 50
 
 
@@ -172,11 +174,32 @@ def _print_counts(info: Any, counts: dict[str, dict[str, int]]) -> None:
         click.echo(f"  {what}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
 
 
+def _layering_summary(base: str | None, offers: list[Any], source: str, fetched_at: str) -> Any:
+    """What layering ``offers`` on catalog ``base`` will add, replace and keep (None when standalone).
+
+    Loaded before the snapshot is written, so a base that cannot be loaded stops the import early."""
+    if not base:
+        return None
+    from pricing.catalog import Catalog, layer_summary, load_catalog
+
+    return layer_summary(load_catalog(base), Catalog("new", source, fetched_at, offers))
+
+
+def _print_layering(base: str | None, s: Any) -> None:
+    if base is None or s is None:
+        return
+    kept = ", ".join(f"{k} {v}" for k, v in s.kept_by_purchase_option.items())
+    click.echo(f"  layered on {base!r}: added {s.added}, replaced {s.replaced} (price changed), "
+               f"unchanged {s.unchanged}, kept from base {s.kept}" + (f" ({kept})" if kept else "")
+               + (f", dropped {s.dropped} (tiers the new schedule does not have)" if s.dropped else ""))
+    click.echo(f"  catalog {base!r} + this snapshot: {s.total} offers")
+
+
 @catalog.command("import")
 @click.option("--format", "fmt", type=click.Choice(["skypilot", "aws-bulk"]), required=True,
               help="skypilot: a SkyPilot vms.csv; aws-bulk: a downloaded AWS bulk Price List CSV (EC2).")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--provider", type=CLOUDS, required=True)
+@click.option("--provider", type=IMPORT_PROVIDERS, required=True)
 @click.option("--name", help="Snapshot name (default <format>-<provider>-YYYYMMDD-HHMMSS).")
 @click.option("--standalone", is_flag=True,
               help="Keep only the imported prices (default: layer them on the active catalog, so other clouds, "
@@ -185,7 +208,9 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone:
     """Import a price file as a new snapshot and switch to it.
 
     By default the snapshot is layered on the catalog in use: its prices replace that catalog's for
-    the providers, regions and resources the file covers, and everything else is kept.
+    each (provider, region, instance type or storage item, purchase option) the file carries, and
+    everything else is kept (commitments a file does not list stay). The summary counts the offers
+    added, replaced (price changed), unchanged and kept from that catalog.
     """
     from pricing import store
 
@@ -199,12 +224,13 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone:
     else:
         offers, source, fetched_at = _import_aws_bulk(file, provider)
         skipped = []
+    layering = _layering_summary(base, offers, source, fetched_at)
     info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped), "base": base})
+                                extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped), "base": base,
+                                       "layering": layering and layering.to_dict()})
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
-    if base:
-        click.echo(f"  layered on {base!r}: its prices stay for what this file does not cover")
+    _print_layering(base, layering)
     if skipped:
         reasons: dict[str, int] = {}
         for _line, reason in skipped:
@@ -278,7 +304,9 @@ def _console_err() -> Any:
 def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bool, standalone: bool) -> None:
     """Fetch current prices from a cloud into a new snapshot and switch to it (all or nothing).
 
-    By default the snapshot is layered on the catalog in use, so the other clouds keep their prices.
+    By default the snapshot is layered on the catalog in use, so the other clouds, and the purchase
+    options this source does not read, keep their prices; the summary counts the offers added,
+    replaced (price changed), unchanged and kept from that catalog.
     """
     from pricing import store
 
@@ -295,11 +323,14 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
                           f"catalog {before!r} is still active") from None
     if not offers:
         raise SourceError(f"refresh of {cloud} returned no offers; catalog {before!r} is still active")
+    base = None if standalone else before
+    layering = _layering_summary(base, offers, source, fetched_at)
     info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                extra={"cloud": cloud, "regions": list(regions), "bulk": bulk,
-                                       "base": None if standalone else before})
+                                extra={"cloud": cloud, "regions": list(regions), "bulk": bulk, "base": base,
+                                       "layering": layering and layering.to_dict()})
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
+    _print_layering(base, layering)
     if fetch_summary:
         click.echo(f"  read: {fetch_summary}")
     click.echo(f"Now using catalog {name!r}")
@@ -320,33 +351,57 @@ def use_cmd(name: str) -> None:
 @click.argument("b")
 @click.option("--threshold-pct", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Ignore price changes smaller than this percentage.")
+@click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Table: at most N changed rows per provider/region/purchase option (JSON lists all).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def diff_cmd(a: str, b: str, threshold_pct: float, fmt: str) -> None:
-    """What got cheaper or dearer from catalog A to catalog B, and what appeared or vanished."""
+def diff_cmd(a: str, b: str, threshold_pct: float, limit: int, fmt: str) -> None:
+    """What changed from catalog A to catalog B, by provider, region and purchase option.
+
+    Counts first (added, removed, up, down, lost or gained a price, unchanged), then the changed rows.
+    """
     from pricing import store
 
     d = store.diff(a, b, threshold_pct=threshold_pct)
     if fmt == "json":
         click.echo(json.dumps(d.to_dict(), indent=2))
         return
+    _print_diff(d, limit)
+
+
+def _print_diff(d: Any, limit: int) -> None:
     from rich.table import Table
 
+    from pricing.diff import GROUP_COUNTS, PriceChange
+
     con = _console()
-    con.print(f"{a} -> {b}: " + ", ".join(f"{k} {v}" for k, v in d.summary().items()))
-    for title, items in (("cheaper", d.cheaper), ("dearer", d.dearer), ("lost price", d.lost_price),
-                         ("gained price", d.gained_price)):
-        if not items:
-            continue
-        t = Table("provider", "region", "resource", "item", "purchase_option", "old", "new", "change", title=title)
-        for c in items[:TABLE_LIMIT]:
-            r = c.to_dict()
-            pct = "" if r["change_pct"] is None else f"{r['change_pct']:+.2f}%"
-            t.add_row(r["provider"], r["region"], r["resource"], r["instance_type"] or r["storage_class"] or "",
-                      r["purchase_option"], r["old_price"] or "missing", r["new_price"] or "missing", pct)
+    con.print(f"{d.a} -> {d.b}: " + ", ".join(f"{k} {v}" for k, v in d.summary().items()))
+    groups = d.groups()
+    changed = [g for g in groups if any(g[k] for k in GROUP_COUNTS if k != "unchanged")]
+    if changed:
+        t = Table("provider", "region", "purchase_option", *GROUP_COUNTS,
+                  title="changes by provider, region and purchase option")
+        for g in changed:
+            t.add_row(g["provider"], g["region"], g["purchase_option"], *(str(g[k]) for k in GROUP_COUNTS))
         con.print(t)
-    for title, offers in (("appeared", d.appeared), ("vanished", d.vanished)):
-        if offers:
-            names = sorted({f"{o.provider}/{o.region}/{o.instance_type or o.storage_class or o.resource}"
-                            f"/{o.purchase_option}" for o in offers})
-            more = f" ... ({len(names)} in all)" if len(names) > TABLE_LIMIT else ""
-            con.print(f"{title}: " + ", ".join(names[:TABLE_LIMIT]) + more)
+    same = len(groups) - len(changed)
+    if same:
+        con.print(f"{same} provider/region/purchase option groups unchanged")
+    for (provider, region, option), rows in d.changes_by_group().items():
+        counts = ", ".join(f"{k} {n}" for k in GROUP_COUNTS if (n := sum(1 for w, _ in rows if w == k)))
+        t = Table("change", "resource", "item", "tier_start", "old", "new", "change_pct",
+                  title=f"{provider} {region} {option}: {counts}")
+        for what, row in rows[:limit]:
+            if isinstance(row, PriceChange):
+                r = row.to_dict()
+                pct = "" if r["change_pct"] is None else f"{r['change_pct']:+.2f}%"
+                t.add_row(what, r["resource"], r["instance_type"] or r["storage_class"] or "", r["tier_start"],
+                          r["old_price"] or "missing", r["new_price"] or "missing", pct)
+            else:
+                price = "missing" if row.price is None else row.to_dict()["price"]
+                old, new = (price, "-") if what == "removed" else ("-", price)
+                t.add_row(what, row.resource, row.instance_type or row.storage_class or "",
+                          row.to_dict()["tier_start"], old, new, "")
+        con.print(t)
+        if len(rows) > limit:
+            con.print(f"  ... {len(rows) - limit} more rows in {provider} {region} {option} "
+                      "(--limit N, or --format json for all)")

@@ -1,4 +1,4 @@
-"""Import a SkyPilot-format ``vms.csv`` (AWS, GCP or Azure) into offers.
+"""Import a SkyPilot-format ``vms.csv`` (AWS, GCP, Azure or Lambda) into offers.
 
 The SkyPilot catalog (skypilot-org/skypilot-catalog, ``catalogs/v8/<cloud>/vms.csv``) lists one row
 per instance type per region -- for AWS and GCP per availability zone -- with an on-demand ``Price``
@@ -18,6 +18,11 @@ per (instance type, region):
   used by no host, TPU slices and TPU host VMs are listed in ``skipped`` with their reason.
 * **Azure.** Rows whose ``Generation`` is ``V1,V2`` are published unquoted, so they have one field
   more than the header; the extra field is joined back into ``Generation``.
+* **Lambda** (and other GPU clouds in the same schema) has one row per instance type and region, no
+  zones and no spot prices; prices include the GPUs. Shapes (vCPUs, memory, GPU count) come from the
+  file, as the instance shape table has no Lambda types. The file names the H100 of
+  ``gpu_1x_h100_pcie`` and of ``gpu_*x_h100_sxm5`` alike ("H100", 80 GB); the ``_pcie`` in the type
+  name makes the first ``H100-PCIE``. GH200, A6000 and RTX6000 are kept as published.
 * Accelerator names go through :func:`pricing.instances.canonical_accelerator`; a name it does not
   know (e.g. Inferentia, P100, M60) is kept as published. Fractional GPU shares (Azure NVadsA10 v5
   with 1/6, 1/3 or 1/2 of an A10) keep the accelerator name with ``accelerator_count`` 0.
@@ -46,8 +51,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
             "AvailabilityZone", "Price", "SpotPrice"),
     "azure": ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "GpuInfo", "Price",
               "SpotPrice", "Region", "Generation"),
+    "lambda": ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "Price", "Region",
+               "GpuInfo", "SpotPrice"),
 }
-SERVICES = {"aws": "AmazonEC2", "gcp": "Compute Engine", "azure": "Virtual Machines"}
+SERVICES = {"aws": "AmazonEC2", "gcp": "Compute Engine", "azure": "Virtual Machines", "lambda": "Lambda Cloud"}
 
 # GCP machine families with built-in GPUs: family -> GPU name as the catalog spells it.
 GCP_FIXED_GPU = {
@@ -67,6 +74,7 @@ GCP_N1_GPU_LIMITS: dict[tuple[str, int], tuple[float, float]] = {
 }
 _N1_HOST_RE = re.compile(r"^n1-(standard|highmem|highcpu)-\d+$")
 _MIB_RE = re.compile(r"'SizeInMiB':\s*(\d+)")
+_PCIE_RE = re.compile(r"_pcie(_|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -148,9 +156,9 @@ def _rows(path: Path, provider: str, skipped: list[tuple[int, str]]) -> list[tup
 
 
 def import_skypilot_csv(path: str | Path, provider: str) -> ImportResult:
-    """Read a SkyPilot ``vms.csv`` of ``provider`` (aws, gcp or azure) into offers; see the module doc."""
+    """Read a SkyPilot ``vms.csv`` of ``provider`` (aws, gcp, azure or lambda) into offers; see the module doc."""
     if provider not in HEADERS:
-        raise InputError(f"unknown provider {provider!r} for a SkyPilot import; use one of aws, gcp, azure")
+        raise InputError(f"unknown provider {provider!r} for a SkyPilot import; use one of {', '.join(HEADERS)}")
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", where=str(path))
@@ -201,6 +209,8 @@ def _apply_shape(provider: str, itype: str, g: _Group) -> None:
     shape = instance_shape(provider, itype.split("+", 1)[0] if provider == "gcp" else itype)
     if shape is not None and shape.accelerator and (provider != "gcp" or "+" not in itype):
         g.accelerator, g.accelerator_count = shape.accelerator, shape.accelerator_count
+    elif provider == "lambda" and g.accelerator == "H100-SXM" and _PCIE_RE.search(itype):
+        g.accelerator = "H100-PCIE"  # gpu_1x_h100_pcie: the file says "H100", 80 GB, as for the SXM types
 
 
 def _count(text: str) -> int:
