@@ -35,16 +35,32 @@ LINUX = {"Product Family": "Compute Instance", "Operating System": "Linux", "Ten
 
 
 def row(sku: str, itype: str, price: str, **over: str) -> dict[str, str]:
-    r = {**LINUX, "SKU": sku, "RateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7", "TermType": "OnDemand",
+    r = {**LINUX, "SKU": sku, "OfferTermCode": "JRTCKXETXF", "RateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7",
+         "TermType": "OnDemand", "MarketOption": "OnDemand",
          "Instance Type": itype, "PricePerUnit": price}
     r.update({k.replace("_", " "): v for k, v in over.items()})
     return r
 
 
+# AWS's offer term codes of the standard/convertible 1yr/3yr terms (one per lease, class and payment
+# option), as they appear in the published EC2 price list files.
+TERM_CODES = {
+    ("1yr", "No Upfront", "standard"): "4NA7Y494T4",
+    ("1yr", "Partial Upfront", "standard"): "HU7G6KETJZ",
+    ("1yr", "All Upfront", "standard"): "6QCMYABX3D",
+    ("3yr", "No Upfront", "standard"): "BPH4J8HBKS",
+    ("3yr", "Partial Upfront", "standard"): "38NPMPTW36",
+    ("3yr", "All Upfront", "standard"): "NQ3QZPMQV9",
+    ("3yr", "No Upfront", "convertible"): "Z2E3P23VKM",
+}
+
+
 def reserved(sku: str, itype: str, price: str, lease: str, opt: str = "No Upfront", cls: str = "standard",
              **over: str) -> dict[str, str]:
+    term = TERM_CODES[(lease, opt, cls)]
+    rate = "2TG2D8R56U" if over.get("Unit") == "Quantity" else "6YS6EN2CT7"
     return row(sku, itype, price, TermType="Reserved", LeaseContractLength=lease, PurchaseOption=opt,
-               OfferingClass=cls, RateCode=f"{sku}.4NA7Y494T4.6YS6EN2CT7", **over)
+               OfferingClass=cls, OfferTermCode=term, RateCode=f"{sku}.{term}.{rate}", **over)
 
 
 ROWS = [
@@ -87,25 +103,52 @@ def test_parse_keeps_linux_shared_ondemand_and_no_upfront_standard(bulk_file: Pa
     got = [(o.region, o.instance_type, o.purchase_option, o.price) for o in offers]
     assert got == [
         ("us-east-1", "g5.xlarge", "on_demand", Decimal("1.0060000000")),
-        ("us-east-1", "g5.xlarge", "reserved_1y", Decimal("0.6270000000")),
-        ("us-east-1", "g5.xlarge", "reserved_3y", Decimal("0.4310000000")),
+        ("us-east-1", "g5.xlarge", "capacity_reservation", Decimal("1.0060000000")),  # the on-demand rate
         ("us-east-1", "p5.48xlarge", "on_demand", Decimal("55.0400000000")),
-        ("us-east-1", "p5e.48xlarge", "on_demand", None),
+        ("us-east-1", "p5.48xlarge", "capacity_reservation", Decimal("55.0400000000")),
+        ("us-east-1", "p5e.48xlarge", "on_demand", None),  # listed without a price: missing, no reservation
         ("eu-west-1", "g5.xlarge", "on_demand", Decimal("1.1230000000")),
+        ("eu-west-1", "g5.xlarge", "capacity_reservation", Decimal("1.1230000000")),
+        # reserved terms after the last row; No Upfront has no fee: 0 / 8760 + 0.627, 0 / 26280 + 0.431
+        ("us-east-1", "g5.xlarge", "reserved_1y", Decimal("0.627")),
+        ("us-east-1", "g5.xlarge", "reserved_3y", Decimal("0.431")),
     ]
-    p5 = offers[3]
+    p5 = offers[2]
     assert (p5.vcpus, p5.memory_gib, p5.accelerator, p5.accelerator_count) == (192.0, 2048.0, "H100-SXM", 8)
     assert p5.sku == "P5.JRTCKXETXF.6YS6EN2CT7" and p5.effective_date == "2025-09-01"
     assert p5.source == "aws:pricing bulk price list AmazonEC2 version 20250912225308"
-    assert stats.rows == len(ROWS) and stats.offers == 6 and stats.missing_prices == 1
+    assert offers[7].sku == "G5XL.4NA7Y494T4"  # SKU.offer term code of the 1yr standard No Upfront term
+    assert stats.rows == len(ROWS) and stats.offers == 9 and stats.missing_prices == 1
+    assert stats.skipped == {
+        "operating_system_not_linux": 1, "tenancy_not_shared": 1, "pre_installed_software": 1,
+        "capacity_reservation_usage": 1, "not_an_instance": 1,
+        "term_not_modeled": 3,  # the convertible term and both rows of the Partial Upfront term
+    }
+    assert stats.summary().startswith("9 offers (1 without price) from 14 rows; skipped 8 (")
     assert stats.metadata["Publication Date"] == "2025-09-12T22:53:08Z"
     assert stats.bytes_read == bulk_file.stat().st_size
 
 
+def test_parse_other_payment_option(bulk_file: Path) -> None:
+    """Partial Upfront: the term's upfront fee row and hourly row add up to one effective hourly price."""
+    offers = list(parse_bulk_csv(bulk_file, reserved_payment="Partial Upfront", block_size=1024))
+    reserved = [(o.instance_type, o.purchase_option, o.price) for o in offers if o.purchase_option.startswith("res")]
+    # 2716 / 8760 h + 0.31 = 0.31004566210... + 0.31 = 0.6200456621; no 3yr Partial Upfront term is listed
+    assert reserved == [("g5.xlarge", "reserved_1y", Decimal("0.6200456621"))]
+    with pytest.raises(ValueError, match="reserved_payment"):
+        list(parse_bulk_csv(bulk_file, reserved_payment="Some Upfront"))
+
+
 def test_region_filter_and_small_blocks(bulk_file: Path) -> None:
     # a 1 KB block splits the file into many batches: results must not depend on batching
-    offers = list(parse_bulk_csv(bulk_file, regions=["eu-west-1"], block_size=1024))
-    assert [(o.region, o.price) for o in offers] == [("eu-west-1", Decimal("1.1230000000"))]
+    stats = BulkStats()
+    offers = list(parse_bulk_csv(bulk_file, regions=["eu-west-1"], block_size=1024, stats=stats))
+    assert [(o.region, o.purchase_option, o.price) for o in offers] == [
+        ("eu-west-1", "on_demand", Decimal("1.1230000000")),
+        ("eu-west-1", "capacity_reservation", Decimal("1.1230000000")),
+    ]
+    # the us-east-1 rows that pass the filters before the region's: 3 on-demand (g5, p5, p5e) + 5 reserved
+    assert stats.skipped["other_region"] == 8
 
 
 def test_generated_file_matches_a_plain_csv_filter(tmp_path: Path) -> None:
@@ -121,7 +164,8 @@ def test_generated_file_matches_a_plain_csv_filter(tmp_path: Path) -> None:
             od = r["TermType"] == "OnDemand"
             ri = (r["TermType"] == "Reserved" and r["OfferingClass"] == "standard"
                   and r["PurchaseOption"] == "No Upfront")
-            expected += base and (od or ri)
+            # an on-demand row is an on_demand and a capacity_reservation offer; a No Upfront term has one row
+            expected += 2 * (base and od) + (base and ri)
     got = list(parse_bulk_csv(path, block_size=64 << 10))
     assert expected > 0 and len(got) == expected
     assert all(o.price is not None and o.price > 0 for o in got)
@@ -166,8 +210,9 @@ def test_fetch_lists_then_streams_the_file(bulk_file: Path) -> None:
         offers = list(src.fetch(["us-east-1"], progress=lambda stage, n: seen.append((stage, n))))
         stub.assert_no_pending_responses()
     assert [(o.instance_type, o.purchase_option) for o in offers] == [
-        ("g5.xlarge", "on_demand"), ("g5.xlarge", "reserved_1y"), ("g5.xlarge", "reserved_3y"),
-        ("p5.48xlarge", "on_demand"), ("p5e.48xlarge", "on_demand")]  # eu-west-1 row filtered out
+        ("g5.xlarge", "on_demand"), ("g5.xlarge", "capacity_reservation"), ("p5.48xlarge", "on_demand"),
+        ("p5.48xlarge", "capacity_reservation"), ("p5e.48xlarge", "on_demand"), ("g5.xlarge", "reserved_1y"),
+        ("g5.xlarge", "reserved_3y")]  # eu-west-1 row filtered out
     assert seen and seen[-1][1] == len(ROWS)
     assert responses.calls[0].request.url == URL
 
@@ -199,9 +244,14 @@ def test_cli_refresh_bulk(bulk_file: Path, tmp_path: Path, monkeypatch: pytest.M
         r = CliRunner().invoke(main, ["catalog", "refresh", "--cloud", "aws", "--region", "us-east-1", "--bulk",
                                       "--name", "bulk1"])
     assert r.exit_code == 0, r.output
-    assert "Wrote snapshot 'bulk1': 5 offers" in r.stdout and store.active_name() == "bulk1"
+    assert "Wrote snapshot 'bulk1': 7 offers" in r.stdout and store.active_name() == "bulk1"
+    # the fetch statistics: rows read, and every row not priced with the reason
+    assert ("  read: 7 offers (1 without price) from 14 rows; skipped 9 (term_not_modeled: 3, not_an_instance: 1, "
+            "operating_system_not_linux: 1, tenancy_not_shared: 1, pre_installed_software: 1, "
+            "capacity_reservation_usage: 1, other_region: 1)") in r.stdout
     m = json.loads((tmp_path / "home" / "snapshots" / "bulk1" / "manifest.json").read_text())
-    assert m["counts"]["purchase_option"] == {"on_demand": 3, "reserved_1y": 1, "reserved_3y": 1}
+    assert m["counts"]["purchase_option"] == {"capacity_reservation": 2, "on_demand": 3, "reserved_1y": 1,
+                                              "reserved_3y": 1}
     r = CliRunner().invoke(main, ["catalog", "refresh", "--cloud", "gcp", "--bulk"])
     assert r.exit_code == 2 and "--bulk is available for --cloud aws only" in r.stderr
 
@@ -215,7 +265,7 @@ def test_cli_import_aws_bulk_file(bulk_file: Path, tmp_path: Path, monkeypatch: 
                                   "--name", "bulkfile"])
     assert r.exit_code == 0, r.output
     cat = store.load_snapshot("bulkfile")
-    assert len(cat.offers) == 6 and cat.fetched_at == "2025-09-12T22:53:08Z"
+    assert len(cat.offers) == 9 and cat.fetched_at == "2025-09-12T22:53:08Z"
     assert cat.source == "AWS bulk price list AmazonEC2 version 20250912225308 (index.csv)"
     r = CliRunner().invoke(main, ["catalog", "import", "--format", "aws-bulk", str(bulk_file), "--provider", "gcp"])
     assert r.exit_code == 2 and "use --provider aws" in r.stderr

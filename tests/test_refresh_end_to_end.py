@@ -143,6 +143,7 @@ def aws_stub_region(ps: Any, es: Any, region: str = "us-east-1") -> None:
         ("AmazonEC2", {"productFamily": "Storage", "volumeApiName": "st1"}, []),
         ("AmazonS3", {"productFamily": "Storage"}, data["s3_storage"]),
         ("AmazonS3", {"productFamily": "API Request"}, data["s3_requests"]),
+        ("AmazonS3GlacierDeepArchive", {}, data["s3_deep_archive"]),
     ]
     for service, fields, body in storage:
         ps.add_response(
@@ -191,18 +192,21 @@ def test_aws_refresh_end_to_end(aws_clients: AwsFakes) -> None:
     lines = assert_refreshed(r, "aws", "aws-live")
     ps.assert_no_pending_responses()
     es.assert_no_pending_responses()
-    # Items read: 4 GPU products + 12 spot rows + EBS gp3 1 + S3 storage 4 + S3 requests 2 + transfer 1 = 24.
-    # Offers: 4 on-demand (p5e.48xlarge without a price) + g5 reserved 1y and 3y + spot for g5 and g6 = 8;
-    # EBS gp3 1; S3 Standard 3 tiers + Standard-IA + Deep Archive = 5 (One Zone-IA skipped); PUT and GET 2;
-    # internet egress 4 tiers -> 8 + 1 + 5 + 2 + 4 = 20.
+    # Items read: 4 GPU products + 12 spot rows + EBS gp3 1 + S3 storage 4 + S3 requests 2
+    # + Deep Archive 1 + transfer 1 = 25.
+    # Offers: 4 on-demand (p5e.48xlarge without a price) + g5 reserved 1y (its 3y term is sold Partial
+    # Upfront only, not No Upfront) + a capacity reservation at the on-demand rate for each of the 3 priced
+    # types + spot for g5 and g6 = 10; EBS gp3 1; S3 Standard 3 tiers + Standard-IA + Deep Archive (from
+    # AmazonS3GlacierDeepArchive) = 5 (One Zone-IA and the AmazonS3 Deep Archive staging usage skipped);
+    # PUT and GET 2; internet egress 4 tiers -> 10 + 1 + 5 + 2 + 4 = 22.
     assert (
-        "  read: 20 offers (1 without price) from 24 items; skipped 1 (storage_product_not_modeled: 1)"
-        in lines
+        "  read: 22 offers (1 without price) from 25 items; skipped 2 "
+        "(s3_deep_archive_staging: 1, storage_product_not_modeled: 1)" in lines
     )
 
     offers = show("aws-live", "aws", "us-east-1")
     # refreshed price points replace embedded's; the instance types the fake does not list stay
-    assert sum(o["source"].startswith("aws:") for o in offers) == 20  # every fetched offer is a us-east-1 price point
+    assert sum(o["source"].startswith("aws:") for o in offers) == 22  # every fetched offer is a us-east-1 price point
     assert one(offers, instance_type="g4dn.xlarge", purchase_option="on_demand")["source"].startswith("skypilot")
     g5 = one(offers, instance_type="g5.xlarge", purchase_option="on_demand")
     assert (

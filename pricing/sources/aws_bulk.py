@@ -16,17 +16,31 @@ File layout (as published)::
     "2223B6PCG6QAUYY6","38NPMPTW36","2223B6PCG6QAUYY6.38NPMPTW36.6YS6EN2CT7","Reserved",...
 
 Kept rows: Product Family "Compute Instance", Operating System "Linux", Tenancy "Shared",
-Pre Installed S/W "NA", CapacityStatus "Used", Currency "USD", Unit "Hrs", and either TermType
-"OnDemand" or a Reserved term with OfferingClass "standard", PurchaseOption "No Upfront" and
-LeaseContractLength "1yr"/"3yr" (-> ``reserved_1y`` / ``reserved_3y``). Everything else (Windows,
-RHEL, dedicated tenancy, upfront fees, convertible terms, capacity reservations) is skipped.
-An empty PricePerUnit is a missing price (None), never 0.
+Pre Installed S/W "NA", CapacityStatus "Used", Currency "USD", and
+
+* TermType "OnDemand", Unit "Hrs": with ``MarketOption`` "OnDemand" (or no such column) the
+  ``on_demand`` price, and a ``capacity_reservation`` offer at the same rate (AWS bills a capacity
+  reservation the on-demand rate whether it is used or not). With ``MarketOption`` "CapacityBlock" the
+  row is never an on-demand price: a positive price becomes a ``capacity_block`` offer (per hour); the
+  published file lists Capacity Blocks at $0 (the Linux operating-system fee of a block; the block's
+  reservation fee is not in the price list), and those rows are skipped.
+* TermType "Reserved", OfferingClass "standard" (convertible terms are left out), LeaseContractLength
+  "1yr"/"3yr" and one PurchaseOption, "No Upfront" unless the caller picks "Partial Upfront" or
+  "All Upfront": the term's "Hrs" row and its upfront-fee ("Quantity") row are added up per SKU and
+  offer term code into the effective hourly price ``upfront / (8,760 or 26,280 h) + hourly``
+  (``reserved_1y`` / ``reserved_3y``), one figure per term. Reserved offers are yielded after the
+  file's last row, since a term's two rows may fall into different batches.
+
+Everything else (Windows, RHEL, SUSE, dedicated tenancy and hosts, capacity-reservation usage rows,
+other payment options) is skipped and counted by reason in :attr:`BulkStats.skipped`. A zero price is
+never an offer (skipped as ``zero_price``); an empty PricePerUnit is a missing price (None), never 0.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +50,7 @@ from typing import IO, Any
 
 from planner.errors import SourceError
 from pricing.schema import Offer
+from pricing.sources.aws_parse import effective_hourly
 
 PRICING_REGION = "us-east-1"
 DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")  # when fetch() is given none
@@ -45,16 +60,42 @@ DOWNLOAD_CHUNK = 1 << 20
 
 # Columns the parser needs (the file has ~90; only these are converted).
 COLUMNS = (
-    "SKU", "RateCode", "TermType", "EffectiveDate", "Unit", "PricePerUnit", "Currency", "LeaseContractLength",
-    "PurchaseOption", "OfferingClass", "Product Family", "Instance Type", "vCPU", "Memory", "Tenancy",
-    "Operating System", "Pre Installed S/W", "CapacityStatus", "GPU", "Region Code",
+    "SKU",
+    "OfferTermCode",
+    "RateCode",
+    "TermType",
+    "EffectiveDate",
+    "Unit",
+    "PricePerUnit",
+    "Currency",
+    "LeaseContractLength",
+    "PurchaseOption",
+    "OfferingClass",
+    "Product Family",
+    "Instance Type",
+    "vCPU",
+    "Memory",
+    "Tenancy",
+    "Operating System",
+    "Pre Installed S/W",
+    "CapacityStatus",
+    "GPU",
+    "MarketOption",
+    "Region Code",
 )
-OPTIONAL = ("GPU",)
-_FILTERS = {
-    "Product Family": "Compute Instance", "Operating System": "Linux", "Tenancy": "Shared",
-    "Pre Installed S/W": "NA", "CapacityStatus": "Used", "Currency": "USD", "Unit": "Hrs",
-}
+OPTIONAL = ("GPU", "MarketOption", "OfferTermCode")
+# (column, the value priced, the skip reason otherwise), applied in this order
+_FILTERS = (
+    ("Product Family", "Compute Instance", "not_an_instance"),
+    ("Operating System", "Linux", "operating_system_not_linux"),
+    ("Tenancy", "Shared", "tenancy_not_shared"),
+    ("Pre Installed S/W", "NA", "pre_installed_software"),
+    ("CapacityStatus", "Used", "capacity_reservation_usage"),
+    ("Currency", "USD", "currency_not_usd"),
+)
 _RESERVED = {"1yr": "reserved_1y", "3yr": "reserved_3y"}
+_YEARS = {"1yr": 1, "3yr": 3}
+PAYMENT_OPTIONS = ("No Upfront", "Partial Upfront", "All Upfront")
 
 ProgressFn = Callable[[str, int], None]
 
@@ -66,12 +107,24 @@ class BulkStats:
     offers: int = 0
     missing_prices: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        if n:
+            self.skipped[reason] += n
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{k}: {v}" for k, v in self.skipped.most_common())
+        text = f"{self.offers} offers ({self.missing_prices} without price) from {self.rows} rows"
+        return text + (f"; skipped {sum(self.skipped.values())} ({reasons})" if reasons else "")
 
 
 class _Counting(io.RawIOBase):
     """A raw stream that counts the bytes read through it and reports progress every ``every`` bytes."""
 
-    def __init__(self, inner: IO[bytes], on_bytes: Callable[[int], None] | None, every: int = 8 << 20) -> None:
+    def __init__(
+        self, inner: IO[bytes], on_bytes: Callable[[int], None] | None, every: int = 8 << 20
+    ) -> None:
         self.inner, self.on_bytes, self.every, self.count, self._next = inner, on_bytes, every, 0, every
 
     def readable(self) -> bool:
@@ -94,7 +147,9 @@ def _read_metadata(stream: IO[bytes], where: str) -> tuple[dict[str, str], list[
         line = stream.readline().decode("utf-8-sig")
         row = next(csv.reader([line]), [])
         if len(row) < 2:
-            raise SourceError(f"not an AWS price list CSV (expected 5 metadata lines, got {line[:60]!r})", where=where)
+            raise SourceError(
+                f"not an AWS price list CSV (expected 5 metadata lines, got {line[:60]!r})", where=where
+            )
         meta[row[0]] = row[1]
     header = next(csv.reader([stream.readline().decode("utf-8")]), [])
     missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
@@ -111,12 +166,15 @@ def parse_bulk_csv(
     progress: ProgressFn | None = None,
     stats: BulkStats | None = None,
     block_size: int = BLOCK_SIZE,
+    reserved_payment: str = "No Upfront",
 ) -> Iterator[Offer]:
     """Stream offers out of an AWS bulk price-list CSV (a path or a binary stream, e.g. an HTTP body)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
+    if reserved_payment not in PAYMENT_OPTIONS:
+        raise ValueError(f"reserved_payment must be one of {', '.join(PAYMENT_OPTIONS)}")
     stats = stats if stats is not None else BulkStats()
     fetched_at = fetched_at or datetime.now(UTC).isoformat(timespec="seconds")
     own = isinstance(source, (str, Path))
@@ -127,6 +185,7 @@ def parse_bulk_csv(
         where, label, raw = "price list stream", "aws bulk download", source
     counting = _Counting(raw, (lambda n: progress(label + " MB", n >> 20)) if progress else None)
     stream = io.BufferedReader(counting, buffer_size=DOWNLOAD_CHUNK)
+    terms: dict[tuple[str, str, str], _Term] = {}
     try:
         meta, header = _read_metadata(stream, where)
         stats.metadata = meta
@@ -136,31 +195,42 @@ def parse_bulk_csv(
             stream,
             read_options=pcsv.ReadOptions(column_names=header, block_size=block_size, use_threads=True),
             convert_options=pcsv.ConvertOptions(
-                include_columns=wanted, column_types={c: pa.string() for c in wanted}, strings_can_be_null=False,
+                include_columns=wanted,
+                column_types={c: pa.string() for c in wanted},
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
         region_set = pa.array(sorted(regions)) if regions else None
         for batch in reader:
             stats.rows += batch.num_rows
-            mask = None
-            for col, value in _FILTERS.items():
-                m = pc.equal(batch.column(col), value)
-                mask = m if mask is None else pc.and_(mask, m)
+            mask = pa.array([True] * batch.num_rows)
+            checks = [(pc.equal(batch.column(col), value), reason) for col, value, reason in _FILTERS]
+            if region_set is not None:
+                checks.append((pc.is_in(batch.column("Region Code"), value_set=region_set), "other_region"))
             term = batch.column("TermType")
+            unit = batch.column("Unit")
+            on_demand = pc.and_(pc.equal(term, "OnDemand"), pc.equal(unit, "Hrs"))
             reserved = pc.and_(
                 pc.and_(pc.equal(term, "Reserved"), pc.equal(batch.column("OfferingClass"), "standard")),
-                pc.and_(pc.equal(batch.column("PurchaseOption"), "No Upfront"),
-                        pc.is_in(batch.column("LeaseContractLength"), value_set=pa.array(["1yr", "3yr"]))),
+                pc.and_(
+                    pc.and_(
+                        pc.equal(batch.column("PurchaseOption"), reserved_payment),
+                        pc.is_in(unit, value_set=pa.array(["Hrs", "Quantity"])),
+                    ),
+                    pc.is_in(batch.column("LeaseContractLength"), value_set=pa.array(["1yr", "3yr"])),
+                ),
             )
-            mask = pc.and_(mask, pc.or_(pc.equal(term, "OnDemand"), reserved))
-            if region_set is not None:
-                mask = pc.and_(mask, pc.is_in(batch.column("Region Code"), value_set=region_set))
+            checks.append((pc.or_(on_demand, reserved), "term_not_modeled"))
+            for ok, reason in checks:
+                stats.skip(reason, pc.sum(pc.and_(mask, pc.invert(ok))).as_py() or 0)
+                mask = pc.and_(mask, ok)
             kept = batch.filter(mask)
             if kept.num_rows:
-                yield from _offers(kept, src, fetched_at, stats, where)
+                yield from _offers(kept, src, fetched_at, stats, where, terms)
             if progress is not None:
                 progress(f"{label} rows", stats.rows)
+        yield from _reserved_offers(terms, src, fetched_at, stats)
     finally:
         stats.bytes_read = counting.count
         if own:
@@ -175,32 +245,122 @@ def _memory_gib(text: str) -> float | None:
         return None
 
 
-def _offers(batch: Any, src: str, fetched_at: str, stats: BulkStats, where: str) -> Iterator[Offer]:
+@dataclass
+class _Term:
+    """One reserved offer term being added up: its hourly and upfront rows may come in any order."""
+
+    option: str
+    years: int
+    fields: dict[str, Any]
+    hourly: Decimal = Decimal(0)
+    upfront: Decimal = Decimal(0)
+    priced: bool = False
+
+
+def _shape_fields(cols: dict[str, list[str]], i: int) -> dict[str, Any]:
     from pricing.instances import instance_shape
 
+    itype = cols["Instance Type"][i]
+    shape = instance_shape("aws", itype)
+    vcpu = cols["vCPU"][i].strip()
+    gpus = (cols.get("GPU") or [""] * (i + 1))[i].strip()
+    count = int(gpus) if gpus.isdigit() and int(gpus) > 0 else None
+    return {
+        "instance_type": itype,
+        "accelerator": shape.accelerator if shape else None,
+        "accelerator_count": (
+            (shape.accelerator_count if shape and shape.accelerator else 0) if count is None else count
+        ),
+        "vcpus": float(vcpu) if vcpu.replace(".", "", 1).isdigit() else None,
+        "memory_gib": _memory_gib(cols["Memory"][i]),
+    }
+
+
+def _offers(
+    batch: Any,
+    src: str,
+    fetched_at: str,
+    stats: BulkStats,
+    where: str,
+    terms: dict[tuple[str, str, str], _Term],
+) -> Iterator[Offer]:
     cols = {c: batch.column(c).to_pylist() for c in batch.schema.names}
+    market = cols.get("MarketOption") or [""] * batch.num_rows
+    listed = cols.get("OfferTermCode") or [""] * batch.num_rows
+    term_codes = [
+        code or (rc.split(".")[1] if "." in rc else "") for code, rc in zip(listed, cols["RateCode"])
+    ]
     for i in range(batch.num_rows):
-        itype = cols["Instance Type"][i]
         text = cols["PricePerUnit"][i].strip()
         try:
             price = Decimal(text) if text else None
         except InvalidOperation:
-            raise SourceError(f"SKU {cols['SKU'][i]}: price {text[:40]!r} is not a number", where=where) from None
-        if price is None:
-            stats.missing_prices += 1
-        option = "on_demand" if cols["TermType"][i] == "OnDemand" else _RESERVED[cols["LeaseContractLength"][i]]
-        shape = instance_shape("aws", itype)
-        vcpu = cols["vCPU"][i].strip()
+            raise SourceError(
+                f"SKU {cols['SKU'][i]}: price {text[:40]!r} is not a number", where=where
+            ) from None
+        if price is not None and (not price.is_finite() or price < 0):
+            raise SourceError(f"SKU {cols['SKU'][i]}: price {text[:40]!r} is not a valid amount", where=where)
+        common = {
+            "provider": "aws",
+            "service": "AmazonEC2",
+            "region": cols["Region Code"][i],
+            "resource": "instance",
+            "unit": "hour",
+            "source": src,
+            "effective_date": cols["EffectiveDate"][i][:10],
+            "fetched_at": fetched_at,
+        }
+        if cols["TermType"][i] == "Reserved":
+            lease = cols["LeaseContractLength"][i]
+            key = (cols["SKU"][i], term_codes[i], lease)
+            t = terms.get(key)
+            if t is None:
+                fields = common | _shape_fields(cols, i) | {"sku": f"{cols['SKU'][i]}.{term_codes[i]}"}
+                t = terms[key] = _Term(_RESERVED[lease], _YEARS[lease], fields)
+            if price is not None:
+                t.priced = True
+                if cols["Unit"][i] == "Quantity":
+                    t.upfront += price
+                else:
+                    t.hourly += price
+            continue
+        if price is not None and price <= 0:
+            stats.skip("capacity_block_without_price" if market[i] == "CapacityBlock" else "zero_price")
+            continue
+        fields = common | _shape_fields(cols, i) | {"sku": cols["RateCode"][i] or cols["SKU"][i]}
+        if market[i] == "CapacityBlock":
+            if price is None:
+                stats.skip("capacity_block_without_price")
+                continue
+            stats.offers += 1
+            yield Offer(**fields, purchase_option="capacity_block", price=price)
+            continue
+        if market[i] not in ("", "OnDemand"):
+            stats.skip("market_option")
+            continue
         stats.offers += 1
-        yield Offer(
-            provider="aws", service="AmazonEC2", sku=cols["RateCode"][i] or cols["SKU"][i],
-            region=cols["Region Code"][i], resource="instance", purchase_option=option, unit="hour", price=price,
-            source=src, effective_date=cols["EffectiveDate"][i][:10], fetched_at=fetched_at, instance_type=itype,
-            accelerator=shape.accelerator if shape else None,
-            accelerator_count=shape.accelerator_count if shape and shape.accelerator else 0,
-            vcpus=float(vcpu) if vcpu.replace(".", "", 1).isdigit() else None,
-            memory_gib=_memory_gib(cols["Memory"][i]),
-        )
+        stats.missing_prices += price is None
+        yield Offer(**fields, purchase_option="on_demand", price=price)
+        if price is not None:
+            stats.offers += 1
+            yield Offer(**fields, purchase_option="capacity_reservation", price=price)
+
+
+def _reserved_offers(
+    terms: dict[tuple[str, str, str], _Term], src: str, fetched_at: str, stats: BulkStats
+) -> Iterator[Offer]:
+    for t in terms.values():
+        if not t.priced:
+            stats.offers += 1
+            stats.missing_prices += 1
+            yield Offer(**t.fields, purchase_option=t.option, price=None)
+            continue
+        price = effective_hourly(t.upfront, t.hourly, t.years)
+        if price <= 0:
+            stats.skip("zero_price")
+            continue
+        stats.offers += 1
+        yield Offer(**t.fields, purchase_option=t.option, price=price)
 
 
 class AwsBulkSource:
@@ -208,8 +368,14 @@ class AwsBulkSource:
 
     name = "aws-bulk"
 
-    def __init__(self, client: Any = None, session: Any = None, *, service_code: str = "AmazonEC2",
-                 timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: Any = None,
+        session: Any = None,
+        *,
+        service_code: str = "AmazonEC2",
+        timeout_s: float = 60.0,
+    ) -> None:
         self._client, self._session = client, session
         self.service_code, self.timeout_s = service_code, timeout_s
         self.stats = BulkStats()
@@ -230,11 +396,15 @@ class AwsBulkSource:
             self._session = requests.Session()
         return self._session
 
-    def list_price_lists(self, region: str | None = None, *, effective: datetime | None = None
-                         ) -> list[dict[str, Any]]:
+    def list_price_lists(
+        self, region: str | None = None, *, effective: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """Price-list files of the service (USD), optionally of one region, effective at ``effective``."""
-        kwargs: dict[str, Any] = {"ServiceCode": self.service_code, "CurrencyCode": "USD",
-                                  "EffectiveDate": effective or datetime.now(UTC)}
+        kwargs: dict[str, Any] = {
+            "ServiceCode": self.service_code,
+            "CurrencyCode": "USD",
+            "EffectiveDate": effective or datetime.now(UTC),
+        }
         if region:
             kwargs["RegionCode"] = region
         out: list[dict[str, Any]] = []
@@ -250,23 +420,30 @@ class AwsBulkSource:
         resp = self.session.get(url, stream=True, timeout=self.timeout_s)
         if resp.status_code != 200:
             resp.close()
-            raise SourceError(f"price list download failed with HTTP {resp.status_code}", where="aws bulk price list")
+            raise SourceError(
+                f"price list download failed with HTTP {resp.status_code}", where="aws bulk price list"
+            )
         resp.raw.decode_content = True
         return resp
 
-    def fetch(self, regions: Sequence[str] | None = None, *, progress: ProgressFn | None = None) -> Iterator[Offer]:
+    def fetch(
+        self, regions: Sequence[str] | None = None, *, progress: ProgressFn | None = None
+    ) -> Iterator[Offer]:
         """Offers of each region's price-list file (``regions`` None: :data:`DEFAULT_REGIONS`)."""
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         targets = list(regions) if regions else list(DEFAULT_REGIONS)
         for region in targets:
             lists = [p for p in self.list_price_lists(region) if "csv" in p.get("FileFormats", ["csv"])]
             if not lists:
-                raise SourceError(f"no {self.service_code} price list for region {region!r}", where="aws bulk price list")
+                raise SourceError(
+                    f"no {self.service_code} price list for region {region!r}", where="aws bulk price list"
+                )
             for pl in lists:
                 url = self.get_price_list_file_url(pl["PriceListArn"])
                 resp = self.open_stream(url)
                 try:
-                    yield from parse_bulk_csv(resp.raw, regions=[region], fetched_at=fetched_at,
-                                              progress=progress, stats=self.stats)
+                    yield from parse_bulk_csv(
+                        resp.raw, regions=[region], fetched_at=fetched_at, progress=progress, stats=self.stats
+                    )
                 finally:
                     resp.close()

@@ -4,12 +4,42 @@ A product is ``{"product": {"productFamily", "sku", "attributes": {...}}, "terms
 {<offer term>: {"priceDimensions": {<rate code>: {"unit", "beginRange", "endRange", "pricePerUnit":
 {"USD"}}}, "effectiveDate", "termAttributes"}}, "Reserved": {...}}}``.
 
-Reserved terms: ``termAttributes`` give ``LeaseContractLength`` (1yr/3yr), ``OfferingClass``
-(standard/convertible) and ``PurchaseOption`` (No/Partial/All Upfront); the dimensions are an
-``Upfront Fee`` (unit "Quantity") and an hourly rate (unit "Hrs"). The effective hourly price is
-``upfront / hours in the term + hourly`` (8,760 or 26,280 h). :func:`reserved_rates` returns every
-combination; the offer's ``reserved_1y``/``reserved_3y`` headline is the standard class with No
-Upfront (else Partial, else All Upfront), rounded to 10 decimal places.
+EC2 instances
+-------------
+Only Linux, shared tenancy, no pre-installed software, capacity status ``Used`` products are priced;
+everything else (Windows, RHEL, SQL Server images, Dedicated/Host tenancy, the ``UnusedCapacityReservation``
+and ``AllocatedCapacityReservation`` usage of capacity reservations, the global free-trial product) is
+skipped and counted in :class:`~pricing.sources.base.FetchStats` under a reason. A product whose
+``marketoption`` is ``CapacityBlock`` is never an on-demand price: with a positive hourly price it is a
+``capacity_block`` offer, with $0 it is skipped. (AWS bills a Capacity Block as an up-front reservation
+fee plus an operating-system fee per hour; the Price List's CapacityBlock product carries the OS fee,
+which is $0 for Linux, so the block's own price comes from ``ec2.describe_capacity_block_offerings``.)
+
+A zero price is never an offer; a listed product without a price is an offer with ``price=None``.
+
+Reserved Instances
+------------------
+``termAttributes`` give ``LeaseContractLength`` (1yr/3yr), ``OfferingClass`` (standard/convertible)
+and ``PurchaseOption`` (No/Partial/All Upfront); the dimensions are an ``Upfront Fee`` (unit
+"Quantity") and an hourly rate (unit "Hrs"). The effective hourly price is ``upfront / hours in the
+term + hourly`` (8,760 or 26,280 h), rounded to 10 decimal places. :func:`reserved_rates` returns every
+combination. The offers ``reserved_1y`` / ``reserved_3y`` carry one figure per term: the **standard**
+class (convertible terms are left out) with **one** payment option for every instance type,
+``No Upfront`` unless the caller picks ``Partial Upfront`` or ``All Upfront``. A type that is not sold
+with that payment option gets no reserved offer; no other payment option stands in for it.
+
+On-demand capacity reservations
+-------------------------------
+AWS charges a capacity reservation the instance's on-demand rate for every hour it is held, used or
+not ("Capacity Reservation pricing and billing", Amazon EC2 User Guide, read 2026-12-02). Each priced
+on-demand instance therefore also yields a ``capacity_reservation`` offer at the same hourly rate.
+
+S3 storage
+----------
+Standard and Standard-IA are priced from ``AmazonS3``. S3 Glacier Deep Archive storage is priced under
+its own service code ``AmazonS3GlacierDeepArchive`` (usage type ``TimedStorage-GDA-ByteHrs``, $0.00099
+per GB-month in us-east-1); the ``AmazonS3`` product with volume type "Glacier Deep Archive" is the
+staging usage (``TimedStorage-GDA-Staging``) and is never taken as the archive price.
 """
 
 from __future__ import annotations
@@ -26,12 +56,14 @@ from pricing.sources.base import HOURS_1Y, HOURS_3Y, FetchStats, decimal_price, 
 
 SOURCE = "aws:pricing.get_products"
 _PLACES = Decimal("0.0000000001")
-_UPFRONT_ORDER = ("No Upfront", "Partial Upfront", "All Upfront")
+UPFRONT_OPTIONS = ("No Upfront", "Partial Upfront", "All Upfront")
+DEFAULT_RESERVED_PAYMENT = "No Upfront"
 S3_STORAGE = {
     "Standard": "object_standard",
     "Standard - Infrequent Access": "object_infrequent",
-    "Glacier Deep Archive": "object_archive",
 }
+DEEP_ARCHIVE_SERVICE = "AmazonS3GlacierDeepArchive"
+DEEP_ARCHIVE_USAGE = "TimedStorage-GDA-ByteHrs"  # region-prefixed outside us-east-1 ("USW2-...")
 S3_REQUESTS = {
     "S3-API-Tier1": ("requests_write", "object_standard"),
     "S3-API-Tier2": ("requests_read", "object_standard"),
@@ -39,6 +71,13 @@ S3_REQUESTS = {
     "S3-API-SIA-Tier2": ("requests_read", "object_infrequent"),
 }
 EBS = {"gp3": "block_ssd", "st1": "block_hdd"}
+# (attribute, the value priced, the skip reason otherwise), checked in this order
+EC2_REQUIRED = (
+    ("operatingSystem", "Linux", "operating_system_not_linux"),
+    ("tenancy", "Shared", "tenancy_not_shared"),
+    ("preInstalledSw", "NA", "pre_installed_software"),
+    ("capacitystatus", "Used", "capacity_reservation_usage"),
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +100,13 @@ class ReservedRate:
 
     @property
     def effective_usd_per_hour(self) -> Decimal:
-        hours = HOURS_1Y if self.years == 1 else HOURS_3Y
-        return plain((self.upfront_usd / hours + self.hourly_usd).quantize(_PLACES, ROUND_HALF_EVEN))
+        return effective_hourly(self.upfront_usd, self.hourly_usd, self.years)
+
+
+def effective_hourly(upfront: Decimal, hourly: Decimal, years: int) -> Decimal:
+    """``upfront / hours in the term + hourly``, to 10 decimal places (8,760 h a year)."""
+    hours = HOURS_1Y if years == 1 else HOURS_3Y
+    return plain((upfront / hours + hourly).quantize(_PLACES, ROUND_HALF_EVEN))
 
 
 def load_product(raw: Any, what: str) -> dict:
@@ -135,10 +179,18 @@ def reserved_rates(item: dict, what: str) -> list[ReservedRate]:
     return out
 
 
-def headline_reserved(rates: list[ReservedRate], years: int) -> ReservedRate | None:
-    """The standard-class rate for ``years``, preferring No, then Partial, then All Upfront."""
-    by_option = {r.purchase_option: r for r in rates if r.years == years and r.offering_class == "standard"}
-    return next((by_option[p] for p in _UPFRONT_ORDER if p in by_option), None)
+def pick_reserved(
+    rates: list[ReservedRate], years: int, payment: str = DEFAULT_RESERVED_PAYMENT
+) -> ReservedRate | None:
+    """The standard-class rate for ``years`` with the ``payment`` option, or None when not sold so."""
+    return next(
+        (
+            r
+            for r in rates
+            if r.years == years and r.offering_class == "standard" and r.purchase_option == payment
+        ),
+        None,
+    )
 
 
 def memory_gib(text: str | None) -> float | None:
@@ -154,15 +206,38 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def ec2_instance_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) -> list[Offer]:
-    """On-demand plus headline 1y/3y reserved offers of one Linux shared-tenancy instance product."""
+def ec2_rejection(attrs: dict) -> str | None:
+    """Why an AmazonEC2 product is not a Linux shared-tenancy instance price (None when it is one)."""
+    if attrs.get("group") == "FreeTrial" or "freetrial" in str(attrs.get("usagetype", "")).lower():
+        return "free_trial"
+    if not attrs.get("instanceType"):
+        return "not_an_instance"
+    for field, wanted, reason in EC2_REQUIRED:
+        if attrs.get(field) != wanted:
+            return reason
+    if attrs.get("marketoption", "OnDemand") not in ("OnDemand", "CapacityBlock"):
+        return "market_option"
+    return None
+
+
+def ec2_instance_offers(
+    item: dict,
+    what: str,
+    fetched_at: str,
+    stats: FetchStats,
+    *,
+    reserved_payment: str = DEFAULT_RESERVED_PAYMENT,
+) -> list[Offer]:
+    """Offers of one EC2 instance product: on-demand, capacity reservation and 1y/3y reserved, or a
+    capacity block; ``[]`` (counted in ``stats``) for products that are not Linux shared instances."""
     from pricing.instances import instance_shape
 
     attrs = item["product"]["attributes"]
-    itype = attrs.get("instanceType")
-    if not itype or attrs.get("marketoption", "OnDemand") != "OnDemand":
-        stats.skip("not_an_on_demand_instance")
+    reason = ec2_rejection(attrs)
+    if reason is not None:
+        stats.skip(reason)
         return []
+    itype = attrs["instanceType"]
     shape = instance_shape("aws", itype)
     gpus = _number(attrs.get("gpu"))
     common = {
@@ -181,43 +256,65 @@ def ec2_instance_offers(item: dict, what: str, fetched_at: str, stats: FetchStat
         "memory_gib": memory_gib(attrs.get("memory")) or (shape.memory_gib if shape else None),
     }
     hourly = [r for r in on_demand_rates(item, what) if r.unit == "Hrs"]
-    out = [
-        Offer(
-            **common,
-            purchase_option="on_demand",
-            price=hourly[0].price if hourly else None,
-            effective_date=hourly[0].effective_date if hourly else "",
+    price = hourly[0].price if hourly else None
+    effective = hourly[0].effective_date if hourly else ""
+    if attrs.get("marketoption") == "CapacityBlock":
+        if price is None or price <= 0:
+            stats.skip("capacity_block_without_price")
+            return []
+        return [Offer(**common, purchase_option="capacity_block", price=price, effective_date=effective)]
+    if price is not None and price <= 0:
+        stats.skip("zero_price")
+        return []
+    out = [Offer(**common, purchase_option="on_demand", price=price, effective_date=effective)]
+    if price is not None:
+        out.append(
+            Offer(**common, purchase_option="capacity_reservation", price=price, effective_date=effective)
         )
-    ]
     reserved = reserved_rates(item, what)
     for years, option in ((1, "reserved_1y"), (3, "reserved_3y")):
-        head = headline_reserved(reserved, years)
-        if head is not None:
-            out.append(
-                Offer(
-                    **common,
-                    purchase_option=option,
-                    price=head.effective_usd_per_hour,
-                    effective_date=head.effective_date,
-                )
+        pick = pick_reserved(reserved, years, reserved_payment)
+        if pick is None:
+            continue
+        if pick.effective_usd_per_hour <= 0:
+            stats.skip("zero_price")
+            continue
+        out.append(
+            Offer(
+                **common,
+                purchase_option=option,
+                price=pick.effective_usd_per_hour,
+                effective_date=pick.effective_date,
             )
+        )
     return out
 
 
 def _tier_offers(
-    item: dict, what: str, unit_in: str, fields: dict[str, Any], divide: Decimal = Decimal(1)
+    item: dict,
+    what: str,
+    unit_in: str,
+    fields: dict[str, Any],
+    stats: FetchStats,
+    divide: Decimal = Decimal(1),
 ) -> list[Offer]:
-    rates = [r for r in on_demand_rates(item, what) if r.unit == unit_in]
-    return [
-        Offer(
-            **fields,
-            price=None if r.price is None else plain(r.price / divide),
-            tier_start=r.begin,
-            tier_end=r.end,
-            effective_date=r.effective_date,
+    out = []
+    for r in on_demand_rates(item, what):
+        if r.unit != unit_in:
+            continue
+        if r.price is not None and r.price <= 0:
+            stats.skip("zero_price")
+            continue
+        out.append(
+            Offer(
+                **fields,
+                price=None if r.price is None else plain(r.price / divide),
+                tier_start=r.begin,
+                tier_end=r.end,
+                effective_date=r.effective_date,
+            )
         )
-        for r in rates
-    ]
+    return out
 
 
 def storage_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) -> list[Offer]:
@@ -234,22 +331,25 @@ def storage_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) ->
     }
     family = product.get("productFamily")
     service = attrs.get("servicecode", item.get("serviceCode", ""))
+    usage = str(attrs.get("usagetype", ""))
+    storage = {"resource": "storage", "unit": "GB-month"}
     if service == "AmazonEC2" and family == "Storage" and attrs.get("volumeApiName") in EBS:
-        fields = base | {
-            "service": "AmazonEC2",
-            "resource": "storage",
-            "unit": "GB-month",
-            "storage_class": EBS[attrs["volumeApiName"]],
-        }
-        return _tier_offers(item, what, "GB-Mo", fields)
-    if service == "AmazonS3" and family == "Storage" and attrs.get("volumeType") in S3_STORAGE:
-        fields = base | {
-            "service": "AmazonS3",
-            "resource": "storage",
-            "unit": "GB-month",
-            "storage_class": S3_STORAGE[attrs["volumeType"]],
-        }
-        return _tier_offers(item, what, "GB-Mo", fields)
+        fields = base | storage | {"service": "AmazonEC2", "storage_class": EBS[attrs["volumeApiName"]]}
+        return _tier_offers(item, what, "GB-Mo", fields, stats)
+    if service == DEEP_ARCHIVE_SERVICE and usage.endswith(DEEP_ARCHIVE_USAGE):
+        fields = base | storage | {"service": DEEP_ARCHIVE_SERVICE, "storage_class": "object_archive"}
+        return _tier_offers(item, what, "GB-Mo", fields, stats)
+    if service == "AmazonS3" and family == "Storage" and attrs.get("volumeType") == "Glacier Deep Archive":
+        stats.skip("s3_deep_archive_staging")  # TimedStorage-GDA-Staging: not the archive's storage price
+        return []
+    if (
+        service == "AmazonS3"
+        and family == "Storage"
+        and attrs.get("volumeType") in S3_STORAGE
+        and usage.endswith("ByteHrs")
+    ):
+        fields = base | storage | {"service": "AmazonS3", "storage_class": S3_STORAGE[attrs["volumeType"]]}
+        return _tier_offers(item, what, "GB-Mo", fields, stats)
     if service == "AmazonS3" and family == "API Request" and attrs.get("group") in S3_REQUESTS:
         resource, storage_class = S3_REQUESTS[attrs["group"]]
         fields = base | {
@@ -258,7 +358,7 @@ def storage_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) ->
             "unit": "request",
             "storage_class": storage_class,
         }
-        return _tier_offers(item, what, "Requests", fields)
+        return _tier_offers(item, what, "Requests", fields, stats)
     stats.skip("storage_product_not_modeled")
     return []
 
@@ -280,4 +380,119 @@ def transfer_offers(item: dict, what: str, fetched_at: str, stats: FetchStats) -
         "source": SOURCE,
         "fetched_at": fetched_at,
     }
-    return _tier_offers(item, what, "GB", fields)
+    return _tier_offers(item, what, "GB", fields, stats)
+
+
+# -- Savings Plans (savingsplans.describe_savings_plans_offering_rates) ------------------------------
+SP_SOURCE = "aws:savingsplans.describe_savings_plans_offering_rates"
+SP_DURATIONS = {31536000: "savings_plan_1y", 94608000: "savings_plan_3y"}  # 365 d and 3 x 365 d in seconds
+
+
+def savings_plan_offer(
+    row: dict, region: str, base: dict[str, Offer], fetched_at: str, stats: FetchStats, what: str
+) -> Offer | None:
+    """One ``searchResults`` entry as a ``savings_plan_1y``/``_3y`` offer of the instance type in ``base``.
+
+    The rate is what one hour of the instance costs under the plan (the plan's discount already
+    applied; the payment option decides only how the commitment is paid), so it is the effective hourly
+    price as it stands. Rows of other regions, tenancies, operating systems, currencies or terms are
+    skipped and counted.
+    """
+    offering = row.get("savingsPlanOffering") or {}
+    props = {p.get("name"): p.get("value") for p in row.get("properties") or []}
+    option = SP_DURATIONS.get(int(offering.get("durationSeconds") or 0))
+    itype = props.get("instanceType")
+    if option is None:
+        stats.skip("savings_plan_term")
+        return None
+    if offering.get("currency", "USD") != "USD" or row.get("unit") != "Hrs":
+        stats.skip("savings_plan_unit")
+        return None
+    if (
+        props.get("region", region) != region
+        or props.get("tenancy", "shared") != "shared"
+        or props.get("productDescription", "Linux/UNIX") != "Linux/UNIX"
+        or "BoxUsage" not in str(row.get("usageType", "BoxUsage"))
+        or itype not in base
+    ):
+        stats.skip("savings_plan_not_linux_shared")
+        return None
+    price = decimal_price(row.get("rate"), what=what)
+    if price is None or price <= 0:
+        stats.skip("zero_price" if price is not None else "savings_plan_without_rate")
+        return None
+    on_demand = base[itype]
+    return Offer(
+        provider="aws",
+        service="AmazonEC2",
+        sku=f"{offering.get('offeringId', '')}:{row.get('usageType', itype)}",
+        region=region,
+        resource="instance",
+        purchase_option=option,
+        unit="hour",
+        price=price,
+        source=SP_SOURCE,
+        effective_date=iso_date(fetched_at),  # the API gives no date: the rate in force when read
+        fetched_at=fetched_at,
+        instance_type=itype,
+        accelerator=on_demand.accelerator,
+        accelerator_count=on_demand.accelerator_count,
+        vcpus=on_demand.vcpus,
+        memory_gib=on_demand.memory_gib,
+    )
+
+
+# -- Capacity Blocks for ML (ec2.describe_capacity_block_offerings) -------------------------------------
+CB_SOURCE = "aws:ec2.describe_capacity_block_offerings"
+
+
+def capacity_block_rate(offering: dict, what: str) -> Decimal | None:
+    """USD per instance-hour of one offering: ``UpfrontFee / (InstanceCount x duration in hours)``.
+
+    The duration is ``CapacityBlockDurationHours`` plus ``CapacityBlockDurationMinutes`` / 60 (blocks
+    end at 11:30 UTC, so an offering can be a little shorter or longer than asked). None when the
+    offering has no USD fee, no instances or no duration.
+    """
+    if offering.get("CurrencyCode", "USD") != "USD":
+        return None
+    fee = decimal_price(offering.get("UpfrontFee"), what=what)
+    count = int(offering.get("InstanceCount") or 0)
+    hours = Decimal(int(offering.get("CapacityBlockDurationHours") or 0))
+    hours += Decimal(int(offering.get("CapacityBlockDurationMinutes") or 0)) / 60
+    if fee is None or count <= 0 or hours <= 0:
+        return None
+    return plain((fee / (count * hours)).quantize(_PLACES, ROUND_HALF_EVEN))
+
+
+def capacity_block_offer(
+    offerings: list[dict], base: Offer, fetched_at: str, stats: FetchStats, what: str
+) -> Offer | None:
+    """The cheapest per-instance-hour offering of one instance type as a ``capacity_block`` offer."""
+    priced: list[tuple[Decimal, dict]] = []
+    for o in offerings:
+        rate = capacity_block_rate(o, what)
+        if rate is None or rate <= 0:
+            stats.skip("capacity_block_without_price" if rate is None else "zero_price")
+            continue
+        priced.append((rate, o))
+    if not priced:
+        return None
+    rate, best = min(priced, key=lambda p: p[0])
+    return Offer(
+        provider="aws",
+        service="AmazonEC2",
+        sku=str(best.get("CapacityBlockOfferingId") or f"capacity-block:{base.instance_type}"),
+        region=base.region,
+        resource="instance",
+        purchase_option="capacity_block",
+        unit="hour",
+        price=rate,
+        source=CB_SOURCE,
+        effective_date=iso_date(fetched_at),  # a block is charged the rate in force when it is bought
+        fetched_at=fetched_at,
+        instance_type=base.instance_type,
+        accelerator=base.accelerator,
+        accelerator_count=base.accelerator_count,
+        vcpus=base.vcpus,
+        memory_gib=base.memory_gib,
+    )

@@ -121,14 +121,20 @@ def test_ec2_on_demand_reserved_and_spot(stubbed) -> None:
     # p5e.48xlarge is listed without an OnDemand term: missing, never 0.
     assert _by(offers, instance_type="p5e.48xlarge", purchase_option="on_demand").price is None
 
-    # 1yr headline = standard No Upfront: 0 upfront / 8760 h + 0.633/h = 0.6330000000
+    # reserved_1y = standard No Upfront: 0 upfront / 8760 h + 0.633/h = 0.6330000000
     assert _by(offers, instance_type="g5.xlarge", purchase_option="reserved_1y").price == Decimal(
         "0.6330000000"
     )
-    # 3yr has only standard Partial Upfront: 5000 / 26280 h + 0.19 = 0.19025875190... + 0.19 = 0.3802587519
-    assert _by(offers, instance_type="g5.xlarge", purchase_option="reserved_3y").price == Decimal(
-        "0.3802587519"
-    )
+    # 3yr is listed only as standard Partial Upfront: no No Upfront figure, so no reserved_3y offer
+    # (another payment option never stands in for the one asked for)
+    assert not [o for o in offers if o.purchase_option == "reserved_3y"]
+    # A capacity reservation bills the on-demand rate: one per priced on-demand type (not p5e)
+    reservations = {o.instance_type: o.price for o in offers if o.purchase_option == "capacity_reservation"}
+    assert reservations == {
+        "g5.xlarge": Decimal("1.006"),
+        "g6.xlarge": Decimal("0.8048"),
+        "p5.48xlarge": Decimal("55.04"),
+    }
 
     # Spot: latest per AZ (1a: 0.5070 at 03:02 beats 0.5200 at 21:10 the day before; 1d: 0.4670 beats
     # 0.4700), then the median of 0.4591, 0.4670, 0.4886, 0.4905, 0.5070 = 0.4886.
@@ -148,7 +154,7 @@ def test_ec2_on_demand_reserved_and_spot(stubbed) -> None:
 
 
 def test_reserved_rates_keep_every_term_computable() -> None:
-    from pricing.sources.aws_parse import headline_reserved, reserved_rates
+    from pricing.sources.aws_parse import pick_reserved, reserved_rates
 
     g5 = load_json("aws", "ec2_gpu_us-east-1.json")[0]
     rates = {(r.years, r.offering_class, r.purchase_option): r for r in reserved_rates(g5, "test")}
@@ -158,8 +164,30 @@ def test_reserved_rates_keep_every_term_computable() -> None:
     # All Upfront 1yr: 5172 / 8760 = 0.59041095890... -> 0.5904109589
     assert rates[(1, "standard", "All Upfront")].effective_usd_per_hour == Decimal("0.5904109589")
     assert rates[(1, "convertible", "No Upfront")].hourly_usd == Decimal("0.73")
-    assert headline_reserved(list(rates.values()), 1).purchase_option == "No Upfront"
-    assert headline_reserved(list(rates.values()), 3).purchase_option == "Partial Upfront"
+    listed = list(rates.values())
+    assert pick_reserved(listed, 1).purchase_option == "No Upfront"
+    assert pick_reserved(listed, 3) is None  # the 3yr term is sold Partial Upfront only
+    assert pick_reserved(listed, 3, "Partial Upfront").effective_usd_per_hour == Decimal("0.3802587519")
+
+
+@pytest.mark.parametrize(
+    "payment, one_year, three_years",
+    [
+        ("No Upfront", "0.6330000000", None),  # 0 / 8760 + 0.633
+        ("Partial Upfront", "0.6023698630", "0.3802587519"),  # 2640 / 8760 + 0.301; 5000 / 26280 + 0.19
+        ("All Upfront", "0.5904109589", None),  # 5172 / 8760 + 0
+    ],
+)
+def test_reserved_offers_use_one_payment_option(payment: str, one_year: str, three_years: str | None) -> None:
+    """reserved_1y / reserved_3y are the standard class with the payment option asked for, nothing else."""
+    from pricing.sources.aws_parse import ec2_instance_offers
+    from pricing.sources.base import FetchStats
+
+    g5 = load_json("aws", "ec2_gpu_us-east-1.json")[0]
+    offers = ec2_instance_offers(g5, "test", "2026-11-26T07:00:00Z", FetchStats(), reserved_payment=payment)
+    got = {o.purchase_option: o.price for o in offers if o.purchase_option.startswith("reserved")}
+    want = {"reserved_1y": Decimal(one_year)} | ({"reserved_3y": Decimal(three_years)} if three_years else {})
+    assert got == want
 
 
 def test_instance_type_selector_replaces_families(stubbed) -> None:
@@ -178,7 +206,8 @@ def test_instance_type_selector_replaces_families(stubbed) -> None:
     src = _ec2_source(pricing, ec2, instance_types=["g6.xlarge"], include_spot=False)
     offers = list(src.fetch(["eu-west-1"]))
     assert [(o.instance_type, o.region, o.purchase_option) for o in offers] == [
-        ("g6.xlarge", "eu-west-1", "on_demand")
+        ("g6.xlarge", "eu-west-1", "on_demand"),
+        ("g6.xlarge", "eu-west-1", "capacity_reservation"),
     ]
     assert src.stats.skipped["duplicate_product"] == 1  # the same product listed twice is one offer
 
@@ -209,6 +238,11 @@ def test_storage_requests_and_transfer(stubbed) -> None:
     )
     ps.add_response(
         "get_products",
+        page(data["s3_deep_archive"]),
+        params("AmazonS3GlacierDeepArchive", term_filters(regionCode=r)),
+    )
+    ps.add_response(
+        "get_products",
         page(data["transfer"]),
         params("AWSDataTransfer", term_filters(fromRegionCode=r, transferType="AWS Outbound")),
     )
@@ -227,7 +261,9 @@ def test_storage_requests_and_transfer(stubbed) -> None:
         (Decimal(512000), None, Decimal("0.021")),
     ]
     assert _by(offers, storage_class="object_infrequent", resource="storage").price == Decimal("0.0125")
-    assert _by(offers, storage_class="object_archive").price == Decimal("0.00099")
+    # Deep Archive storage from its own service code; the AmazonS3 staging usage (0.021) is not it
+    archive = _by(offers, storage_class="object_archive")
+    assert (archive.price, archive.service) == (Decimal("0.00099"), "AmazonS3GlacierDeepArchive")
     # $0.005 per 1,000 PUTs is listed as 0.000005 per request; $0.0004 per 1,000 GETs as 0.0000004.
     assert _by(offers, resource="requests_write").price == Decimal("0.000005")
     assert _by(offers, resource="requests_read").price == Decimal("0.0000004")
@@ -239,6 +275,7 @@ def test_storage_requests_and_transfer(stubbed) -> None:
         (Decimal(153600), None, Decimal("0.05")),
     ]
     assert src.stats.skipped["storage_product_not_modeled"] == 1  # One Zone-IA
+    assert src.stats.skipped["s3_deep_archive_staging"] == 1
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,8 @@ def test_aws_default_chain(secret_env, caplog: pytest.LogCaptureFixture) -> None
     caplog.set_level(logging.DEBUG)
     src = AwsSource.from_default_credentials(
         instance_families=["GPU instance"],
+        include_savings_plans=False,
+        include_capacity_blocks=False,
         include_spot=False,
         include_storage=False,
         include_transfer=False,
