@@ -75,10 +75,23 @@ class Candidate:
     cost: Decimal | None  # effective (contracted when a price book applies)
     used_hours: Decimal | None = None  # hours used per instance, before whole-day or whole-month billing rules
     spot: dict[str, Any] | None = None  # the interruption overhead added to spot hours (training and batch)
+    # a mixed fleet: ``count`` instances of ``offer`` filled first, plus ``extra_count`` of ``extra`` for the rest
+    extra: Offer | None = None
+    extra_count: int = 0
+
+    @property
+    def instance_label(self) -> str:
+        """The instance type, or ``main + rest`` for a mixed fleet (the pin of a configuration)."""
+        main = self.offer.instance_type or ""
+        return f"{main} + {self.extra.instance_type}" if self.extra is not None else main
+
+    @property
+    def instances(self) -> int:
+        return self.count + self.extra_count
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.offer.instance_type or "", self.offer.purchase_option)
+        return (self.instance_label, self.offer.purchase_option)
 
 
 @dataclass(frozen=True)
@@ -158,7 +171,8 @@ def fit_instances(option: ComputeOption, offer: Offer, *, largest: int, allow_sp
         return 1
     need = option.accelerators_per_replica
     if need <= k:
-        return math.ceil(option.replicas / (k // need))
+        per = replicas_per_instance(option, offer)
+        return math.ceil(option.replicas / per) if per >= 1 else None
     if allow_span and k == largest:
         return option.replicas * math.ceil(need / k)
     return None
@@ -191,6 +205,48 @@ def level_instance_hours(option: ComputeOption, offer: Offer, *, largest: int, a
         n = fit_instances(replace(option, replicas=replicas), offer, largest=largest, allow_span=allow_span) or 0
         total += dec(hours) * max(n, min(option.min_instances, replicas))
     return total.quantize(Decimal("0.000001"))  # hours are fractions of 730: keep the sum free of float dust
+
+
+def replicas_per_instance(option: ComputeOption, offer: Offer) -> int:
+    """Replicas of ``option`` one instance of ``offer`` holds: by accelerators, and by the vCPUs and memory
+    each replica needs when it says (a replica needing 8 vCPUs fits 2 to a 16-vCPU host whatever its GPUs)."""
+    if option.accelerator is None:
+        per = math.floor(offer.vcpus / option.vcpus_per_replica) if option.vcpus_per_replica and offer.vcpus else 0
+    else:
+        need = option.accelerators_per_replica
+        per = offer.accelerator_count // need if need else 0
+        if option.vcpus_per_replica and offer.vcpus:
+            per = min(per, math.floor(offer.vcpus / option.vcpus_per_replica))
+    if option.memory_gib_per_replica and offer.memory_gib:
+        per = min(per, math.floor(offer.memory_gib / option.memory_gib_per_replica))
+    return per
+
+
+def mixed_candidate(option: ComputeOption, main: Offer, rest: Offer, overlay: PriceOverlay | None = None) -> Candidate | None:
+    """``main`` instances filled with replicas, the remainder on smaller ``rest`` instances (same purchase option).
+
+    9 replicas of one T4 on 2-GPU and 1-GPU hosts: 4 x 2-GPU + 1 x 1-GPU. None when it does not apply
+    (different purchase options, no remainder, or ``rest`` holds at least as many replicas as ``main``).
+    """
+    if (main.purchase_option != rest.purchase_option or option.packing != "replicas" or option.levels
+            or main.instance_type == rest.instance_type or main.accelerator != rest.accelerator):
+        return None
+    a, b = replicas_per_instance(option, main), replicas_per_instance(option, rest)
+    if a < 1 or b < 1 or b >= a:
+        return None
+    n_main, left = divmod(option.replicas, a)
+    if left == 0 or n_main == 0:
+        return None
+    n_rest = math.ceil(left / b)
+    if n_main + n_rest < option.min_instances:
+        return None
+    pa, pb = price_candidate(option, main, n_main, overlay), price_candidate(option, rest, n_rest, overlay)
+
+    def add(x: Decimal | None, y: Decimal | None) -> Decimal | None:
+        return None if x is None or y is None else x + y
+
+    return replace(pa, list_cost=add(pa.list_cost, pb.list_cost), cost=add(pa.cost, pb.cost), extra=rest,
+                   extra_count=n_rest)
 
 
 def price_candidate(
@@ -284,6 +340,28 @@ def compute_candidates(
             c = price_candidate(option, offer, n, overlay, largest=largest.get(offer.accelerator or "", 0),
                                 allow_span=req.kind == "training")
             out.append(with_spot_overhead(req, c))
+    return out + _mixed(req, out, overlay)
+
+
+def _mixed(req: Requirement, singles: list[Candidate], overlay: PriceOverlay | None) -> list[Candidate]:
+    """Mixed fleets (a larger type filled, the rest on a smaller one) that beat every single-type fleet of the
+    same configuration and purchase option. Not for commitments or whole-day options (bought per type)."""
+    out: list[Candidate] = []
+    groups: dict[tuple[ComputeOption, str], list[Candidate]] = {}
+    for c in singles:
+        if c.offer.purchase_option in (*COMMITMENTS, *WHOLE_DAY_OPTIONS) or c.cost is None or c.option.one_time:
+            continue
+        groups.setdefault((c.option, c.offer.purchase_option), []).append(c)
+    for (option, _po), cands in groups.items():
+        best_single = min(c.cost for c in cands if c.cost is not None)
+        for a in cands:
+            for b in cands:
+                m = mixed_candidate(option, a.offer, b.offer, overlay)
+                if m is None:
+                    continue
+                m = with_spot_overhead(req, m)
+                if m.cost is not None and m.cost < best_single:
+                    out.append(m)
     return out
 
 
@@ -300,7 +378,7 @@ def _alt(c: Candidate) -> dict[str, Any]:
 
 def _by_purchase_option(cands: list[Candidate], best: Candidate) -> dict[str, dict[str, Any]]:
     """The chosen instance under every allowed purchase option, with commitments' break-even utilization."""
-    same = [c for c in cands if c.offer.instance_type == best.offer.instance_type and c.option == best.option]
+    same = [c for c in cands if c.instance_label == best.instance_label and c.option == best.option]
     od = next((c for c in same if c.offer.purchase_option == "on_demand" and c.cost is not None), None)
     out: dict[str, dict[str, Any]] = {}
     for c in sorted(same, key=lambda c: c.offer.purchase_option):
@@ -371,6 +449,8 @@ def cost_compute(
             lp, ep = list_price(od), effective_price(od, overlay)
             od_list = None if lp is None else lp * best.count * used
             od_contracted = None if ep is None else ep * best.count * used
+    if best.extra is not None:
+        return _mixed_item(best, base, req, purchase_options, every, alts, note)
     return LineItem(
         **base,
         description=f"{best.count}x {o.instance_type}" + (f" ({best.option.label})" if o.accelerator else ""),
@@ -401,6 +481,36 @@ def cost_compute(
     )
 
 
+def _mixed_item(best: Candidate, base: dict[str, Any], req: Requirement, purchase_options: Sequence[str],
+                every: list[Candidate], alts: list[dict[str, Any]], note: str) -> LineItem:
+    """A mixed fleet's line item: both types named, the blended hourly price per instance as unit price."""
+    o, x = best.offer, best.extra
+    assert x is not None
+    od_list = od_contracted = None
+    if o.purchase_option != "on_demand":  # the same fleet at the on-demand rate, for the List/Contracted views
+        od = next((c for c in every if c.instance_label == best.instance_label and c.option == best.option
+                   and c.offer.purchase_option == "on_demand"), None)
+        if od is not None:
+            od_list, od_contracted = od.list_cost, od.cost
+    n = best.instances
+    fleet = [{"instance_type": o.instance_type, "count": best.count, "unit_price": float(list_price(o) or 0)},
+             {"instance_type": x.instance_type, "count": best.extra_count, "unit_price": float(list_price(x) or 0)}]
+    return LineItem(
+        **base,
+        description=f"{best.count}x {o.instance_type} + {best.extra_count}x {x.instance_type} ({best.option.label})",
+        instance_type=o.instance_type, accelerator=o.accelerator, accelerators_per_instance=o.accelerator_count,
+        count=n, purchase_option=o.purchase_option, hours=best.hours, quantity=best.hours * n, unit="hour",
+        unit_price=None if best.list_cost is None else best.list_cost / (n * best.hours),
+        cost=best.list_cost, contracted_cost=best.cost, on_demand_list_cost=od_list, on_demand_contracted_cost=od_contracted,
+        sku=o.sku, service=o.service, note=note, alternatives=tuple(alts),
+        options_by_purchase=_by_purchase_option(every, best),
+        explain={**req.explain, **best.option.explain, "replicas": best.option.replicas, "config": best.option.label,
+                 "accelerators_per_replica": best.option.accelerators_per_replica, "mixed_fleet": fleet,
+                 "purchase_options_not_considered": excluded_options(req, purchase_options),
+                 **({"spot_overhead": best.spot} if best.spot else {})},
+    )
+
+
 def _billing_note(c: Candidate) -> dict[str, Any]:
     """How the chosen purchase option turns usage into billed hours, when it is not hour for hour."""
     po, used = c.offer.purchase_option, c.used_hours if c.used_hours is not None else c.hours
@@ -423,7 +533,7 @@ Pin = tuple[str | None, str | None, str | None, int]
 
 def pin_of(c: Candidate | LineItem) -> Pin:
     if isinstance(c, Candidate):
-        return (c.offer.instance_type, c.offer.purchase_option, c.option.accelerator, c.option.accelerators_per_replica)
+        return (c.instance_label, c.offer.purchase_option, c.option.accelerator, c.option.accelerators_per_replica)
     return (c.instance_type, c.purchase_option, c.accelerator, int(c.explain.get("accelerators_per_replica", 0)))
 
 
@@ -592,10 +702,15 @@ def _total(monthly: Sequence[Decimal | None], tail: Decimal) -> Decimal | None:
     return None if len(known) < len(monthly) else sum(known, Decimal(0)) + tail
 
 
-def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None) -> Candidate | None:
+def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None,
+                     rest: Offer | None = None) -> Candidate | None:
     option = next((o for o in req.options if (o.accelerator, o.accelerators_per_replica) == (pin[2], pin[3])), None)
     if option is None:
         return None
+    if rest is not None:  # a mixed fleet keeps its two types; a month that needs no remainder uses the main type
+        mixed = mixed_candidate(option, offer, rest, overlay)
+        if mixed is not None:
+            return with_spot_overhead(req, mixed)
     n = fit_instances(option, offer, largest=largest, allow_span=req.kind == "training")
     if n is None:
         return None
@@ -604,7 +719,8 @@ def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, ove
 
 
 def plan_horizon(
-    reqs: Sequence[Requirement], offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None
+    reqs: Sequence[Requirement], offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None,
+    rest: Offer | None = None,
 ) -> HorizonPlan:
     """Cost of keeping one configuration through the horizon, scaling its count month by month.
 
@@ -617,8 +733,8 @@ def plan_horizon(
     counts: list[int | None] = []
     bought: list[tuple[int, int, Decimal | None, Decimal | None]] = []  # (count, expires, eff/inst, list/inst)
     for m, req in enumerate(reqs):
-        c = _month_candidate(req, offer, pin, largest, overlay)
-        counts.append(None if c is None else c.count)
+        c = _month_candidate(req, offer, pin, largest, overlay, rest)
+        counts.append(None if c is None else c.instances)
         if c is None:
             monthly.append(None)
             monthly_list.append(None)
@@ -722,7 +838,7 @@ def best_horizon_plan(
         if pin in seen:
             continue
         seen.add(pin)
-        plans.append(plan_horizon(reqs, c.offer, pin, largest.get(c.offer.accelerator or "", 0), overlay))
+        plans.append(plan_horizon(reqs, c.offer, pin, largest.get(c.offer.accelerator or "", 0), overlay, c.extra))
         if len(plans) >= MAX_HORIZON_PINS:
             break
     if not plans:
@@ -742,7 +858,7 @@ def _base_burst_plans(
     out: list[HorizonPlan] = []
     burst_rates: dict[tuple[str | None, ComputeOption], Candidate] = {}
     for c in priced:
-        if c.offer.purchase_option in ("on_demand", "spot") and c.cost is not None:
+        if c.offer.purchase_option in ("on_demand", "spot") and c.cost is not None and c.extra is None:
             key = (c.offer.instance_type, c.option)
             if key not in burst_rates or c.cost < (burst_rates[key].cost or Decimal(0)):
                 burst_rates[key] = c

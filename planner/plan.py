@@ -190,7 +190,9 @@ def _replica_option(sc: Scenario, w: Serving, r: Replica, idx: int, qps: float, 
         acc = canonical_accelerator(r.accelerator)
     except InputError as exc:
         raise InputError(exc.message, **_where(sc, w, f"{where}.accelerator")) from None
-    return ComputeOption(acc, r.gpus, replicas, hours, min_instances=zones, explain=explain)
+    # a GPU replica's vCPU and memory needs, when given, limit how many share an instance too
+    return ComputeOption(acc, r.gpus, replicas, hours, vcpus_per_replica=r.vcpus or 0.0,
+                         memory_gib_per_replica=r.memory_gib or 0.0, min_instances=zones, explain=explain)
 
 
 def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) -> tuple[ComputeOption, ...]:

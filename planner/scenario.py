@@ -135,7 +135,7 @@ class Replica(_Model):
     instance_type: str | None = None
     accelerator: str | None = None  # None = CPU serving
     gpus: int = Field(default=1, gt=0, le=64)
-    vcpus: float | None = Field(default=None, gt=0, le=1024)  # for CPU serving
+    vcpus: float | None = Field(default=None, gt=0, le=1024)  # CPU serving; with an accelerator: vCPUs per replica
     memory_gib: float | None = Field(default=None, gt=0, le=65536)
     requests_per_s: float | None = Field(default=None, ge=1e-4, le=MAX_QPS)  # sustained per replica at the SLO
     latency_ms: float | None = Field(default=None, ge=1e-3, le=3.6e6)  # per-request service time (queueing model)

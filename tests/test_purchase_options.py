@@ -261,3 +261,42 @@ def test_real_time_serving_on_spot_has_no_checkpoint_overhead() -> None:
     item = compare(sc, _spot_catalog()).cloud("aws").items[0]
     assert item.cost == Decimal("9125.0")  # 730 h x 12.5, replicas are replaced, no work to redo
     assert "spot_overhead" not in item.explain
+
+
+# -- mixed fleets ----------------------------------------------------------------------------------------------
+
+
+def _t4_catalog() -> Catalog:
+    def t4(itype: str, n: int, vcpus: float, price: float):  # type: ignore[no-untyped-def]
+        return offer(provider="gcp", region="us-central1", instance_type=itype, accelerator="T4", accelerator_count=n,
+                     vcpus=vcpus, memory_gib=vcpus * 3.75, price=price)
+
+    return Catalog("hand", "test", "2026-11-01", [t4("n1-standard-8+T4x2", 2, 8, 0.89), t4("n1-standard-4+T4x1", 1, 4, 0.54),
+                                                  t4("n1-standard-16+T4x4", 4, 16, 1.90)])
+
+
+def _t4_serving(**replica):  # type: ignore[no-untyped-def]
+    r = {"accelerator": "T4", "gpus": 1, "requests_per_s": 1}
+    r.update(replica)
+    return scenario_from_dict({"name": "t", "horizon_months": 1, "compare": {"clouds": ["gcp"]},
+                               "workloads": [{"name": "api", "type": "serving", "qps_mean": 9, "utilization_target": 1.0,
+                                              "replica": r}]})
+
+
+def test_mixed_fleet_when_cheaper() -> None:
+    # 9 replicas of one T4. Single types: 5 x T4x2 = 4.45/h, 9 x T4x1 = 4.86/h, 3 x T4x4 = 5.70/h.
+    # Mixed: 4 x T4x2 + 1 x T4x1 = 3.56 + 0.54 = 4.10/h -> 730 h x 4.10 = 2,993.00
+    item = compare(_t4_serving(), _t4_catalog()).cloud("gcp").items[0]
+    assert item.description.startswith("4x n1-standard-8+T4x2 + 1x n1-standard-4+T4x1")
+    assert item.cost == Decimal("2993.00") and item.count == 5
+    assert item.unit_price == Decimal("0.82")  # 4.10 / 5 instances, blended
+    assert [f["count"] for f in item.explain["mixed_fleet"]] == [4, 1]
+
+
+def test_packing_respects_each_replicas_vcpus() -> None:
+    # each replica also needs 6 vCPUs: T4x2 (8 vCPUs) holds 1, T4x4 (16 vCPUs) holds 2, T4x1 (4 vCPUs) none.
+    # 9 replicas: 9 x T4x2 = 8.01/h; 5 x T4x4 = 9.50/h; mixed 4 x T4x4 + 1 x T4x2 = 7.60 + 0.89 = 8.49/h.
+    # Cheapest: 9 x T4x2 -> 730 x 8.01 = 5,847.30
+    item = compare(_t4_serving(vcpus=6), _t4_catalog()).cloud("gcp").items[0]
+    assert item.instance_type == "n1-standard-8+T4x2" and item.count == 9
+    assert item.cost == Decimal("5847.30")
