@@ -15,7 +15,7 @@ File layout (as published)::
     "SKU","OfferTermCode","RateCode","TermType","PriceDescription","EffectiveDate","StartingRange",...
     "2223B6PCG6QAUYY6","38NPMPTW36","2223B6PCG6QAUYY6.38NPMPTW36.6YS6EN2CT7","Reserved",...
 
-Kept rows: Product Family "Compute Instance", Operating System "Linux", Tenancy "Shared",
+Kept rows: Product Family "Compute Instance" or "Compute Instance (bare metal)", Operating System "Linux", Tenancy "Shared",
 Pre Installed S/W "NA", CapacityStatus "Used", Currency "USD", and
 
 * TermType "OnDemand", Unit "Hrs": with ``MarketOption`` "OnDemand" (or no such column) the
@@ -84,9 +84,9 @@ COLUMNS = (
     "Region Code",
 )
 OPTIONAL = ("GPU", "MarketOption", "OfferTermCode")
-# (column, the value priced, the skip reason otherwise), applied in this order
+INSTANCE_FAMILIES = ("Compute Instance", "Compute Instance (bare metal)")
+# (column, the value priced, the skip reason otherwise), applied in this order after the product family
 _FILTERS = (
-    ("Product Family", "Compute Instance", "not_an_instance"),
     ("Operating System", "Linux", "operating_system_not_linux"),
     ("Tenancy", "Shared", "tenancy_not_shared"),
     ("Pre Installed S/W", "NA", "pre_installed_software"),
@@ -202,10 +202,12 @@ def parse_bulk_csv(
             ),
         )
         region_set = pa.array(sorted(regions)) if regions else None
+        families = pa.array(list(INSTANCE_FAMILIES))
         for batch in reader:
             stats.rows += batch.num_rows
             mask = pa.array([True] * batch.num_rows)
-            checks = [(pc.equal(batch.column(col), value), reason) for col, value, reason in _FILTERS]
+            checks = [(pc.is_in(batch.column("Product Family"), value_set=families), "not_an_instance")]
+            checks += [(pc.equal(batch.column(col), value), reason) for col, value, reason in _FILTERS]
             if region_set is not None:
                 checks.append((pc.is_in(batch.column("Region Code"), value_set=region_set), "other_region"))
             term = batch.column("TermType")
