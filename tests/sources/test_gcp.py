@@ -170,7 +170,7 @@ def test_region_filter(gcp_server) -> None:
     )
     # Only the Belgium N2 core SKU serves europe-west1: n2 machines there lack their RAM part.
     assert offers and {o.region for o in offers} == {"europe-west1"}
-    assert {o.instance_type.split("-")[0] for o in offers} == {"n2"}
+    assert {(o.instance_type or "").split("-")[0] for o in offers} == {"n2"}
     assert all(o.price is None for o in offers)
 
 
@@ -366,7 +366,8 @@ def test_machines_not_sold_on_demand_get_no_on_demand_offer(fetched) -> None:
 
     _, _, offers = fetched
     not_on_demand = ["a3-highgpu-1g", "a3-highgpu-2g", "a3-highgpu-4g", "a3-ultragpu-8g"]
-    assert all(not instance_shape("gcp", t).sold_on_demand for t in not_on_demand)
+    shapes = [instance_shape("gcp", t) for t in not_on_demand]
+    assert all(s is not None and not s.sold_on_demand for s in shapes)
     assert not [o for o in offers if o.instance_type in not_on_demand and o.purchase_option == "on_demand"]
     # They are still offered where their parts are sold: spot and flex-start for a3-highgpu-1g.
     # Spot: 26 x 0.0102 + 234 x 0.000888 + 6.114395 + 750 x 0.064 / 730
