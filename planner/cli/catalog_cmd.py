@@ -236,6 +236,7 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone:
         for _line, reason in skipped:
             reasons[reason] = reasons.get(reason, 0) + 1
         click.echo(f"  skipped rows: {len(skipped)} (" + "; ".join(f"{r}: {n}" for r, n in reasons.items()) + ")")
+    _print_checks(name, base, offers, source, fetched_at)
     click.echo(f"Now using catalog {name!r}")
 
 
@@ -333,6 +334,7 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
     _print_layering(base, layering)
     if fetch_summary:
         click.echo(f"  read: {fetch_summary}")
+    _print_checks(name, base, offers, source, fetched_at)
     click.echo(f"Now using catalog {name!r}")
 
 
@@ -344,6 +346,68 @@ def use_cmd(name: str) -> None:
 
     store.use(name)
     click.echo(f"Now using catalog {name!r}")
+
+
+@catalog.command("check")
+@click.argument("name")
+@click.option("--justified", "justified_file", type=click.Path(dir_okay=False),
+              help="Markdown file with a 'Sanity-check findings' table (kind | rows | why) of accepted findings; "
+                   "they are listed with their reason.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def check_cmd(name: str, justified_file: str | None, fmt: str) -> None:
+    """Sanity-check the prices of catalog NAME (`embedded`, a snapshot name, or `active`).
+
+    Findings are warnings (exit code 0): a family's per-GPU price inconsistent across sizes, on-demand
+    below spot or below a commitment, a larger-memory GPU variant cheaper than the smaller one, a
+    region's price far from the type's other regions. Each finding names its rows.
+    """
+    from pricing.catalog import load_catalog
+    from pricing.checks import check_catalog, summary
+
+    justifications = _read_justifications(justified_file) if justified_file else []
+    cat = load_catalog(None if name == "active" else name)
+    findings = check_catalog(cat, justifications)
+    if fmt == "json":
+        click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
+        return
+    if findings:
+        from rich.table import Table
+
+        why = any(f.why for f in findings)
+        t = Table("kind", "provider", "region", "rows", "message", *(["justified"] if why else []),
+                  title=f"{cat.name} ({cat.source}, fetched {cat.fetched_at})")
+        for f in findings:
+            t.add_row(f.kind, f.provider, f.region, "\n".join(f.rows), f.message, *([f.why or ""] if why else []))
+        _console().print(t)
+    click.echo(f"{cat.name}: {summary(findings)}")
+
+
+def _read_justifications(path: str) -> list[Any]:
+    from pathlib import Path
+
+    from pricing.checks import parse_justifications
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the justifications ({exc.strerror or exc})", where=path) from None
+    try:
+        return parse_justifications(text)
+    except ValueError as exc:
+        raise InputError(str(exc), where=path) from None
+
+
+def _print_checks(name: str, base: str | None, offers: list[Any], source: str, fetched_at: str) -> None:
+    """One line after import/refresh: the sanity-check findings of the new catalog as it will be used.
+
+    The new offers are layered on ``base`` in memory, as loading snapshot ``name`` would, without reading
+    the snapshot back."""
+    from pricing.catalog import Catalog, layer, load_catalog
+    from pricing.checks import check_catalog, summary
+
+    new = Catalog(name, source, fetched_at, offers)
+    findings = check_catalog(layer([load_catalog(base), new]) if base else new)
+    click.echo(f"Checks: {summary(findings)}" + (f"; see 'planner catalog check {name}'" if findings else ""))
 
 
 @catalog.command("diff")
