@@ -367,7 +367,7 @@ def _mixed(req: Requirement, singles: list[Candidate], overlay: PriceOverlay | N
 
 def _alt(c: Candidate) -> dict[str, Any]:
     return {
-        "instance_type": c.offer.instance_type,
+        "instance_type": c.instance_label,
         "purchase_option": c.offer.purchase_option,
         "count": c.count,
         "hours": float(c.hours),
@@ -433,7 +433,9 @@ def cost_compute(
     best = priced[0]
     seen = {best.key}
     alts = []
-    for c in priced[1:]:
+    # runners-up come from every fitting configuration, not only the pinned one ("why not X")
+    runners = sorted((c for c in every if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
+    for c in runners:
         if c.key not in seen:
             seen.add(c.key)
             alts.append(_alt(c))

@@ -375,3 +375,21 @@ def test_committed_base_plus_on_demand_burst():
     assert split["commitment_utilization"] == round(31 / 36, 3)
     assert split["break_even_utilization"] == 0.625
     assert "2 committed idle" in item.description
+
+
+def test_recurring_workloads_keep_their_runners_up():
+    # the pinned configuration must not hide the alternatives: AWS us-east-1 has g6.xlarge on demand (1.00) and
+    # spot (0.40, not allowed: serving is not interruptible), us-west-2 0.90; the item lists what it beat
+    res = compare(_scenario(compare={"clouds": ["aws"], "regions": {"aws": ["us-east-1"]}}), _catalog())
+    item = res.cloud("aws").items[0]
+    assert item.instance_type == "g6.xlarge" and item.purchase_option == "on_demand"
+    gcp = compare(_scenario(compare={"clouds": ["azure", "gcp"]}), _catalog())
+    doc = gcp.to_dict()
+    alts = [i["alternatives"] for i in doc["line_items"] if i["workload"] == "api" and i["cloud"] == "gcp"][0]
+    assert alts == []  # only one fitting offer in GCP us-central1: nothing to list
+    cat = _catalog()
+    cat.offers.append(offer(provider="gcp", region="us-central1", instance_type="g2-standard-8", accelerator="L4",
+                            accelerator_count=1, vcpus=8.0, memory_gib=32.0, price=0.95))
+    item = compare(_scenario(compare={"clouds": ["gcp"]}), cat).cloud("gcp").items[0]
+    # 4 replicas: g2-standard-4 4 x 730 x 0.80 = 2,336 wins; runner-up g2-standard-8 4 x 730 x 0.95 = 2,774
+    assert [(a["instance_type"], a["cost"]) for a in item.alternatives] == [("g2-standard-8", 2774.0)]
