@@ -173,17 +173,40 @@ def to_json(cmp: Comparison) -> str:
 CSV_COLUMNS = [
     "cloud", "region", "workload", "kind", "resource", "description", "instance_type", "accelerator", "count",
     "purchase_option", "hours", "quantity", "unit", "unit_price", "monthly_cost", "contracted_monthly_cost",
-    "one_time_cost", "status", "note",
+    "one_time_cost", "month_1_billed", "horizon_cost", "commitment_tail", "status", "note",
 ]  # fmt: skip
 
 
 def to_csv(cmp: Comparison) -> str:
+    """Line items, then one ``total`` row per cloud (ranked) and a ``winner`` row.
+
+    ``unit_price`` is what a unit cost on average (cost / quantity): for tiered items (storage, egress)
+    that is the blended rate actually charged, not the first tier's price.
+    """
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for c in cmp.clouds:
         for i in c.items:
-            w.writerow(item_row(c, i))
+            row = item_row(c, i)
+            if i.resource != "instance" and row.get("average_unit_price") is not None:
+                row["unit_price"] = row["average_unit_price"]
+            w.writerow(row)
+    book = cmp.pricebook is not None
+    for c in cmp.ranking:
+        w.writerow({"cloud": c.cloud, "region": c.region, "kind": "total", "description": f"{c.cloud} total",
+                    "monthly_cost": money(c.monthly_cost), "contracted_monthly_cost": money(c.contracted_monthly_cost),
+                    "month_1_billed": money(c.month_1_billed),
+                    "horizon_cost": money(c.contracted_horizon_cost if book else c.horizon_cost),
+                    "commitment_tail": money(c.contracted_commitment_tail if book else c.commitment_tail),
+                    "status": "complete" if c.complete else "incomplete"})
+    win = cmp.winner
+    if win is not None:
+        note = "too close to call" if cmp.too_close_to_call else ""
+        w.writerow({"cloud": win.cloud, "region": win.region, "kind": "winner",
+                    "description": f"winner over {cmp.months} months",
+                    "horizon_cost": money(win.contracted_horizon_cost if book else win.horizon_cost),
+                    "status": "complete", "note": note})
     return buf.getvalue()
 
 

@@ -54,3 +54,19 @@ def test_a_single_store_is_billed_on_its_own_quantity() -> None:
     (item,) = _items(compare(sc, load_catalog("embedded")), "storage")
     assert item.cost == Decimal("1371.200")
     assert "split" not in item.explain
+
+
+def test_csv_shows_the_blended_unit_price_totals_and_winner() -> None:
+    import csv
+    import io
+
+    from planner.render import to_csv
+
+    rows = list(csv.DictReader(io.StringIO(to_csv(compare(_two_stores(), load_catalog("embedded"))))))
+    store = [r for r in rows if r["resource"] == "storage"]
+    # 685.60 charged for 30,000 GB-months: 0.022853 on average, not the first tier's 0.023
+    assert [float(r["unit_price"]) for r in store] == [round(685.60 / 30000, 6)] * 2
+    total = next(r for r in rows if r["kind"] == "total")
+    assert (total["cloud"], float(total["horizon_cost"]), total["status"]) == ("aws", 1371.2, "complete")
+    win = next(r for r in rows if r["kind"] == "winner")
+    assert win["cloud"] == "aws"
