@@ -62,6 +62,9 @@ class CloudResult:
     monthly_spend: tuple[Decimal | None, ...] = ()  # contracted spend billed in each month of the horizon
     commitment_tail: Decimal = Decimal(0)  # list: commitment months bought in the horizon, billed after it
     contracted_commitment_tail: Decimal = Decimal(0)
+    # month by month, per workload: month, workload, instance_type, count, purchase_option, committed, burst
+    # instance-hours, cost (list) and contracted_cost; see Comparison.monthly_rows
+    by_month: tuple[dict[str, Any], ...] = ()
 
     @property
     def unpriced(self) -> list[LineItem]:
@@ -153,6 +156,10 @@ class Comparison:
             return None
         hi, lo = self.decisive(r[1]), self.decisive(r[0])
         return hi - lo, float((hi - lo) / hi * 100) if hi else 0.0
+
+    def monthly_rows(self) -> list[dict[str, Any]]:
+        """Each month's count, purchase split and cost per workload and cloud (money as Decimal)."""
+        return [{"cloud": c.cloud, "region": c.region, **r} for c in self.clouds for r in c.by_month]
 
     def to_dict(self) -> dict[str, Any]:
         from planner.render import comparison_to_dict
@@ -339,6 +346,33 @@ def _score(parts: list[_Part]) -> tuple[int, Decimal]:
     return unpriced, _sum([i.contracted_monthly_cost for p in parts for i in p.items])
 
 
+def _month_rows(p: _Part) -> list[dict[str, Any]]:
+    """One row per month of a workload's spend: what runs, on which purchase option, and what it costs."""
+    if not p.items:
+        return []
+    first = p.items[0]
+    counts = first.explain.get("instances_by_month") or []
+    split = first.explain.get("base_burst") or {}
+    bursts = split.get("burst_instance_hours_by_month") or []
+    rows = []
+    for m, cost in enumerate(p.monthly):
+        compute = first.resource == "instance"
+        rows.append({
+            "month": m + 1,
+            "workload": first.workload,
+            "kind": first.kind,
+            "instance_type": first.instance_type if compute else None,
+            "count": (counts[m] if m < len(counts) else first.count if m == 0 else None) if compute else None,
+            "purchase_option": first.purchase_option if compute else None,
+            "committed": split.get("committed_instances"),
+            "burst_option": split.get("burst_option"),
+            "burst_instance_hours": bursts[m] if m < len(bursts) else None,
+            "cost": None if p.monthly_list[m] is None else p.monthly_list[m],
+            "contracted_cost": cost,
+        })
+    return rows
+
+
 def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, list[str]]:
     items = tuple(i for p in parts for i in p.items)
     total: Decimal | None = Decimal(0)
@@ -353,7 +387,8 @@ def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, l
     for m in range(months):
         vals = [p.monthly[m] if m < len(p.monthly) else Decimal(0) for p in parts]
         series.append(None if any(v is None for v in vals) else _sum(vals))
-    res = CloudResult(cloud, region, items, total, contracted, issues, tuple(series), tail_list, tail)
+    res = CloudResult(cloud, region, items, total, contracted, issues, tuple(series), tail_list, tail,
+                      tuple(r for p in parts for r in _month_rows(p)))
     return res, [n for p in parts for n in p.notes]
 
 

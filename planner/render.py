@@ -470,3 +470,74 @@ def purchase_choice(i: LineItem) -> str:
     if skipped:
         text += "; not considered: " + "; ".join(f"{k.replace('_', '-')} ({why})" for k, why in skipped.items())
     return text
+
+
+# -- month by month ----------------------------------------------------------------------------
+MONTHLY_COLUMNS = ["cloud", "region", "month", "workload", "kind", "instance_type", "count", "purchase_option",
+                   "committed", "burst_option", "burst_instance_hours", "cost", "contracted_cost"]
+
+
+def monthly_dicts(cmp: Comparison) -> list[dict[str, Any]]:
+    """JSON-ready month rows (money rounded to cents, missing = null)."""
+    out = []
+    for r in cmp.monthly_rows():
+        row = {k: r.get(k) for k in MONTHLY_COLUMNS}
+        row["cost"], row["contracted_cost"] = money(r["cost"]), money(r["contracted_cost"])
+        out.append(row)
+    return out
+
+
+def monthly_to_json(cmp: Comparison) -> str:
+    return json.dumps({"scenario": cmp.scenario.name, "horizon_months": cmp.months, "catalog": cmp.catalog_name,
+                       "pricebook": cmp.pricebook, "months": monthly_dicts(cmp)}, indent=2)
+
+
+def monthly_to_csv(cmp: Comparison) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=MONTHLY_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for r in monthly_dicts(cmp):
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def _month_cells(r: dict[str, Any], book: bool) -> list[str]:
+    what = ""
+    if r["instance_type"]:
+        what = f"{r['count']}x {r['instance_type']} {(r['purchase_option'] or '').replace('_', '-')}"
+        if r["committed"] is not None:
+            what = f"{r['count']}x {r['instance_type']}: {r['committed']} {(r['purchase_option'] or '').replace('_', '-')}"
+            if r["burst_instance_hours"]:
+                what += f" + {r['burst_instance_hours']:,.0f} instance-h {(r['burst_option'] or '').replace('_', '-')}"
+            if r["count"] is not None and r["committed"] > r["count"]:
+                what += f" ({r['committed'] - r['count']} idle)"
+    cells = [str(r["month"]), r["workload"], what, fmt_money(r["cost"])]
+    return cells + [fmt_money(r["contracted_cost"])] if book else cells
+
+
+def monthly_to_table(cmp: Comparison, width: int = 120) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    book = cmp.pricebook is not None
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, force_terminal=False)
+    console.print(f"Scenario: {cmp.scenario.name}, month by month ({cmp.months} months)")
+    for c in cmp.clouds:
+        t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left")
+        for h in ["Month", "Workload", "Capacity and purchase option", "Cost", *(["Effective"] if book else [])]:
+            t.add_column(h, justify="right" if h in ("Month", "Cost", "Effective") else "left", overflow="fold")
+        for r in c.by_month:
+            t.add_row(*_month_cells(r, book))
+        console.print(t)
+    return console.export_text()
+
+
+def monthly_to_markdown(cmp: Comparison) -> str:
+    book = cmp.pricebook is not None
+    heads = ["Month", "Workload", "Capacity and purchase option", "Cost", *(["Effective"] if book else [])]
+    out = [f"# {cmp.scenario.name}: month by month", ""]
+    for c in cmp.clouds:
+        out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
+        out += [_md_row(_month_cells(r, book)) for r in c.by_month]
+        out.append("")
+    return "\n".join(out)

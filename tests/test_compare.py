@@ -393,3 +393,29 @@ def test_recurring_workloads_keep_their_runners_up():
     item = compare(_scenario(compare={"clouds": ["gcp"]}), cat).cloud("gcp").items[0]
     # 4 replicas: g2-standard-4 4 x 730 x 0.80 = 2,336 wins; runner-up g2-standard-8 4 x 730 x 0.95 = 2,774
     assert [(a["instance_type"], a["cost"]) for a in item.alternatives] == [("g2-standard-8", 2774.0)]
+
+
+def test_monthly_view_shows_count_split_and_cost(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    # the base + burst case above: 3 committed all year, the rest on demand (hand figures there)
+    sc = _scenario(horizon_months=12, compare={"clouds": ["gcp"], "purchase_options": ["on_demand", "committed_1y"]},
+                   workloads=[_api(qps_mean=2, qps_growth_pct_per_month=20)])
+    rows = compare(sc, _committed_catalog()).monthly_rows()
+    assert [r["count"] for r in rows] == [1, 2, 2, 2, 3, 3, 3, 4, 5, 6, 7, 8]
+    assert {r["committed"] for r in rows} == {3}
+    # month 12: 8 instances = 3 committed + 5 x 730 instance-hours on demand: 1,095 + 2,920 = 4,015
+    assert rows[11]["burst_instance_hours"] == 3650.0 and rows[11]["contracted_cost"] == Decimal("4015.00")
+    assert sum(r["contracted_cost"] for r in rows) == Decimal("21900.00")
+    # the same through the CLI, as JSON
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({"name": "t", "horizon_months": 2, "compare": {"clouds": ["aws"], "regions": {"aws": ["us-east-1"]}},
+                                 "workloads": [{"name": "data", "type": "storage", "gb": 1000, "growth_gb_per_month": 1000}]}))
+    r = CliRunner().invoke(main, ["compare", str(f), "--monthly", "--format", "json", "--catalog", "embedded"])
+    assert r.exit_code == 0, r.output
+    months = json.loads(r.stdout)["months"]
+    # S3 Standard 0.023/GB-month: month 1 bills (1,000 + 2,000) / 2 = 1,500 GB-months = 34.50; month 2 2,500 = 57.50
+    assert [(m["month"], m["cost"]) for m in months] == [(1, 34.5), (2, 57.5)]

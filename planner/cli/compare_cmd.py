@@ -21,6 +21,8 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--purchase-option", "options", multiple=True, help="on_demand, spot, reserved_1y, committed_3y, ...")
 @click.option("--pricebook", type=str, default=None, help="pricebook.yaml of negotiated discounts and private rates.")
 @click.option("--explain", is_flag=True, help="After the table, say what bound each sizing and which assumptions it used.")
+@click.option("--monthly", is_flag=True,
+              help="Month by month instead: each month's count, purchase split and cost per workload and cloud.")
 def compare(
     scenario: str,
     catalog_name: str | None,
@@ -30,6 +32,7 @@ def compare(
     options: tuple[str, ...],
     pricebook: str | None,
     explain: bool,
+    monthly: bool,
 ) -> None:
     """Compare what SCENARIO (a YAML file) costs on AWS, GCP and Azure.
 
@@ -51,7 +54,12 @@ def compare(
             )
     for w in result.warnings:
         click.echo(f"Warning: {w}", err=True)
-    out = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt](result)
+    if monthly:
+        views = {"table": render.monthly_to_table, "json": render.monthly_to_json, "csv": render.monthly_to_csv,
+                 "markdown": render.monthly_to_markdown}
+    else:
+        views = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}
+    out = views[fmt](result)
     click.echo(out.rstrip("\n"))
     if explain and fmt in ("table", "markdown"):
         click.echo("\nWhy this capacity:")
