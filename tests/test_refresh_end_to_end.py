@@ -309,22 +309,26 @@ def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
     assert show("gcp-live", "aws", "us-east-1") and show("gcp-live", "azure", "eastus")
     summary, items = assert_compare_prices_all_clouds("gcp-live", "gcp")
     by_workload = {(li["workload"], li["resource"]): li for li in items}
-    # The fake has no G2 or L4 spot SKU, so the L4 batch runs on demand on g2-standard-4:
+    # The fake has no G2 or L4 spot SKU, so the refresh carries no g2 spot price and the embedded one is
+    # kept (layering replaces per purchase option): the L4 batch runs on spot on g2-standard-4 at the
+    # embedded 0.29598 USD/h (pricing/data/embedded.csv), below the refreshed on-demand
     # 4 x 0.024988 + 16 x 0.002927 + 1 x 0.56004 = 0.099952 + 0.046832 + 0.56004 = 0.706824 USD/h
     emb = by_workload[("nightly-embeddings", "instance")]
-    assert (emb["instance_type"], emb["purchase_option"], emb["unit_price"]) == (
-        "g2-standard-4",
-        "on_demand",
-        0.706824,
-    )
-    # ranking-retrain on n1-standard-4+T4x4: 4 x 0.031611 + 15 x 0.004237 + 4 x 0.35
-    # = 0.126444 + 0.063555 + 1.4 = 1.589999 USD/h, x 50 h (200 T4-hours / 4 GPUs) = 79.49995 -> 79.50
+    assert (emb["instance_type"], emb["purchase_option"], emb["unit_price"]) == ("g2-standard-4", "spot", 0.29598)
+    assert price(one(offers, instance_type="g2-standard-4", purchase_option="on_demand")) == Decimal("0.706824")
+    # ranking-retrain on n1-standard-4+T4x4. On demand, refreshed: 4 x 0.031611 + 15 x 0.004237 + 4 x 0.35
+    # = 0.126444 + 0.063555 + 1.4 = 1.589999 USD/h, x 50 h (200 T4-hours / 4 GPUs) = 79.49995 -> 79.50.
+    # The fake has no T4 spot SKU, so the embedded spot price 0.73137 USD/h is kept and wins: 50 h plus the
+    # spot interruption overhead (20 interruptions per 100 instance-months: 0.2 / 730 per hour x 25 min
+    # lost = 0.000114) = 50.0057 h x 0.73137 = 36.5727 -> 36.57
     retrain = by_workload[("ranking-retrain", "instance")]
-    assert (retrain["instance_type"], retrain["unit_price"], retrain["monthly_cost"]) == (
+    assert (retrain["instance_type"], retrain["purchase_option"], retrain["unit_price"], retrain["monthly_cost"]) == (
         "n1-standard-4+T4x4",
-        1.589999,
-        79.5,
+        "spot",
+        0.73137,
+        36.57,
     )
+    assert retrain["cost_by_purchase_option"]["on_demand"]["monthly_cost"] == 79.5
     # feature-store: 20,000 GB Nearline x 0.01 = 200.00 (refreshed); read requests from embedded (not fetched)
     assert by_workload[("feature-store", "storage")]["monthly_cost"] == 200.0
     assert summary["complete"] and not summary["unpriced"]
