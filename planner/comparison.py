@@ -500,6 +500,7 @@ def compare(
             if i.one_time and i.hours is not None and i.hours > horizon * 730:
                 warnings.append(f"{cloud_res.cloud} {i.workload}: the one-off run takes {float(i.hours):,.0f} h on "
                                 f"{i.count}x {i.instance_type}, longer than the {horizon}-month horizon; give more gpus")
+    warnings += _flagged_prices(cat, results)
     age = cat.age_days(now)
     if cat.is_stale(now):
         warnings.append(f"catalog {cat.name!r} is {age} days old; refresh it with 'planner catalog refresh'")
@@ -514,6 +515,24 @@ def compare(
         warnings=tuple(warnings),
         months=horizon,
     )
+
+
+def _flagged_prices(cat: Catalog, results: Sequence[CloudResult]) -> list[str]:
+    """Sanity-check findings (pricing.checks) about the prices the comparison chose, as warnings."""
+    from pricing.checks import check_catalog, findings_for
+
+    findings = cat.__dict__.get("_findings")
+    if findings is None:  # once per catalog object
+        findings = cat.__dict__["_findings"] = check_catalog(cat)
+    if not findings:
+        return []
+    used = []
+    for r in results:
+        for i in r.items:
+            if i.resource == "instance" and i.instance_type:
+                used += [o for o in cat.query(provider=r.cloud, region=i.region.split("+")[0], resource="instance",
+                                               instance_type=i.instance_type, purchase_option=i.purchase_option)]
+    return [f"price flagged by the catalog checks ({f.kind}): {f.message}" for f in findings_for(findings, used)]
 
 
 def scale_points(

@@ -300,3 +300,21 @@ def test_packing_respects_each_replicas_vcpus() -> None:
     item = compare(_t4_serving(vcpus=6), _t4_catalog()).cloud("gcp").items[0]
     assert item.instance_type == "n1-standard-8+T4x2" and item.count == 9
     assert item.cost == Decimal("5847.30")
+
+
+def test_flagged_prices_are_warned_about_where_they_are_used() -> None:
+    # the old embedded GCP row: a2-ultragpu-1g (A100-80GB) at 2.94582/h below a2-highgpu-1g (A100-40GB) at
+    # 3.67339/h in us-central1 -- a larger-memory variant cheaper than the smaller one (pricing/checks.py)
+    def a2(itype: str, acc: str, price: float):  # type: ignore[no-untyped-def]
+        return offer(provider="gcp", region="us-central1", instance_type=itype, accelerator=acc, accelerator_count=1,
+                     vcpus=12.0, memory_gib=170.0 if "ultra" in itype else 85.0, price=price)
+
+    cat = Catalog("hand", "test", "2026-11-01", [a2("a2-ultragpu-1g", "A100-80GB", 2.94582),
+                                                 a2("a2-highgpu-1g", "A100-40GB", 3.67339)])
+    sc = scenario_from_dict({"name": "t", "horizon_months": 1, "compare": {"clouds": ["gcp"]},
+                             "workloads": [{"name": "api", "type": "serving", "qps_mean": 1, "utilization_target": 1.0,
+                                            "replica": {"accelerator": "A100-80GB", "gpus": 1, "requests_per_s": 1}}]})
+    res = compare(sc, cat)
+    assert res.cloud("gcp").items[0].instance_type == "a2-ultragpu-1g"
+    flagged = [w for w in res.warnings if w.startswith("price flagged by the catalog checks (larger_memory_cheaper)")]
+    assert len(flagged) == 1 and "a2-ultragpu-1g" in flagged[0]
