@@ -74,15 +74,16 @@ def _by(offers, **want):
     return found[0]
 
 
-def _ec2_source(pricing, ec2, **kw) -> AwsSource:
-    kw = {
+def _ec2_source(pricing: Any, ec2: Any, **kw: Any) -> AwsSource:
+    opts: dict[str, Any] = {
         "instance_families": ["GPU instance"],
         "include_storage": False,
         "include_transfer": False,
         "retry": NO_WAIT,
         "clock": lambda: NOW,
-    } | kw
-    return AwsSource(pricing, lambda region: ec2, **kw)
+    }
+    opts |= kw
+    return AwsSource(pricing, lambda region: ec2, **opts)
 
 
 def test_ec2_on_demand_reserved_and_spot(stubbed) -> None:
@@ -147,7 +148,7 @@ def test_ec2_on_demand_reserved_and_spot(stubbed) -> None:
     )
     # g6.xlarge: 0.4386, 0.4102, 0.4007, 0.4064 (1d's newer row) -> median = (0.4064 + 0.4102) / 2 = 0.4083
     assert _by(offers, instance_type="g6.xlarge", purchase_option="spot").price == Decimal("0.4083")
-    assert not [o for o in offers if o.purchase_option == "spot" and o.instance_type.startswith("p5")]
+    assert not [o for o in offers if o.purchase_option == "spot" and (o.instance_type or "").startswith("p5")]
 
     assert src.stats.pages == 4 and src.stats.missing_prices == 1
     assert ("AWS get_products (AmazonEC2 GPU instance, us-east-1)", 4) in seen
@@ -165,9 +166,11 @@ def test_reserved_rates_keep_every_term_computable() -> None:
     assert rates[(1, "standard", "All Upfront")].effective_usd_per_hour == Decimal("0.5904109589")
     assert rates[(1, "convertible", "No Upfront")].hourly_usd == Decimal("0.73")
     listed = list(rates.values())
-    assert pick_reserved(listed, 1).purchase_option == "No Upfront"
+    one_year = pick_reserved(listed, 1)
+    assert one_year is not None and one_year.purchase_option == "No Upfront"
     assert pick_reserved(listed, 3) is None  # the 3yr term is sold Partial Upfront only
-    assert pick_reserved(listed, 3, "Partial Upfront").effective_usd_per_hour == Decimal("0.3802587519")
+    partial = pick_reserved(listed, 3, "Partial Upfront")
+    assert partial is not None and partial.effective_usd_per_hour == Decimal("0.3802587519")
 
 
 @pytest.mark.parametrize(

@@ -385,3 +385,21 @@ def test_bulk_reserved_terms_as_effective_hourly(
         ("c6i.large", "ap-northeast-1", "reserved_3y"): Decimal(three_years),
     }
     no_zero_prices(offers)
+
+
+def test_query_capacity_block_product_with_a_price() -> None:
+    """The real Capacity Block product 5Q7AP3RH7KTVUNCJ with a positive price put in (derived): a
+    ``capacity_block`` offer, never ``on_demand``; at its published $0.00 it is no offer at all."""
+    from pricing.sources.aws_parse import ec2_instance_offers
+    from pricing.sources.base import FetchStats
+
+    item = next(i for i in products(EC2) if i["product"]["sku"] == "5Q7AP3RH7KTVUNCJ")
+    stats = FetchStats()
+    assert ec2_instance_offers(item, "test", "2026-12-02T00:00:00Z", stats) == []
+    assert stats.skipped == {"capacity_block_without_price": 1}
+    dims = next(iter(item["terms"]["OnDemand"].values()))["priceDimensions"]
+    next(iter(dims.values()))["pricePerUnit"]["USD"] = "39.3300000000"  # illustrative positive price
+    offers = ec2_instance_offers(item, "test", "2026-12-02T00:00:00Z", FetchStats())
+    assert [(o.purchase_option, o.instance_type, o.unit, o.price) for o in offers] == [
+        ("capacity_block", "p5.48xlarge", "hour", Decimal("39.33"))
+    ]

@@ -93,15 +93,16 @@ def stubs() -> Iterator[tuple[Any, Any, Any, Any, Any, Any]]:
 
 
 def source(pricing: Any, ec2: Any, savings: Any = None, **kw: Any) -> AwsSource:
-    kw = {
+    opts: dict[str, Any] = {
         "instance_families": ["GPU instance"],
         "include_spot": False,
         "include_storage": False,
         "include_transfer": False,
         "retry": NO_WAIT,
         "clock": lambda: NOW,
-    } | kw
-    return AwsSource(pricing, lambda region: ec2, savings_plans_client=savings, **kw)
+    }
+    opts |= kw
+    return AwsSource(pricing, lambda region: ec2, savings_plans_client=savings, **opts)
 
 
 def test_savings_plan_rates_over_two_pages(stubs: tuple) -> None:
