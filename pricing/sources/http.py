@@ -39,6 +39,14 @@ class Transient(Exception):
         self.retry_after_s = retry_after_s
 
 
+class Unreachable(Transient):
+    """The API could not be reached at all (DNS failure, connection refused, no route): retried briefly,
+    since waiting minutes does not bring a network back; then reported as unreachable, not as throttling."""
+
+
+UNREACHABLE_ATTEMPTS = 2  # the first call and one retry
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently to retry: ``attempts`` in all (first call included); waits of
@@ -84,8 +92,15 @@ def call_with_retries(fn: Callable[[], T], *, policy: RetryPolicy, what: str, hi
         exc = state.outcome.exception()
         log.info("%s: %s; retry %d of %d", what, exc, state.attempt_number, policy.attempts - 1)
 
+    streak = [0]  # consecutive attempts that could not reach the API
+
+    def unreachable_long_enough(state: Any) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        streak[0] = streak[0] + 1 if isinstance(exc, Unreachable) else 0
+        return streak[0] >= UNREACHABLE_ATTEMPTS
+
     retrying = Retrying(
-        stop=stop_after_attempt(policy.attempts),
+        stop=stop_after_attempt(policy.attempts) | unreachable_long_enough,
         wait=policy.wait_strategy(),
         retry=retry_if_exception_type(Transient),
         sleep=policy.sleep,
@@ -96,7 +111,11 @@ def call_with_retries(fn: Callable[[], T], *, policy: RetryPolicy, what: str, hi
         return retrying(fn)
     except RetryError as err:
         last = err.last_attempt.exception()
-        raise SourceError(f"{what} failed after {policy.attempts} attempts ({last}); {hint}") from None
+        tries = err.last_attempt.attempt_number
+        if isinstance(last, Unreachable):
+            raise SourceError(f"{what}: cannot reach the API ({last}) after {tries} attempts; check the network "
+                              "connection, proxy or firewall, then run the refresh again") from None
+        raise SourceError(f"{what} failed after {tries} attempts ({last}); {hint}") from None
 
 
 _END = object()
@@ -173,8 +192,10 @@ def get_json(session: Any, url: str, params: Mapping[str, str] | None, *, timeou
 
     try:
         resp = session.get(url, params=params, timeout=timeout_s)
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise Transient(f"connection failed: {type(exc).__name__}") from None
+    except (requests.ConnectTimeout, requests.ReadTimeout) as exc:
+        raise Transient(f"timed out: {type(exc).__name__}") from None
+    except requests.ConnectionError as exc:
+        raise Unreachable(f"connection failed: {type(exc).__name__}") from None
     status = resp.status_code
     if status == 429 or status >= 500:
         raise Transient(f"HTTP {status} {resp.reason or ''}".strip(), retry_after_seconds(resp.headers))

@@ -400,3 +400,18 @@ def test_sdk_errors_are_sorted_into_retry_stop_or_bug() -> None:
     assert "gcloud auth application-default login" in str(classify_gcp_error(DefaultCredentialsError("none")))
     key_error = KeyError("x")
     assert classify_gcp_error(key_error) is key_error
+
+
+def test_azure_unreachable_api_fails_fast_and_says_so(azure_api) -> None:
+    import requests
+
+    # no network: every call is refused. Two attempts (one retry after the policy's first wait, 1 s), not six
+    # with backoff, and the message says the API cannot be reached rather than blaming throttling.
+    azure_api.faults = [(0, {}, requests.ConnectionError("Failed to resolve 'prices.azure.com'"))] * 6
+    policy, waits = recording(attempts=6)
+    with pytest.raises(SourceError) as err:
+        list(_azure(policy).fetch(["eastus"]))
+    assert waits == [1.0]
+    msg = one_line(err)
+    assert "cannot reach the API (connection failed: ConnectionError) after 2 attempts" in msg
+    assert "throttles" not in msg
