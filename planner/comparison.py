@@ -38,6 +38,7 @@ SOLD_BY = {
             "capacity_block", "capacity_reservation"},
     "gcp": {"on_demand", "spot", "committed_1y", "committed_3y", "flex_start", "calendar"},
     "azure": {"on_demand", "spot", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"},
+    "lambda": {"on_demand"},
 }
 
 
