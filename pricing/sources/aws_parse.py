@@ -302,7 +302,10 @@ def _tier_offers(
     for r in on_demand_rates(item, what):
         if r.unit != unit_in:
             continue
-        if r.price is not None and r.price <= 0:
+        # a $0 tier is kept only as a published free allowance: the first tier of a ladder with priced tiers above
+        # it (the first 100 GB of internet egress a month); any other zero price is not an offer
+        free_allowance = r.begin == 0 and r.end is not None
+        if r.price is not None and (r.price < 0 or (r.price == 0 and not free_allowance)):
             stats.skip("zero_price")
             continue
         out.append(

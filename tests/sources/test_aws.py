@@ -301,3 +301,23 @@ def test_describe_instance_types_shapes_agree_with_the_price_list() -> None:
     g5 = load_json("aws", "ec2_gpu_us-east-1.json")[0]["product"]["attributes"]
     assert info["VCpuInfo"]["DefaultVCpus"] == int(g5["vcpu"])
     assert info["MemoryInfo"]["SizeInMiB"] / 1024 == memory_gib(g5["memory"])
+
+
+def test_free_first_tier_is_kept_other_zero_prices_are_not() -> None:
+    from pricing.sources.aws_parse import _tier_offers
+    from pricing.sources.base import FetchStats
+
+    def dim(code: str, begin: str, end: str, usd: str) -> dict:
+        return {"unit": "GB", "beginRange": begin, "endRange": end, "pricePerUnit": {"USD": usd}, "rateCode": code,
+                "description": "", "appliesTo": []}
+
+    # a ladder whose first 100 GB are free (the published allowance), then $0.09/GB; and a $0 open-ended tier
+    item = {"product": {"sku": "S", "attributes": {}}, "terms": {"OnDemand": {"S.T": {"priceDimensions": {
+        "S.T.1": dim("S.T.1", "0", "100", "0.0000000000"), "S.T.2": dim("S.T.2", "100", "Inf", "0.0900000000")}}}}}
+    fields = {"provider": "aws", "service": "AWSDataTransfer", "sku": "S", "region": "us-east-1", "resource": "egress",
+              "purchase_option": "on_demand", "unit": "GB", "source": "t", "fetched_at": "2026-12-02"}
+    stats = FetchStats()
+    got = [(o.tier_start, o.tier_end, o.price) for o in _tier_offers(item, "t", "GB", fields, stats)]
+    assert got == [(Decimal(0), Decimal(100), Decimal(0)), (Decimal(100), None, Decimal("0.09"))]
+    item["terms"]["OnDemand"]["S.T"]["priceDimensions"]["S.T.2"]["pricePerUnit"]["USD"] = "0"
+    assert [o.tier_start for o in _tier_offers(item, "t", "GB", fields, FetchStats())] == [Decimal(0)]
