@@ -35,6 +35,11 @@ class Calibration:
     link_efficiency: float = 0.7  # achieved all-reduce bus bandwidth / one-direction link bandwidth
     allreduce_latency_us: float = 8.0  # fixed latency of one all-reduce over NVLink / fabric
     pcie_allreduce_latency_us: float = 25.0  # through PCIe switches and host bridges (assumed, not fitted)
+    internode_latency_us: float = 30.0  # one collective across nodes over RDMA (assumed, not fitted)
+    # Expert parallelism: routed-expert reads, math and all-to-all take this many times their roofline
+    # (uneven routing loads the busiest device, small grouped GEMMs, dispatch kernels). Fitted on the
+    # TensorRT-LLM MoE rows M01-M52 of moe_cases.csv (median error 15% at 2.5, 38% at 1.0).
+    ep_expert_slowdown: float = 2.5
     memory_utilization: float = 0.90  # share of device memory training state may fill
     kv_cache_fraction: float = 0.90  # share of the memory left after weights, runtime and activations
     #                                  given to KV cache (TensorRT-LLM kv_cache_free_gpu_mem_fraction)
@@ -48,6 +53,11 @@ class Calibration:
     train_mfu_16: float = 0.45  # model-FLOPs utilization of the 16-bit peak, <= 1024 devices
     train_mfu_8: float = 0.38  # of the FP8 peak
     mfu_loss_per_doubling: float = 0.04  # relative MFU lost per doubling of devices above 1024
+    # MoE training: MFU relative to a dense model of the same active size (fitted on moe_cases.csv M60-M62:
+    # DeepSeek-V3 on H800, Llama 4 Scout and Maverick on H100), and the share of the expert-parallel
+    # all-to-all left exposed (assumed: DeepSeek-V3's DualPipe hides nearly all of it, section 3.2.1).
+    moe_train_efficiency: float = 0.6
+    a2a_exposed: float = 0.1
     source: str = ""  # where the serving figures come from
     training_source: str = ""  # where the training figures come from
 

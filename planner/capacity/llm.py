@@ -33,7 +33,15 @@ ACT_BYTES = 2.0  # activations travel as 16-bit values
 
 @dataclass(frozen=True)
 class Replica:
-    """A model on ``tp`` devices with its dtypes and efficiency figures: the unit the formulas use."""
+    """A model on ``tp`` devices with its dtypes and efficiency figures: the unit the formulas use.
+
+    ``ep`` > 1 (MoE only, equal to ``tp``): expert parallelism with data-parallel attention, as
+    TensorRT-LLM's and SGLang's MoE deployments run: every device holds the attention, dense and shared
+    weights and serves its own share of the sequences; the routed experts are split across the ``ep``
+    devices and each MoE layer sends tokens to their experts and back (two all-to-alls). ``ep`` = 1:
+    tensor parallelism of everything (experts too), two all-reduces per layer; when ``tp`` exceeds the
+    KV heads (MLA: one latent), each KV head is cached on ``tp / h_kv`` devices.
+    """
 
     model: ModelSpec
     acc: Accelerator
@@ -41,44 +49,94 @@ class Replica:
     dtype: str
     kv_dtype: str
     calib: Calibration
+    ep: int = 1
+
+    @property
+    def attention_dp(self) -> bool:
+        return self.ep > 1
+
+    @property
+    def parallelism(self) -> str:
+        if self.tp == 1:
+            return "single device"
+        where = "" if self.tp <= self.acc.node_size else f" across {self.tp // self.acc.node_size} nodes"
+        if self.attention_dp:
+            return f"EP{self.ep} experts, data-parallel attention{where}"
+        return f"TP{self.tp}{where}"
+
+    @property
+    def kv_replication(self) -> float:
+        """Copies of each KV head across the group (1 with data-parallel attention)."""
+        if self.attention_dp:
+            return 1.0
+        return max(1.0, self.tp / self.model.kv_heads_for_tp)
+
+    def link(self) -> tuple[float, float, str]:
+        """(one-way bytes/s per device, latency per collective in µs, name) of the group's slowest link."""
+        c, acc = self.calib, self.acc
+        if self.tp > acc.node_size:
+            return acc.internode_bytes_per_s / 2 * c.link_efficiency, c.internode_latency_us, "inter-node"
+        latency = c.pcie_allreduce_latency_us if acc.link == "pcie" else c.allreduce_latency_us
+        return acc.link_bytes_per_s / 2 * c.link_efficiency, latency, acc.link
 
     # --- one forward pass ---
+    def weight_elements_read(self, tokens: float) -> float:
+        """Weights one device reads in a pass over ``tokens`` tokens (MoE: only the experts touched;
+        the input embedding is a lookup, not a read of the table)."""
+        m = self.model
+        touched = m.experts_touched(tokens)
+        layers = m.layer_params(touched) + m.vocab_size * m.hidden_size
+        if not self.attention_dp:
+            return layers / self.tp
+        experts = m.moe_layers * touched * m.expert_params_per_layer
+        return layers - experts + experts / self.tp * self.calib.ep_expert_slowdown
+
     def pass_time_s(self, n_seqs: float, new_tokens: float, ctx_tokens: float) -> tuple[float, str]:
         """Seconds for one forward pass, and its bound ('memory' or 'compute')."""
         m, c, tp = self.model, self.calib, self.tp
         tokens = n_seqs * new_tokens
-        bw = tp * self.acc.hbm_bytes_per_s * c.eta_mem
+        bw = self.acc.hbm_bytes_per_s * c.eta_mem  # one device
         f_lin = tp * self.acc.peak_flops(self.dtype) * c.eta_flops(self.dtype)
         f_attn = tp * self.acc.bf16_flops * c.eta_flops_16
         d, L = m.hidden_size, m.num_layers
         lm_head = m.vocab_size * d
-        experts = m.num_experts
-        touched = experts * (1.0 - (1.0 - m.experts_per_token / experts) ** tokens) if experts > 1 else 1.0
-        weight_elems = L * (m.attention_params_per_layer + touched * m.expert_params_per_layer) + lm_head
-        active = L * (m.attention_params_per_layer + m.experts_per_token * m.expert_params_per_layer)
-        lin_flops = 2.0 * active * tokens + 2.0 * lm_head * n_seqs  # logits for the last token only
+        lin_flops = 2.0 * m.layer_params(m.experts_per_token) * tokens + 2.0 * lm_head * n_seqs  # last-token logits
+        if self.attention_dp:  # the busiest device's experts set the pace
+            expert_flops = 2.0 * m.moe_layers * m.experts_per_token * m.expert_params_per_layer * tokens
+            lin_flops += (c.ep_expert_slowdown - 1.0) * expert_flops
         lin_c = lin_flops / f_lin
-        lin_m = weight_elems * dtype_bytes(self.dtype) / bw
-        q_dim = m.num_heads * m.d_head
-        attn_flops = 4.0 * L * q_dim * n_seqs * (new_tokens * ctx_tokens + new_tokens * new_tokens / 2.0)
-        attn_c = attn_flops / f_attn
-        attn_m = n_seqs * (ctx_tokens + new_tokens) * m.kv_bytes_per_token(self.kv_dtype) / bw
-        if new_tokens == 1 and c.gqa_kv_read_exponent:  # decode kernels that re-read K/V per query head
+        lin_m = self.weight_elements_read(tokens) * dtype_bytes(self.dtype) / bw
+        span = new_tokens * ctx_tokens + new_tokens * new_tokens / 2.0
+        local = m.local_layers * new_tokens * min(ctx_tokens + new_tokens / 2.0, m.local_window) if m.local_layers else 0
+        pairs = (L - m.local_layers) * span + local
+        attn_c = m.attention_flops_per_pair(absorbed=new_tokens == 1) * n_seqs * pairs / f_attn
+        kv_read = n_seqs * m.kv_bytes(ctx_tokens + new_tokens, self.kv_dtype) * self.kv_replication
+        attn_m = kv_read / (tp * bw)
+        if new_tokens == 1 and c.gqa_kv_read_exponent and not m.is_mla:  # kernels re-reading K/V per query head
             attn_m *= (m.num_heads / m.num_kv_heads) ** c.gqa_kv_read_exponent
         p = c.overlap
         t = (lin_c**p + lin_m**p) ** (1 / p) + (attn_c**p + attn_m**p) ** (1 / p)
         per_layer_us = c.layer_overhead_us if new_tokens == 1 else c.prefill_layer_overhead_us
-        t += self.allreduce_s(tokens) + L * per_layer_us * 1e-6 + c.step_overhead_ms * 1e-3
+        t += self.comm_s(tokens) + L * per_layer_us * 1e-6 + c.step_overhead_ms * 1e-3
         return t, ("memory" if lin_m + attn_m >= lin_c + attn_c else "compute")
 
-    def allreduce_s(self, tokens: float) -> float:
+    def comm_s(self, tokens: float) -> float:
+        """Collectives of one pass: two ring all-reduces per layer of ``tokens·d`` 16-bit activations
+        (``2(TP-1)/TP · bytes / link``), or with expert parallelism a dispatch and a combine all-to-all
+        per MoE layer, each device sending ``(tokens/EP)·k·d`` activations of which ``(EP-1)/EP`` leave it."""
         if self.tp == 1:
             return 0.0
-        c = self.calib
-        one_way = self.acc.link_bytes_per_s / 2 * c.link_efficiency
-        ring = 2 * (self.tp - 1) / self.tp * tokens * self.model.hidden_size * ACT_BYTES / one_way
-        latency_us = c.pcie_allreduce_latency_us if self.acc.link == "pcie" else c.allreduce_latency_us
-        return 2 * self.model.num_layers * (ring + latency_us * 1e-6)
+        m = self.model
+        one_way, latency_us, _ = self.link()
+        if self.attention_dp:
+            per_device = (tokens / self.ep * m.experts_per_token * m.hidden_size * ACT_BYTES * (self.ep - 1) / self.ep
+                          * self.calib.ep_expert_slowdown)
+            return 2 * m.moe_layers * (per_device / one_way + latency_us * 1e-6)
+        ring = 2 * (self.tp - 1) / self.tp * tokens * m.hidden_size * ACT_BYTES / one_way
+        return 2 * m.num_layers * (ring + latency_us * 1e-6)
+
+    def allreduce_s(self, tokens: float) -> float:
+        return self.comm_s(tokens)
 
     def decode_step_s(self, batch: float, context: float) -> tuple[float, str]:
         return self.pass_time_s(batch, 1, context)
@@ -97,22 +155,35 @@ class Replica:
         return self.model.weight_bytes(self.dtype)
 
     @property
+    def weight_bytes_per_device(self) -> float:
+        m = self.model
+        if not self.attention_dp:
+            return self.weight_bytes / self.tp
+        experts = m.expert_params * dtype_bytes(self.dtype)
+        return self.weight_bytes - experts + experts / self.tp
+
+    @property
     def kv_bytes_per_token(self) -> float:
         return self.model.kv_bytes_per_token(self.kv_dtype)
+
+    def kv_bytes(self, tokens: float) -> float:
+        """Device memory one sequence of ``tokens`` tokens takes in the KV cache (with replicas)."""
+        return self.model.kv_bytes(tokens, self.kv_dtype) * self.kv_replication
 
     def free_bytes(self) -> float:
         """Device memory of the replica left after weights, runtime reserve and prefill activations."""
         m, c = self.model, self.calib
-        mlp = m.experts_per_token * m.intermediate_size * (2 if m.gated_mlp else 1)
-        activations = c.prefill_chunk_tokens * (4 * m.hidden_size * self.tp + mlp) * ACT_BYTES
+        mlp = max(m.experts_per_token * (m.moe_intermediate_size or m.intermediate_size) + m.shared_expert_size,
+                  (m.dense_intermediate_size or m.intermediate_size) if m.dense_layers or not m.is_moe else 0)
+        activations = c.prefill_chunk_tokens * (4 * m.hidden_size * self.tp + mlp * (2 if m.gated_mlp else 1)) * ACT_BYTES
         runtime = self.tp * c.runtime_reserve_gib * GIB
-        return self.tp * self.acc.memory_bytes - runtime - self.weight_bytes - activations
+        return self.tp * (self.acc.memory_bytes - self.weight_bytes_per_device) - runtime - activations
 
     def kv_budget_bytes(self) -> float:
         return self.calib.kv_cache_fraction * self.free_bytes()
 
     def max_batch(self, tokens_per_seq: float) -> int:
-        return max(0, int(self.kv_budget_bytes() // (self.kv_bytes_per_token * max(tokens_per_seq, 1))))
+        return max(0, int(self.kv_budget_bytes() // self.kv_bytes(max(tokens_per_seq, 1))))
 
     # --- serving ---
     def serve(self, batch: int, input_tokens: int, output_tokens: int,
@@ -131,29 +202,50 @@ class Replica:
         return batch * output_tokens / (t_pf + (output_tokens - 1) * step)
 
 
-def make_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: int = 1, dtype: str = "bf16",
-                 kv_dtype: str | None = None,
-                 calib: Calibration | Mapping[str, float] | None = None) -> Replica:
-    """FP8 serving keeps the KV cache in FP8 too (as TensorRT-LLM's FP8 benchmarks do); int8/int4
-    are weight-only and keep a 16-bit cache."""
-    spec = model if isinstance(model, ModelSpec) else get_model(model)
-    acc = accelerator if isinstance(accelerator, Accelerator) else get_accelerator(accelerator)
+def resolve_dtype(dtype: str, acc: Accelerator) -> str:
+    """The weight dtype as run on ``acc``: one of DTYPES; BF16 becomes FP16 on parts without BF16."""
     dtype = dtype.lower()
     dtype_bytes(dtype)
+    return acc.fp16_name if dtype == "bf16" else dtype
+
+
+def default_kv_dtype(dtype: str, acc: Accelerator) -> str:
+    """FP8 serving keeps the KV cache in FP8 too (as TensorRT-LLM's FP8 benchmarks do); int8/int4 are
+    weight-only and keep a 16-bit cache; 16-bit weights keep their own format."""
+    if dtype in ("bf16", "fp16"):
+        return dtype
+    return "fp8" if dtype == "fp8" else acc.fp16_name
+
+
+def make_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: int = 1, dtype: str = "bf16",
+                 kv_dtype: str | None = None, calib: Calibration | Mapping[str, float] | None = None,
+                 expert_parallel: bool | None = None) -> Replica:
+    """A replica of ``gpus`` devices. ``expert_parallel`` (MoE models only): None = expert parallelism
+    with data-parallel attention whenever ``gpus`` > 1 and the experts can be split that many ways."""
+    spec = model if isinstance(model, ModelSpec) else get_model(model)
+    acc = accelerator if isinstance(accelerator, Accelerator) else get_accelerator(accelerator)
+    dtype = resolve_dtype(dtype, acc)
     if gpus < 1:
         raise InputError(f"gpus must be at least 1, got {gpus}")
-    if spec.num_heads % gpus:
+    if gpus > acc.node_size and gpus % acc.node_size:
+        raise InputError(f"{gpus} GPUs per replica would fill {gpus / acc.node_size:.2f} nodes of {acc.node_size} "
+                         f"{acc.id}; a replica larger than a node must use whole nodes (a multiple of {acc.node_size})")
+    can_ep = spec.is_moe and gpus > 1 and spec.num_experts % gpus == 0
+    if expert_parallel and not can_ep:
+        raise InputError(f"expert parallelism over {gpus} GPUs needs an MoE model whose expert count divides by "
+                         f"{gpus}; {spec.name} has {spec.num_experts} expert(s)")
+    ep = gpus if (can_ep if expert_parallel is None else expert_parallel) else 1
+    if ep == 1 and spec.num_heads % gpus:
         # tensor parallelism splits attention heads evenly across the GPUs of a replica
         ok = [t for t in (1, 2, 4, 8, 16) if spec.num_heads % t == 0]
         raise InputError(f"{gpus} GPUs cannot split {spec.name}'s {spec.num_heads} attention heads evenly; "
                          f"use {', '.join(map(str, ok))}")
-    kv = (kv_dtype or ("fp8" if dtype == "fp8" else "bf16")).lower()
-    dtype_bytes(kv)
-    return Replica(spec, acc, gpus, dtype, kv, resolve_calibration(acc, calib))
+    kv = resolve_dtype(kv_dtype, acc) if kv_dtype else default_kv_dtype(dtype, acc)
+    return Replica(spec, acc, gpus, dtype, kv, resolve_calibration(acc, calib), ep)
 
 
 def fit_error(rep: Replica, seq_tokens: int) -> PlannerError:
-    kv_one = rep.kv_bytes_per_token * seq_tokens / rep.calib.kv_cache_fraction
+    kv_one = rep.kv_bytes(seq_tokens) / rep.calib.kv_cache_fraction
     need = (rep.tp * rep.acc.memory_bytes - rep.free_bytes() + kv_one) / rep.tp
     return InputError(
         f"{rep.model.name} ({rep.dtype}) does not fit on {rep.tp}x {rep.acc.id}: needs {need / GIB:.1f} GiB per "
@@ -183,6 +275,10 @@ class LLMReplicaEstimate:
     requests_per_s: float
     tpot_ms: float
     ttft_ms: float
+    params: int = 0
+    active_params: int = 0
+    weight_bytes_per_device: float = 0.0
+    parallelism: str = ""
     bounds: dict[str, str] = field(default_factory=dict)
     assumptions: dict[str, Any] = field(default_factory=dict)
 
@@ -193,15 +289,16 @@ class LLMReplicaEstimate:
 def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: int = 1, dtype: str = "bf16",
                 batch: int | None = None, context: int | None = None, input_tokens: int = 1024,
                 output_tokens: int = 256, calib: Calibration | Mapping[str, float] | None = None,
-                kv_dtype: str | None = None) -> LLMReplicaEstimate:
-    """Estimate one replica of ``gpus`` devices (tensor parallel) serving ``model``.
+                kv_dtype: str | None = None, expert_parallel: bool | None = None) -> LLMReplicaEstimate:
+    """Estimate one replica of ``gpus`` devices serving ``model`` (tensor parallel; MoE models expert
+    parallel by default, see :func:`make_replica`).
 
     ``batch`` = concurrent sequences (default: the most that fit, up to the engine cap);
     ``context`` = cached tokens per sequence for ``decode_step_ms`` (default ``input + output/2``).
     """
     if input_tokens < 1 or output_tokens < 1:
         raise InputError("input_tokens and output_tokens must be at least 1")
-    rep = make_replica(model, accelerator, gpus, dtype, kv_dtype, calib)
+    rep = make_replica(model, accelerator, gpus, dtype, kv_dtype, calib, expert_parallel)
     seq_tokens = input_tokens + output_tokens
     max_batch = rep.max_batch(seq_tokens)
     if max_batch < 1:
@@ -234,6 +331,8 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
         kv_bytes_per_token=rep.kv_bytes_per_token, weight_bytes=rep.weight_bytes, max_batch=max_batch,
         throughput_tokens_per_s=served["requests_per_s"] * output_tokens,
         requests_per_s=served["requests_per_s"], tpot_ms=served["tpot_s"] * 1e3, ttft_ms=ttft_s * 1e3,
+        params=rep.model.params, active_params=rep.model.active_params,
+        weight_bytes_per_device=rep.weight_bytes_per_device, parallelism=rep.parallelism,
         bounds={"decode_step_ms": step_bound, "prefill_ms": pf_bound, "max_batch": "memory",
                 "batch": batch_bound, "throughput_tokens_per_s": serve_bound},
         assumptions={"eta_mem": c.eta_mem, "eta_flops": c.eta_flops(rep.dtype), "eta_flops_attention": c.eta_flops_16,
@@ -241,6 +340,7 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
                      "prefill_layer_overhead_us": c.prefill_layer_overhead_us, "step_overhead_ms": c.step_overhead_ms,
                      "kv_cache_fraction": c.kv_cache_fraction, "max_batch_size": c.max_batch_size,
                      "kv_reservation": "full input+output per sequence", "family": rep.acc.family,
+                     "link": rep.link()[2], "kv_replication": rep.kv_replication,
                      "batch_limit": "given" if batch is not None else (
                          "KV-cache memory" if max_batch <= c.max_batch_size else "engine max_batch_size"),
                      "source": c.source},

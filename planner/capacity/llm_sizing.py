@@ -13,11 +13,12 @@ import math
 from collections.abc import Mapping, Sequence
 
 from planner.capacity.calibration import Calibration
-from planner.capacity.hardware import GIB, get_accelerator
+from planner.capacity.hardware import GIB, Accelerator, get_accelerator
 from planner.capacity.llm import Replica, make_replica
 from planner.capacity.models import ModelSpec, get_model
 from planner.capacity.queueing import mdc_wait_quantile_s, mmc_wait_quantile_s
 from planner.capacity.requirements import ComputeOption
+from planner.capacity.serving import DEFAULT_UTILIZATION_TARGET
 from planner.errors import InputError, PlannerError
 
 TP_DEGREES = (1, 2, 4, 8, 16)
@@ -54,8 +55,10 @@ def _largest_batch(rep: Replica, cap: int, s: int, o: int, tpot_ms: float | None
 def smallest_tp(model: str | ModelSpec, accelerator: str, input_tokens: int, output_tokens: int,
                 dtype: str = "bf16", max_gpus_per_replica: int = 8) -> int | None:
     """The smallest TP degree whose KV cache holds at least one sequence, or None."""
+    spec = model if isinstance(model, ModelSpec) else get_model(model)
+    acc = get_accelerator(accelerator)
     for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
-        if make_replica(model, accelerator, tp, dtype).max_batch(input_tokens + output_tokens) >= 1:
+        if any(r.max_batch(input_tokens + output_tokens) >= 1 for r in _layouts(spec, acc, tp, dtype, None)):
             return tp
     return None
 
@@ -75,6 +78,19 @@ def tp_per_token(model: str | ModelSpec, accelerator: str, input_tokens: int, ou
     return out
 
 
+def _layouts(spec: ModelSpec, acc: Accelerator, tp: int, dtype: str,
+             calib: Calibration | Mapping[str, float] | None) -> list[Replica]:
+    """The ways to lay a model over ``tp`` devices: tensor parallel, and for MoE models also expert
+    parallel with data-parallel attention (the faster one at the chosen batch is kept)."""
+    out = []
+    for ep in ((True, False) if spec.is_moe and tp > 1 else (False,)):
+        try:
+            out.append(make_replica(spec, acc, tp, dtype, calib=calib, expert_parallel=ep))
+        except InputError:  # heads or experts that do not split this many ways
+            continue
+    return out
+
+
 def ttft_quantile_ms(rep: Replica, qps_per_replica: float, batch: int, served: Mapping[str, float], s: int) -> float:
     prefill_s = rep.prefill_s(1, s)[0]
     mu = served["requests_per_s"]
@@ -85,7 +101,7 @@ def ttft_quantile_ms(rep: Replica, qps_per_replica: float, batch: int, served: M
 
 def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: float, input_tokens: int,
                      output_tokens: int, ttft_p95_ms: float | None = None, tpot_ms: float | None = None,
-                     dtype: str = "bf16", utilization_target: float = 0.8, max_gpus_per_replica: int = 8,
+                     dtype: str = "bf16", utilization_target: float = DEFAULT_UTILIZATION_TARGET, max_gpus_per_replica: int = 8,
                      hours: float = 730.0,
                      calib: Mapping[str, Calibration | Mapping[str, float]] | None = None) -> list[ComputeOption]:
     """One ComputeOption per feasible (accelerator, TP), sorted by total accelerators.
@@ -109,20 +125,25 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
         acc = get_accelerator(name)
         overrides = (calib or {}).get(acc.id) or (calib or {}).get(acc.family)
         for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
-            rep = make_replica(spec, acc, tp, dtype, calib=overrides)
-            max_batch = rep.max_batch(input_tokens + output_tokens)
             largest_usable = max(largest_usable, tp * acc.memory_bytes)
-            if max_batch < 1:
+            best: tuple[float, Replica, int, str, int, dict[str, float]] | None = None
+            for rep in _layouts(spec, acc, tp, dtype, overrides):
+                max_batch = rep.max_batch(input_tokens + output_tokens)
+                if max_batch < 1:
+                    continue
+                cap = min(max_batch, rep.calib.max_batch_size)
+                batch, slo_limit = _largest_batch(rep, cap, input_tokens, output_tokens, tpot_ms, ttft_p95_ms)
+                if batch == 0:
+                    one = rep.serve(1, input_tokens, output_tokens)
+                    best_tpot = min(best_tpot, one["tpot_s"] * 1000.0)
+                    best_ttft = min(best_ttft, ttft_quantile_ms(rep, 0.0, 1, one, input_tokens))
+                    continue
+                served = rep.serve(batch, input_tokens, output_tokens)
+                if best is None or served["requests_per_s"] > best[0]:
+                    best = (served["requests_per_s"], rep, batch, slo_limit, max_batch, served)
+            if best is None:
                 continue
-            cap = min(max_batch, rep.calib.max_batch_size)
-            batch, slo_limit = _largest_batch(rep, cap, input_tokens, output_tokens, tpot_ms, ttft_p95_ms)
-            if batch == 0:
-                one = rep.serve(1, input_tokens, output_tokens)
-                best_tpot = min(best_tpot, one["tpot_s"] * 1000.0)
-                best_ttft = min(best_ttft, ttft_quantile_ms(rep, 0.0, 1, one, input_tokens))
-                continue
-            served = rep.serve(batch, input_tokens, output_tokens)
-            mu = served["requests_per_s"]
+            mu, rep, batch, slo_limit, max_batch, served = best
             replicas = max(1, math.ceil(qps / (utilization_target * mu)))
             ttft = ttft_quantile_ms(rep, qps / replicas, batch, served, input_tokens)
             if slo_limit:
@@ -142,6 +163,7 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
                     "tokens_per_s_per_replica": mu * output_tokens, "requests_per_s_per_replica": mu,
                     "utilization": qps / (replicas * mu), "ttft_ms": ttft, "ttft_percentile": PERCENTILE,
                     "tpot_ms": served["tpot_s"] * 1000.0, "decode_step_ms": served["step_s"] * 1000.0,
+                    "parallelism": rep.parallelism,
                     "assumptions": {"dtype": rep.dtype, "kv_dtype": rep.kv_dtype, "eta_mem": rep.calib.eta_mem,
                                     "eta_flops": rep.calib.eta_flops(rep.dtype),
                                     "utilization_target": utilization_target, "source": rep.calib.source},
@@ -156,7 +178,8 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
 def _infeasible(spec: ModelSpec, dtype: str, seq_tokens: int, best_ttft: float, best_tpot: float,
                 largest_usable: float, ttft_slo: float | None, tpot_slo: float | None) -> PlannerError:
     if math.isinf(best_ttft) and math.isinf(best_tpot):
-        need = spec.weight_bytes(dtype) + spec.kv_bytes_per_token("fp8" if dtype == "fp8" else "bf16") * seq_tokens
+        kv = "fp8" if dtype == "fp8" else "bf16"
+        need = spec.weight_bytes(dtype) + spec.kv_bytes(seq_tokens, kv)
         return InputError(f"{spec.name} ({dtype}) fits on no configuration: weights plus one {seq_tokens}-token "
                           f"sequence need {need / GIB:,.0f} GiB, the largest replica has {largest_usable / GIB:,.0f} GiB; "
                           "raise max_gpus_per_replica, use fp8, or add a larger accelerator")

@@ -13,6 +13,9 @@ from planner.capacity.requirements import ComputeOption
 from planner.errors import InputError
 
 MAX_REPLICAS = 1_000_000
+# Target utilization of serving replicas everywhere (CLI, scenarios, library): the usual autoscaling
+# target of 60-70% (Kubernetes HPA, SageMaker target tracking) leaves headroom for bursts and scale-up lag.
+DEFAULT_UTILIZATION_TARGET = 0.7
 
 
 def _check(qps: float, utilization_target: float, min_replicas: int) -> None:
@@ -25,7 +28,7 @@ def _check(qps: float, utilization_target: float, min_replicas: int) -> None:
 
 
 def replicas_for_latency_slo(qps: float, service_ms: float, slo_ms: float, percentile: float = 0.95,
-                             utilization_target: float = 0.7, concurrency_per_replica: int = 1,
+                             utilization_target: float = DEFAULT_UTILIZATION_TARGET, concurrency_per_replica: int = 1,
                              min_replicas: int = 1, deterministic: bool = True) -> tuple[int, dict[str, Any]]:
     """Smallest replica count with p-quantile(wait) + service <= SLO and utilization <= target.
 
@@ -66,7 +69,7 @@ def replicas_for_latency_slo(qps: float, service_ms: float, slo_ms: float, perce
 
 def replicas_for_profile(qps: float, requests_per_s_per_replica: float | None = None,
                          latency_ms_by_batch: Mapping[int, float] | None = None, slo_ms: float | None = None,
-                         utilization_target: float = 0.7, min_replicas: int = 1) -> tuple[int, dict[str, Any]]:
+                         utilization_target: float = DEFAULT_UTILIZATION_TARGET, min_replicas: int = 1) -> tuple[int, dict[str, Any]]:
     """Replicas from measured numbers: a sustained requests/s per replica at the SLO (e.g. SageMaker
     Inference Recommender's max invocations), or latency at several batch sizes. With latencies, the
     largest batch with ``latency(b) <= slo/2`` is used (the half-SLO rule of Clipper and Nexus, leaving
@@ -101,7 +104,7 @@ def replicas_for_profile(qps: float, requests_per_s_per_replica: float | None = 
 
 def size_cpu_serving(qps: float, service_ms: float, slo_ms: float, vcpus_per_replica: float,
                      memory_gib_per_replica: float, concurrency_per_replica: int = 1, percentile: float = 0.95,
-                     utilization_target: float = 0.7, min_replicas: int = 1, hours: float = 730.0) -> ComputeOption:
+                     utilization_target: float = DEFAULT_UTILIZATION_TARGET, min_replicas: int = 1, hours: float = 730.0) -> ComputeOption:
     """A CPU-only serving option (costing picks the instance shape that holds the replicas)."""
     replicas, explain = replicas_for_latency_slo(qps, service_ms, slo_ms, percentile, utilization_target,
                                                  concurrency_per_replica, min_replicas)

@@ -21,11 +21,12 @@ from typing import Any
 
 from planner.capacity.calibration import Calibration, resolve_calibration
 from planner.capacity.hardware import GIB, Accelerator, get_accelerator
-from planner.capacity.models import ModelSpec, dtype_bytes, get_model
+from planner.capacity.models import WEIGHT_ONLY, ModelSpec, dtype_bytes, get_model
 from planner.capacity.requirements import ComputeOption
 from planner.errors import InputError
 
 GPUS_PER_NODE = 8
+ACT_BYTES = 2.0
 METHODS = ("pretrain", "lora")
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 
@@ -74,22 +75,49 @@ class TrainingEstimate:
 
 
 def flops_per_token(model: ModelSpec, seq_len: int, method: str = "pretrain") -> float:
-    attn = model.num_layers * model.num_heads * model.d_head * seq_len
+    # 12·L·d·S generalized: attention_flops_per_pair = 4·h·d_h for ordinary attention (PaLM's 12·L·h·d_h·S
+    # counts forward and backward of the QK and AV products over S/2 keys on average).
+    attn = model.num_layers * model.attention_flops_per_pair() / 4.0 * seq_len
     if method == "lora":
         return 4.0 * model.active_params + 8.0 * attn
     return 6.0 * model.active_params + 12.0 * attn
 
 
-def default_mfu(calib: Calibration, dtype: str, gpus: int) -> float:
+def default_mfu(calib: Calibration, dtype: str, gpus: int, moe: bool = False) -> float:
     doublings = max(0.0, math.log2(gpus / 1024))
-    return calib.train_mfu(dtype) * max(0.5, 1.0 - calib.mfu_loss_per_doubling * doublings)
+    moe_factor = calib.moe_train_efficiency if moe else 1.0
+    return calib.train_mfu(dtype) * moe_factor * max(0.5, 1.0 - calib.mfu_loss_per_doubling * doublings)
+
+
+def default_expert_parallel(model: ModelSpec, acc: Accelerator, gpus: int) -> int:
+    """Experts spread over one node (at most), the usual Megatron/NeMo MoE layout."""
+    if not model.is_moe:
+        return 1
+    return max(d for d in range(1, min(model.num_experts, acc.node_size, gpus) + 1)
+               if model.num_experts % d == 0 and gpus % d == 0)
+
+
+def a2a_s_per_token(model: ModelSpec, acc: Accelerator, calib: Calibration, ep: int) -> float:
+    """Expert-parallel all-to-all seconds per token on one device: four per MoE layer (dispatch and
+    combine, forward and backward), each sending ``k·d`` 16-bit activations of which ``(EP-1)/EP`` leave
+    the device, over NVLink inside a node or the inter-node link beyond it."""
+    if ep <= 1 or not model.is_moe:
+        return 0.0
+    link = acc.link_bytes_per_s if ep <= acc.node_size else acc.internode_bytes_per_s
+    one_way = link / 2 * calib.link_efficiency
+    per_layer = model.experts_per_token * model.hidden_size * ACT_BYTES * (ep - 1) / ep
+    return 4 * model.moe_layers * per_layer / one_way
 
 
 def estimate_training(model: str | ModelSpec, tokens: float | str, accelerator: str | Accelerator, gpus: int,
                       mfu: float | None = None, overhead: float = 1.10, dtype: str = "bf16",
                       seq_len: int = 4096, method: str = "pretrain",
-                      calib: Calibration | Mapping[str, float] | None = None) -> TrainingEstimate:
-    """GPU-hours and wall time to train ``model`` on ``tokens`` tokens with ``gpus`` accelerators."""
+                      calib: Calibration | Mapping[str, float] | None = None,
+                      expert_parallel: int | None = None) -> TrainingEstimate:
+    """GPU-hours and wall time to train ``model`` on ``tokens`` tokens with ``gpus`` accelerators.
+
+    MoE models: compute counts the active parameters, memory all of them; ``expert_parallel`` devices
+    share each layer's experts (default: up to one node) and exchange tokens by all-to-all."""
     spec = model if isinstance(model, ModelSpec) else get_model(model)
     acc = accelerator if isinstance(accelerator, Accelerator) else get_accelerator(accelerator)
     d_tokens = parse_tokens(tokens)
@@ -97,6 +125,11 @@ def estimate_training(model: str | ModelSpec, tokens: float | str, accelerator: 
     dtype_bytes(dtype)
     if method not in METHODS:
         raise InputError(f"unknown training method {method!r}; valid: {', '.join(METHODS)}")
+    if dtype in WEIGHT_ONLY and method != "lora":
+        raise InputError(f"dtype {dtype} is a weight-only format: pretraining runs in bf16, fp16 or fp8; "
+                         f"{dtype} fits LoRA on a quantized base (method lora)")
+    if dtype == "bf16" and not acc.has_bf16:
+        dtype = "fp16"  # same bytes and peak; the 16-bit format the part has
     if gpus < 1:
         raise InputError(f"gpus must be at least 1, got {gpus}")
     if mfu is not None and not 0 < mfu <= 1:
@@ -108,17 +141,23 @@ def estimate_training(model: str | ModelSpec, tokens: float | str, accelerator: 
     cal = resolve_calibration(acc, calib)
     # Mixed-precision Adam keeps 16 bytes/param (bf16 weights+grads, fp32 master+2 moments), sharded
     # across all devices (ZeRO-3 / FSDP); LoRA keeps the frozen base in 16 bits.
-    state_bytes = spec.params * (2.0 if method == "lora" else 16.0)
+    base_bytes = dtype_bytes(dtype) if dtype in WEIGHT_ONLY else 2.0
+    state_bytes = spec.params * (base_bytes if method == "lora" else 16.0)
     per_device = state_bytes / gpus
     usable = acc.memory_bytes * cal.memory_utilization
     if per_device > usable:
         need = math.ceil(state_bytes / usable)
         raise InputError(f"{spec.name} {method} needs {state_bytes / GIB:,.0f} GiB of weights and optimizer "
                          f"state; {gpus}x {acc.id} hold {gpus * usable / GIB:,.0f} GiB; use at least {need} GPUs")
+    ep = expert_parallel if expert_parallel is not None else default_expert_parallel(spec, acc, gpus)
+    if ep < 1 or ep > 1 and (not spec.is_moe or spec.num_experts % ep or gpus % ep):
+        raise InputError(f"expert_parallel {ep} must divide the expert count ({spec.num_experts}) and the GPU "
+                         f"count ({gpus}) of an MoE model")
     fpt = flops_per_token(spec, seq_len, method)
-    mfu_used = mfu if mfu is not None else default_mfu(cal, dtype, gpus)
+    mfu_used = mfu if mfu is not None else default_mfu(cal, dtype, gpus, spec.is_moe)
     peak = acc.peak_flops(dtype)
-    tok_s_gpu = peak * mfu_used / fpt
+    a2a_s = a2a_s_per_token(spec, acc, cal, ep) * cal.a2a_exposed
+    tok_s_gpu = 1.0 / (fpt / (peak * mfu_used) + a2a_s)
     gpu_hours = d_tokens / tok_s_gpu / 3600.0 * overhead
     checkpoint_gb = spec.params * (14.0 if method == "pretrain" else 2.0) / 1e9
     return TrainingEstimate(
@@ -130,6 +169,10 @@ def estimate_training(model: str | ModelSpec, tokens: float | str, accelerator: 
             "bound": "compute",
             "flops_formula": "4N+8LdS per token (LoRA)" if method == "lora" else "6N+12LdS per token (PaLM)",
             "active_params": spec.active_params,
+            "params": spec.params,
+            **({"expert_parallel": ep, "a2a_ms_per_1k_tokens": a2a_s * 1e6,
+                "a2a_link": "nvlink/fabric" if ep <= acc.node_size else "inter-node",
+                "moe_train_efficiency": cal.moe_train_efficiency} if spec.is_moe else {}),
             "peak_flops": peak,
             "mfu_source": "given" if mfu is not None else
             f"{acc.family} default {cal.train_mfu(dtype):.2f}, -{cal.mfu_loss_per_doubling:.0%} per doubling "

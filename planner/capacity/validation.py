@@ -26,11 +26,12 @@ from planner.capacity.training import default_mfu, estimate_training
 Overrides = Mapping[str, Mapping[str, float]]  # family (or "legacy-engine") -> calibration field -> value
 
 HARDWARE = {"H100-80GB SXM": "H100-SXM", "A100-80GB SXM": "A100-80GB", "A100-80GB": "A100-80GB", "L40S": "L40S",
-            "V100": "V100", "H200": "H200"}
+            "V100": "V100", "H200": "H200", "H800": "H800"}
 SERVING_MODELS = {"GPT-J 6B": "gpt-j-6b", "LLaMA 7B": "llama-7b", "LLaMA 70B": "llama-2-70b",
-                  "Llama 3.1 8B": "llama-3.1-8b", "Falcon 180B": "falcon-180b", "Llama 3.3 70B": "llama-3.1-70b",
-                  "Llama 3.1 405B": "llama-3.1-405b"}
-CASES, CHECKS = "cases.csv", "checks.csv"  # fitted on / held out from the fit
+                  "Llama 3.1 8B": "llama-3.1-8b", "Falcon 180B": "falcon-180b", "Llama 3.3 70B": "llama-3.3-70b",
+                  "Llama 3.1 405B": "llama-3.1-405b", "Qwen3-235B-A22B": "qwen3-235b-a22b",
+                  "Llama 4 Maverick": "llama-4-maverick", "Llama 4 Scout": "llama-4-scout"}
+CASES, CHECKS, MOE = "cases.csv", "checks.csv", "moe_cases.csv"  # fitted on / held out / mixture-of-experts
 LLAMA3_GPUS = "GPU count not stated; 16,384 assumed (the Llama 3 cluster, Herd paper)"
 LLAMA2_GPUS = "GPU count not stated; 2,048 assumed (as LLaMA-1 65B)"
 # case -> (preset, tokens, seq_len, gpus, method, note); sums list their parts instead.
@@ -54,7 +55,11 @@ CASE_INPUTS: dict[str, tuple[str, float, int, int, str, str]] = {
     "T34": ("llama-2-70b", 0, 4096, 64, "pretrain", "throughput, no overhead"),
     "T35": ("gpt3-175b", 0, 2048, 512, "pretrain", "throughput, no overhead"),
     "T36": ("llama-2-70b", 0, 4096, 8, "lora", "LoRA: 4N+8LdS FLOPs/token"),
+    "M60": ("deepseek-v3", 14.8e12, 4096, 2048, "pretrain", "seq 4096, EP64 across 8 nodes (report sections 3.2, 4.2)"),
+    "M61": ("llama-4-scout", 40e12, 8192, 16384, "pretrain", "seq 8192 and 16,384 GPUs assumed (as Llama 3)"),
+    "M62": ("llama-4-maverick", 22e12, 8192, 16384, "pretrain", "seq 8192 and 16,384 GPUs assumed (as Llama 3)"),
 }
+EXPERT_PARALLEL = {"M60": 64}  # stated expert-parallel degrees; others use the default (one node)
 SUMS = {"T04": ("T01", "T02", "T03"), "T14": ("T10", "T11", "T12", "T13")}
 
 
@@ -134,11 +139,12 @@ def predict_training(case: Case, overrides: Overrides | None = None) -> float:
     preset, tokens, seq, gpus, method, _ = CASE_INPUTS[case.case_id]
     est = estimate_training(preset, tokens or 1e12, HARDWARE[case.hardware], gpus, dtype=dtype, seq_len=seq,
                             method=method, calib=_calib(case, overrides),
-                            overhead=1.10 if case.metric == "GPU-hours" else 1.0)
+                            overhead=1.10 if case.metric == "GPU-hours" else 1.0,
+                            expert_parallel=EXPERT_PARALLEL.get(case.case_id))
     return est.gpu_hours if case.metric == "GPU-hours" else est.tokens_per_s_per_gpu
 
 
-_BY_ID = {c.case_id: c for c in load_cases() + load_cases(CHECKS)}
+_BY_ID = {c.case_id: c for c in load_cases() + load_cases(CHECKS) + load_cases(MOE)}
 
 
 def predictions(overrides: Overrides | None = None, table: str = CASES) -> list[dict[str, Any]]:

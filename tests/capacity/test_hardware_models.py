@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from planner.capacity.hardware import ACCELERATORS, get_accelerator
+from planner.capacity.hardware import ACCELERATORS, get_accelerator, list_accelerators
 from planner.capacity.models import get_model
 from planner.errors import InputError, UnknownNameError
 
-CANONICAL = ["H100-SXM", "H100-PCIE", "H100-NVL", "H200", "B200", "A100-40GB", "A100-80GB", "L4", "L40S",
+CANONICAL = ["H100-SXM", "H100-PCIE", "H100-NVL", "H200", "H800", "B200", "A100-40GB", "A100-80GB", "L4", "L40S",
              "A10G", "A10", "T4", "V100", "V100-32GB", "MI300X", "Trainium1", "Trainium2", "Inferentia2",
              "TPU-v5e", "TPU-v5p", "TPU-v6e"]
 
@@ -19,6 +19,9 @@ def test_every_canonical_id_is_present_and_sourced() -> None:
     assert sorted(ACCELERATORS) == sorted(CANONICAL)
     for acc in ACCELERATORS.values():
         assert acc.source and acc.bf16_flops > 0 and acc.hbm_bytes_per_s > 0 and acc.fp8_flops >= acc.bf16_flops
+        assert acc.node_size >= 2 and acc.internode_bytes_per_s > 0 and acc.internode
+    # H800 (DeepSeek-V3's runs) is known but not offered by the clouds: sizing skips it by default
+    assert "H800" not in list_accelerators() and len(list_accelerators()) == len(CANONICAL) - 1
 
 
 @pytest.mark.parametrize(("alias", "canonical"), [

@@ -19,9 +19,9 @@ def test_options_sorted_by_total_gpus_and_sized_for_qps() -> None:
     assert totals == sorted(totals)
     for o in opts:
         e = o.explain
-        # without SLOs: R = ceil(qps / (0.8 * mu)) at the batch that fits
-        assert o.replicas == max(1, math.ceil(20 / (0.8 * e["requests_per_s_per_replica"])))
-        assert e["utilization"] <= 0.8 and o.packing == "replicas" and o.hours == 730.0
+        # without SLOs: R = ceil(qps / (0.7 * mu)) at the batch that fits (one default utilization, 70%)
+        assert o.replicas == max(1, math.ceil(20 / (0.7 * e["requests_per_s_per_replica"])))
+        assert e["utilization"] <= 0.7 and o.packing == "replicas" and o.hours == 730.0
     assert {o.accelerator for o in opts} == {"H100-SXM", "L4", "A10G"}
 
 
