@@ -236,18 +236,22 @@ def test_aws_refresh_end_to_end(aws_clients: AwsFakes) -> None:
     summary, items = assert_compare_prices_all_clouds("aws-live", "aws")
     by_workload = {(li["workload"], li["resource"]): li for li in items}
     # nightly-embeddings: 8 x g6.xlarge (1 L4) on spot, the refreshed median 0.4083 USD/h
-    # ((0.4064 + 0.4102) / 2, see above) x 952.381 instance-hours = 388.857... -> 388.86
+    # ((0.4064 + 0.4102) / 2, see above) x 952.381 instance-hours = 388.857..., plus the spot interruption
+    # overhead for batch work (planner/interruptions.py: 0.2 / 730 per instance-hour x 25 min lost
+    # = 0.000114155): 388.857 x 1.000114155 = 388.902 -> 388.90
     emb = by_workload[("nightly-embeddings", "instance")]
     assert (emb["instance_type"], emb["purchase_option"], emb["unit_price"]) == ("g6.xlarge", "spot", 0.4083)
-    assert emb["monthly_cost"] == 388.86
-    # feature-store: 20,000 GB of S3 Standard-IA x 0.0125 = 250.00
-    assert by_workload[("feature-store", "storage")]["monthly_cost"] == 250.0
+    assert emb["monthly_cost"] == 388.9
+    # feature-store: 20,000 GB growing 1,500 GB a month, billed on month 1's average (20,000 + 21,500) / 2
+    # = 20,750 GB-months of S3 Standard-IA x 0.0125 = 259.375 -> 259.38
+    assert by_workload[("feature-store", "storage")]["monthly_cost"] == 259.38
     # The fake lists no T4 instance and no Standard-IA request prices for us-east-1: those keep the
-    # embedded prices the snapshot is layered on (g4dn.xlarge spot 0.2131 x 200 h = 42.62; 20M reads
-    # x 0.001 per 1,000 = 20.00), so AWS stays complete: 388.86 + 42.62 + 250.00 + 20.00 = 701.48
+    # embedded prices the snapshot is layered on (g4dn.xlarge spot 0.2131 x 200 h x 1.000114155 = 42.625 -> 42.62;
+    # 20M reads x 0.001 per 1,000 = 20.00), so AWS stays complete:
+    # 388.9015 + 42.6249 + 259.375 + 20.00 = 710.9014 -> 710.90
     retrain = by_workload[("ranking-retrain", "instance")]
     assert (retrain["instance_type"], retrain["monthly_cost"]) == ("g4dn.xlarge", 42.62)
-    assert summary["complete"] and summary["total"] == 701.48
+    assert summary["complete"] and summary["total"] == 710.9
 
 
 # -- GCP -------------------------------------------------------------------------------------------
@@ -329,8 +333,9 @@ def test_gcp_refresh_end_to_end(gcp_source: Any) -> None:
         36.57,
     )
     assert retrain["cost_by_purchase_option"]["on_demand"]["monthly_cost"] == 79.5
-    # feature-store: 20,000 GB Nearline x 0.01 = 200.00 (refreshed); read requests from embedded (not fetched)
-    assert by_workload[("feature-store", "storage")]["monthly_cost"] == 200.0
+    # feature-store: 20,750 GB-months (month 1's average of 20,000 and 21,500 GB) Nearline x 0.01 = 207.50
+    # (refreshed); read requests from embedded (not fetched)
+    assert by_workload[("feature-store", "storage")]["monthly_cost"] == 207.5
     assert summary["complete"] and not summary["unpriced"]
 
 
@@ -391,11 +396,12 @@ def test_azure_refresh_end_to_end(azure_source: Any) -> None:
     ]
     assert show("azure-live", "aws", "us-east-1") and show("azure-live", "azure", "westus2")
     summary, items = assert_compare_prices_all_clouds("azure-live", "azure")
-    # feature-store: 20,000 GB of Cool LRS x 0.01 = 200.00 from the refresh. The fake lists no T4, A10 or
+    # feature-store: 20,750 GB-months (month 1's average of 20,000 and 21,500 GB) of Cool LRS x 0.01 = 207.50
+    # from the refresh. The fake lists no T4, A10 or
     # L4 VM and no Cool read operations: those keep the embedded prices, so Azure stays complete, and
     # everything but the storage line is priced exactly as on embedded.
     storage = next(li for li in items if li["resource"] == "storage")
-    assert (storage["unit_price"], storage["monthly_cost"]) == (0.01, 200.0) and summary["complete"]
+    assert (storage["unit_price"], storage["monthly_cost"]) == (0.01, 207.5) and summary["complete"]
     base = {(li["workload"], li["resource"]): li["monthly_cost"] for li in compare("--catalog", "embedded")["line_items"]
             if li["cloud"] == "azure"}
     mine = {(li["workload"], li["resource"]): li["monthly_cost"] for li in items}
