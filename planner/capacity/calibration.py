@@ -38,8 +38,8 @@ class Calibration:
     internode_latency_us: float = 30.0  # one collective across nodes over RDMA (assumed, not fitted)
     # Expert parallelism: routed-expert reads, math and all-to-all take this many times their roofline
     # (uneven routing loads the busiest device, small grouped GEMMs, dispatch kernels). Fitted on the
-    # TensorRT-LLM MoE rows M01-M52 of moe_cases.csv (median error 15% at 2.5, 38% at 1.0).
-    ep_expert_slowdown: float = 2.5
+    # TensorRT-LLM MoE rows M01-M52 of moe_cases.csv (median error 14% at 3.0, 22% at 2.0).
+    ep_expert_slowdown: float = 3.0
     memory_utilization: float = 0.90  # share of device memory training state may fill
     kv_cache_fraction: float = 0.90  # share of the memory left after weights, runtime and activations
     #                                  given to KV cache (TensorRT-LLM kv_cache_free_gpu_mem_fraction)

@@ -65,6 +65,11 @@ class Replica:
         return f"TP{self.tp}{where}"
 
     @property
+    def batch_cap(self) -> int:
+        """The engine's cap on concurrent sequences; with data-parallel attention each rank has its own."""
+        return self.calib.max_batch_size * (self.ep if self.attention_dp else 1)
+
+    @property
     def kv_replication(self) -> float:
         """Copies of each KV head across the group (1 with data-parallel attention)."""
         if self.attention_dp:
@@ -303,7 +308,7 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
     max_batch = rep.max_batch(seq_tokens)
     if max_batch < 1:
         raise fit_error(rep, seq_tokens)
-    cap = min(max_batch, rep.calib.max_batch_size)
+    cap = min(max_batch, rep.batch_cap)
     if batch is None:
         b = cap
         batch_bound = "capacity"
@@ -342,6 +347,6 @@ def llm_replica(model: str | ModelSpec, accelerator: str | Accelerator, gpus: in
                      "kv_reservation": "full input+output per sequence", "family": rep.acc.family,
                      "link": rep.link()[2], "kv_replication": rep.kv_replication,
                      "batch_limit": "given" if batch is not None else (
-                         "KV-cache memory" if max_batch <= c.max_batch_size else "engine max_batch_size"),
+                         "KV-cache memory" if max_batch <= rep.batch_cap else "engine max_batch_size"),
                      "source": c.source},
     )

@@ -72,7 +72,7 @@ def tp_per_token(model: str | ModelSpec, accelerator: str, input_tokens: int, ou
     out = {}
     for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
         rep = make_replica(model, accelerator, tp, dtype)
-        batch = min(rep.max_batch(input_tokens + output_tokens), rep.calib.max_batch_size)
+        batch = min(rep.max_batch(input_tokens + output_tokens), rep.batch_cap)
         if batch >= 1:
             out[tp] = rep.serve(batch, input_tokens, output_tokens)["requests_per_s"] * output_tokens / tp
     return out
@@ -131,7 +131,7 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
                 max_batch = rep.max_batch(input_tokens + output_tokens)
                 if max_batch < 1:
                     continue
-                cap = min(max_batch, rep.calib.max_batch_size)
+                cap = min(max_batch, rep.batch_cap)
                 batch, slo_limit = _largest_batch(rep, cap, input_tokens, output_tokens, tpot_ms, ttft_p95_ms)
                 if batch == 0:
                     one = rep.serve(1, input_tokens, output_tokens)
@@ -150,7 +150,7 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
                 bound, binding = "slo", slo_limit
             else:
                 bound = "capacity"
-                binding = "KV-cache memory" if max_batch <= rep.calib.max_batch_size else "engine max_batch_size"
+                binding = "KV-cache memory" if max_batch <= rep.batch_cap else "engine max_batch_size"
             if ttft_p95_ms is not None and ttft > ttft_p95_ms:
                 while ttft > ttft_p95_ms:  # more replicas shorten the queues
                     replicas = max(replicas + 1, math.ceil(replicas * 1.05))
