@@ -468,7 +468,10 @@ def purchase_choice(i: LineItem) -> str:
                  f"{sp['lost_minutes_per_interruption']:g} min lost each)")
     skipped = ex.get("purchase_options_not_considered") or {}
     if skipped:
-        text += "; not considered: " + "; ".join(f"{k.replace('_', '-')} ({why})" for k, why in skipped.items())
+        by_reason: dict[str, list[str]] = {}
+        for k, why in skipped.items():
+            by_reason.setdefault(why, []).append(k.replace("_", "-"))
+        text += "; not considered: " + "; ".join(f"{', '.join(ks)} ({why})" for why, ks in by_reason.items())
     return text
 
 
