@@ -111,7 +111,7 @@ class Training(_Workload):
     gpus: int | None = Field(default=None, gt=0, le=1_000_000)  # GPUs used at once (packed onto 8-GPU nodes)
     model: str | None = None  # preset name or path of a Hugging Face config.json
     tokens: float | None = Field(default=None, gt=0, le=1e16)  # training tokens (with model)
-    dtype: Literal["bf16", "fp8"] = "bf16"
+    dtype: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
     # restarts, evaluation, checkpointing: [1.0 with gpu_hours; the capacity model's default (1.1) with model+tokens]
     overhead_factor: float | None = Field(default=None, ge=1.0, le=10.0)
     calibration: Calibration | None = None
@@ -161,7 +161,7 @@ class Serving(_Workload):
     replica: Replica | list[Replica] | None = None
     model: str | None = None  # LLM sizing from the model (preset or config.json)
     accelerators: list[str] | None = None  # candidates for model sizing; default: all known
-    dtype: Literal["bf16", "fp8"] = "bf16"
+    dtype: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
     input_tokens: int = Field(default=512, gt=0, le=10_000_000)
     output_tokens: int = Field(default=256, gt=0, le=10_000_000)
     ttft_p95_ms: float | None = Field(default=None, gt=0, le=3.6e6)
