@@ -74,13 +74,13 @@ def llm_cmd(model: str, gpu: str, gpus: int | None, dtype: str, expert_parallel:
         click.echo(json.dumps(est.to_dict(), indent=2))
         return
     b = est.bounds
-    click.echo(f"{est.model} on {est.gpus}x {est.accelerator} ({est.dtype} weights, {est.kv_dtype} KV cache), "
+    layout = f"; {est.parallelism}" if est.gpus > 1 else ""
+    click.echo(f"{est.model} on {est.gpus}x {est.accelerator} ({est.dtype} weights, {est.kv_dtype} KV cache{layout}), "
                f"requests of {est.input_tokens} in / {est.output_tokens} out")
     moe = est.params != est.active_params
     click.echo(_rows([
         ("figure", "value", "bound"),
-        *([("parameters (total / active)", f"{est.params / 1e9:,.1f}B / {est.active_params / 1e9:,.1f}B", ""),
-           ("layout", est.parallelism, "")] if moe else []),
+        *([("params total / active", f"{est.params / 1e9:,.1f}B / {est.active_params / 1e9:,.1f}B", "")] if moe else []),
         ("weights", f"{est.weight_bytes / 1e9:,.1f} GB", ""),
         *([("weights per GPU", f"{est.weight_bytes_per_device / 1e9:,.1f} GB", "")] if est.gpus > 1 else []),
         ("KV cache per token", f"{est.kv_bytes_per_token / 1024:,.0f} KiB", ""),
