@@ -29,6 +29,11 @@ class CatalogInfo:
     offers: int
     fetched_at: str
     active: bool = False
+    oldest_price_at: str = ""  # the date of its oldest price: what its age is counted from ("" = fetched_at)
+
+    @property
+    def as_of(self) -> str:
+        return self.oldest_price_at or self.fetched_at
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +41,7 @@ class CatalogInfo:
             "source": self.source,
             "offers": self.offers,
             "fetched_at": self.fetched_at,
+            "oldest_price_at": self.as_of,
             "active": self.active,
         }
 
@@ -219,6 +225,7 @@ class LayerSummary:
     kept: int
     dropped: int
     kept_by_purchase_option: dict[str, int] = field(default_factory=dict)
+    base_as_of: str = ""  # the base catalog's age: the date of its oldest price (kept offers carry it)
 
     @property
     def total(self) -> int:
@@ -253,7 +260,8 @@ def layer_summary(base: Catalog, new: Catalog) -> LayerSummary:
     for unit, fresh in new_units.items():
         old = old_units.get(unit, {})
         added += sum(1 for key in fresh if key not in old)
-    return LayerSummary(added, replaced, unchanged, kept, dropped, dict(sorted(kept_by_po.items())))
+    return LayerSummary(added, replaced, unchanged, kept, dropped, dict(sorted(kept_by_po.items())),
+                        base.fetched_at if kept else "")
 
 
 def load_catalog(name: str | None = None) -> Catalog:

@@ -112,7 +112,9 @@ def list_snapshots(active: str | None = None) -> list[CatalogInfo]:
         except CatalogError:
             out.append(CatalogInfo(name, "(damaged manifest)", 0, "", name == active))
             continue
-        out.append(CatalogInfo(name, str(m.get("source", "")), int(m.get("offers", 0)), str(m.get("fetched_at", "")), name == active))
+        fetched = str(m.get("fetched_at", ""))
+        out.append(CatalogInfo(name, str(m.get("source", "")), int(m.get("offers", 0)), fetched, name == active,
+                               str(m.get("oldest_fetched_at") or fetched)))
     out.sort(key=lambda i: (i.fetched_at, i.name), reverse=True)
     return out
 
@@ -226,8 +228,12 @@ def write_snapshot(
     source: str,
     fetched_at: str,
     extra: dict[str, Any] | None = None,
+    base_as_of: str = "",
 ) -> CatalogInfo:
-    """Write ``offers`` as snapshot ``name`` all at once (it must not exist yet); does not switch to it."""
+    """Write ``offers`` as snapshot ``name`` all at once (it must not exist yet); does not switch to it.
+
+    ``base_as_of``: for a snapshot layered on a base, the date of the base's oldest price it keeps, so the
+    snapshot's age (``oldest_fetched_at``) is that of the catalog it makes, as ``compare`` will see it."""
     import pyarrow.parquet as pq
 
     check_name(name)
@@ -250,6 +256,8 @@ def write_snapshot(
             "name": name,
             "source": source,
             "fetched_at": fetched_at,
+            # a catalog is as old as its oldest figure (layered snapshots keep their base's older prices)
+            "oldest_fetched_at": oldest_fetched_at(offers, fetched_at, base_as_of),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "offers": len(offers),
             "counts": _counts(offers),
@@ -267,7 +275,23 @@ def write_snapshot(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return CatalogInfo(name, source, len(offers), fetched_at, name == active_name())
+    return CatalogInfo(name, source, len(offers), fetched_at, name == active_name(), manifest["oldest_fetched_at"])
+
+
+def oldest_fetched_at(offers: Iterable[Offer], default: str, *more: str) -> str:
+    """The date (YYYY-MM-DD) of the oldest figure among ``offers``, ``default`` (the snapshot's own date)
+    and ``more`` (e.g. the oldest price of a base it is layered on)."""
+    from pricing.catalog import parse_when
+
+    dates = {o.fetched_at for o in offers if o.fetched_at} | {d for d in (default, *more) if d}
+    best = None
+    for d in dates:
+        try:
+            when = parse_when(d)
+        except ValueError:
+            continue
+        best = when if best is None or when < best else best
+    return best.isoformat() if best is not None else default[:10]
 
 
 def use(name: str) -> str:
@@ -320,7 +344,7 @@ def load_snapshot(name: str) -> Catalog:
             f"{OFFERS_FILE} cannot be read ({type(exc).__name__}); delete {folder} and import or refresh again",
             where=f"catalog {name}",
         ) from None
-    return Catalog(name, str(m.get("source", "")), str(m.get("fetched_at", "")), offers)
+    return Catalog(name, str(m.get("source", "")), str(m.get("oldest_fetched_at") or m.get("fetched_at", "")), offers)
 
 
 def delete(name: str) -> None:

@@ -247,3 +247,27 @@ def test_every_catalog_command_has_help(runner: CliRunner) -> None:
         assert cmd.help, name
         r = runner.invoke(main, ["catalog", name, "--help"])
         assert r.exit_code == 0 and "Usage:" in r.stdout
+
+
+def test_layered_snapshot_is_as_old_as_its_oldest_price_in_list_and_compare(runner: CliRunner, tmp_path: Path) -> None:
+    # a base snapshot with a price read 200 days ago, then a file imported on top of it dated today:
+    # the result still holds the 200-day-old price, so list and compare both call it 200 days old
+    from pricing.catalog import load_catalog
+
+    old = (datetime.now(UTC) - timedelta(days=200)).date().isoformat()
+    store.write_snapshot("base", [offer("gcp", "us-central1", "g2-standard-4", "0.70683", acc="L4", n=1, fetched_at=old)],
+                         source="unit", fetched_at=old)
+    store.use("base")
+    csv_file = tmp_path / "vms.csv"
+    csv_file.write_text("InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,"
+                        "AvailabilityZone,Arch\ng5.xlarge,A10G,1,4,16,,1.006,0.4,us-east-1,us-east-1a,x86_64\n")
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(csv_file), "--provider", "aws",
+                             "--name", "layered", "--as-of", TODAY])
+    assert r.exit_code == 0, r.output
+    assert f"prices dated {TODAY} (as given by --as-of); the catalog is as old as its oldest price, {old}" in r.stdout
+    rows = {x["name"]: x for x in json.loads(runner.invoke(main, ["catalog", "list", "--format", "json"]).stdout)}
+    assert rows["layered"]["age_days"] == 200 and rows["layered"]["oldest_price_at"] == old
+    assert load_catalog("layered").age_days() == 200
+    r = runner.invoke(main, ["catalog", "import", "--format", "skypilot", str(csv_file), "--provider", "aws",
+                             "--as-of", "last tuesday"])
+    assert r.exit_code == 2 and "--as-of: not a date: 'last tuesday'; give YYYY-MM-DD" in r.stderr

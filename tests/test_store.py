@@ -51,7 +51,9 @@ def test_round_trip_is_exact() -> None:
     assert cat.offers[2].price is None
     assert cat.offers[3].price == Decimal("0.000000000123456789012345678901")
     assert cat.offers[4].tier_end == Decimal(512000) and cat.offers[0].tier_end is None
-    assert (cat.source, cat.fetched_at) == ("unit test", "2026-01-02T03:04:05+00:00")
+    # a catalog is dated by its oldest figure: the offers say 2026-01-01, the snapshot 2026-01-02
+    assert (cat.source, cat.fetched_at) == ("unit test", "2026-01-01")
+    assert store.read_manifest("snap1")["fetched_at"] == "2026-01-02T03:04:05+00:00"
 
 
 def test_manifest_has_counts_and_checksum(planner_home: Path) -> None:

@@ -73,24 +73,29 @@ def catalog() -> None:
 @catalog.command("list")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def list_cmd(fmt: str) -> None:
-    """List the embedded catalog and every stored snapshot (newest first)."""
+    """List the embedded catalog, then every stored snapshot (newest first).
+
+    A catalog is as old as its oldest price: a snapshot layered on ``embedded`` keeps the embedded
+    prices it did not replace, and their dates. ``compare`` reports the same age.
+    """
     from pricing.catalog import list_catalogs
 
     infos = list_catalogs()
-    rows = [{**i.to_dict(), "age_days": _age_days(i.fetched_at)} for i in infos]
+    rows = [{**i.to_dict(), "age_days": _age_days(i.as_of)} for i in infos]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
     else:
         from rich.table import Table
 
-        t = Table("active", "name", "source", "offers", "fetched_at", "age")
+        t = Table("active", "name", "source", "offers", "fetched_at", "oldest price", "age")
         for r in rows:
             age = "?" if r["age_days"] is None else f"{r['age_days']} d"
-            t.add_row("*" if r["active"] else "", r["name"], r["source"], str(r["offers"]), r["fetched_at"], age)
+            t.add_row("*" if r["active"] else "", r["name"], r["source"], str(r["offers"]), r["fetched_at"][:10],
+                      r["oldest_price_at"][:10], age)
         _console().print(t)
     for i in infos:
         if i.active:
-            _warn_if_stale(i.name, i.fetched_at)
+            _warn_if_stale(i.name, i.as_of)
 
 
 def _check_filter(value: str | None, vocab: list[str], what: str, *, fold: bool = False) -> None:
@@ -204,7 +209,10 @@ def _print_layering(base: str | None, s: Any) -> None:
 @click.option("--standalone", is_flag=True,
               help="Keep only the imported prices (default: layer them on the active catalog, so other clouds, "
                    "storage and egress prices stay).")
-def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone: bool) -> None:
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Date of the file's prices (default: a SkyPilot file's modification time; an AWS bulk file's "
+                   "publication date).")
+def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone: bool, as_of: str | None) -> None:
     """Import a price file as a new snapshot and switch to it.
 
     By default the snapshot is layered on the catalog in use: its prices replace that catalog's for
@@ -219,17 +227,23 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone:
     if fmt == "skypilot":
         from pricing.sources.skypilot import import_skypilot_csv
 
-        result = import_skypilot_csv(file, provider)
+        result = import_skypilot_csv(file, provider, as_of=_as_of(as_of))
         offers, source, fetched_at, skipped = result.offers, result.source, result.fetched_at, result.skipped
     else:
         offers, source, fetched_at = _import_aws_bulk(file, provider)
         skipped = []
+        if as_of:
+            fetched_at = _as_of(as_of) or fetched_at
     layering = _layering_summary(base, offers, source, fetched_at)
     info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
                                 extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped), "base": base,
-                                       "layering": layering and layering.to_dict()})
+                                       "layering": layering and layering.to_dict()},
+                                base_as_of=layering.base_as_of if layering else "")
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
+    how = "as given by --as-of" if as_of else ("the file's modification time; give --as-of to date them"
+                                               if fmt == "skypilot" else "the price list's publication date")
+    click.echo(f"  prices dated {fetched_at[:10]} ({how}); the catalog is as old as its oldest price, {info.as_of[:10]}")
     _print_layering(base, layering)
     if skipped:
         reasons: dict[str, int] = {}
@@ -238,6 +252,17 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone:
         click.echo(f"  skipped rows: {len(skipped)} (" + "; ".join(f"{r}: {n}" for r, n in reasons.items()) + ")")
     _print_checks(name, base, offers, source, fetched_at)
     click.echo(f"Now using catalog {name!r}")
+
+
+def _as_of(text: str | None) -> str | None:
+    if text is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise InputError(f"not a date: {text!r}; give YYYY-MM-DD", field="--as-of") from None
 
 
 def _import_aws_bulk(file: str, provider: str) -> tuple[list[Any], str, str]:
@@ -328,9 +353,11 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
     layering = _layering_summary(base, offers, source, fetched_at)
     info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
                                 extra={"cloud": cloud, "regions": list(regions), "bulk": bulk, "base": base,
-                                       "layering": layering and layering.to_dict()})
+                                       "layering": layering and layering.to_dict()},
+                                base_as_of=layering.base_as_of if layering else "")
     store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
+    click.echo(f"  prices fetched {fetched_at[:10]}; the catalog is as old as its oldest price, {info.as_of[:10]}")
     _print_layering(base, layering)
     if fetch_summary:
         click.echo(f"  read: {fetch_summary}")

@@ -155,15 +155,19 @@ def _rows(path: Path, provider: str, skipped: list[tuple[int, str]]) -> list[tup
     return out
 
 
-def import_skypilot_csv(path: str | Path, provider: str) -> ImportResult:
-    """Read a SkyPilot ``vms.csv`` of ``provider`` (aws, gcp, azure or lambda) into offers; see the module doc."""
+def import_skypilot_csv(path: str | Path, provider: str, as_of: str | None = None) -> ImportResult:
+    """Read a SkyPilot ``vms.csv`` of ``provider`` (aws, gcp, azure or lambda) into offers; see the module doc.
+
+    ``as_of`` (YYYY-MM-DD) dates the prices; without it they are dated by the file's modification time,
+    which is when it was downloaded or copied, not when its prices were published.
+    """
     if provider not in HEADERS:
         raise InputError(f"unknown provider {provider!r} for a SkyPilot import; use one of {', '.join(HEADERS)}")
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", where=str(path))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    fetched_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
     source = f"SkyPilot catalog {provider}/{path.name} (sha256 {digest[:12]})"
     skipped: list[tuple[int, str]] = []
     rows = _rows(path, provider, skipped)
