@@ -265,7 +265,9 @@ def test_cli_import_aws_bulk_file(bulk_file: Path, tmp_path: Path, monkeypatch: 
                                   "--name", "bulkfile"])
     assert r.exit_code == 0, r.output
     cat = store.load_snapshot("bulkfile")
-    assert len(cat.offers) == 9 and cat.fetched_at == "2025-09-12T22:53:08Z"
+    # the catalog is dated by its oldest price: the file's publication date, 2025-09-12T22:53:08Z
+    assert len(cat.offers) == 9 and cat.fetched_at == "2025-09-12"
+    assert store.read_manifest("bulkfile")["fetched_at"] == "2025-09-12T22:53:08Z"
     assert cat.source == "AWS bulk price list AmazonEC2 version 20250912225308 (index.csv)"
     r = CliRunner().invoke(main, ["catalog", "import", "--format", "aws-bulk", str(bulk_file), "--provider", "gcp"])
     assert r.exit_code == 2 and "use --provider aws" in r.stderr
