@@ -43,7 +43,7 @@ from decimal import Decimal
 from typing import Any
 
 from pricing.instances import instance_shape
-from pricing.schema import Offer, plain
+from pricing.schema import PURCHASE_OPTIONS, Offer, plain
 
 KINDS: tuple[str, ...] = (
     "per_gpu_inconsistent",
@@ -66,18 +66,7 @@ MEMORY_VARIANTS: tuple[tuple[str, str], ...] = (
     ("V100", "V100-32GB"),
 )
 # Options that should never cost more than on-demand for the same type and region.
-AT_MOST_ON_DEMAND: tuple[str, ...] = (
-    "reserved_1y",
-    "reserved_3y",
-    "savings_plan_1y",
-    "savings_plan_3y",
-    "committed_1y",
-    "committed_3y",
-    "capacity_block",
-    "flex_start",
-    "calendar",
-    "capacity_reservation",
-)
+AT_MOST_ON_DEMAND: tuple[str, ...] = tuple(o for o in PURCHASE_OPTIONS if o not in ("on_demand", "spot"))
 _MARKET_PRICED = ("spot",)
 _EPS = 1e-9
 _SHOWN = 4  # pairs spelled out in a per-GPU message before "... and N more"
