@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from planner.errors import CatalogError
+from pricing.errors import CatalogError
 from pricing.schema import Offer, read_offers_csv
 
 EMBEDDED = "embedded"
@@ -276,7 +276,7 @@ def load_catalog(name: str | None = None) -> Catalog:
     name = name or store.active_name()
     names = [n.strip() for n in name.split(",") if n.strip()]
     if not names:
-        from planner.errors import InputError
+        from pricing.errors import InputError
 
         raise InputError(f"no catalog named in {name!r}; give a name such as embedded, or a,b to layer", field="--catalog")
     return layer([_load_one(n, store, ()) for n in names])

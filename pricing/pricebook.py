@@ -49,7 +49,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError, suggest
+from pricing.errors import InputError, quoted, suggest
 from pricing.schema import PROVIDERS, PURCHASE_OPTIONS, RESOURCES, STORAGE_CLASSES, Offer
 
 MATCH_FIELDS = ("provider", "service", "region", "resource", "family", "instance_type", "storage_class",
@@ -232,7 +232,7 @@ def _rule(kind: str, i: int, item: Any, path: Path, lines: dict[Any, int]) -> Ru
 
 def load_pricebook(path: str | Path) -> PriceBook:
     """Read and validate a price book; errors are one line naming the file, line and field."""
-    from planner.yamlfile import load_yaml
+    from pricing.yamlfile import load_yaml
 
     path = Path(path)
     data, lines = load_yaml(path)

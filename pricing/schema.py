@@ -195,7 +195,7 @@ def read_offers_csv(path: Path | str) -> list[Offer]:
         try:
             offers.append(offer_from_row(row))
         except (KeyError, ValueError) as exc:
-            from planner.errors import CatalogError
+            from pricing.errors import CatalogError
 
             raise CatalogError(f"row {i}: {exc}", where=str(path)) from None
     return offers

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from planner.errors import CatalogError, InputError, suggest
+from pricing.errors import CatalogError, InputError, suggest
 from pricing.catalog import EMBEDDED, Catalog, CatalogInfo
 from pricing.schema import FIELDS, Offer
 

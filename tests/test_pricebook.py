@@ -126,7 +126,7 @@ def test_validation_messages(tmp_path: Path) -> None:
     check_error(tmp_path, "name: x\ndiscounts:\n  - provider: aws\n    percent: 0\n",
                 "{p}:4: discounts[0].percent: must be between 0 and 100 (exclusive), not 0")
     check_error(tmp_path, "name: x\ndiscounts:\n  - provider: amazon\n    percent: 5\n",
-                "{p}:3: discounts[0].provider: unknown provider 'amazon' Valid: aws, azure, gcp, lambda")
+                "{p}:3: discounts[0].provider: unknown provider 'amazon'. Valid: aws, azure, gcp, lambda")
     check_error(tmp_path, "name: x\nrates:\n  - provider: aws\n    purchase_option: ondemand\n    usd_per_hour: 1\n",
                 "{p}:4: rates[0].purchase_option: unknown purchase option 'ondemand'; did you mean 'on_demand'? "
                 "Valid: calendar, capacity_block, capacity_reservation, committed_1y, committed_3y, flex_start, on_demand, "

@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from planner.errors import UnknownNameError, suggest
+from pricing.errors import UnknownNameError, suggest
 from pricing.sources.base import FetchStats, PriceSource, Progress
 
 __all__ = ["SOURCES", "FetchStats", "PriceSource", "Progress", "get_source", "lazy"]

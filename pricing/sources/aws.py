@@ -53,7 +53,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from planner.errors import SourceError
+from pricing.errors import SourceError
 from pricing.schema import Offer
 from pricing.sources import aws_parse
 from pricing.sources.base import (

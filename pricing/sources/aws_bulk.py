@@ -48,7 +48,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from planner.errors import SourceError
+from pricing.errors import SourceError
 from pricing.schema import Offer
 from pricing.sources.aws_parse import effective_hourly
 

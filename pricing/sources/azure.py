@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from planner.errors import InputError, SourceError
+from pricing.errors import InputError, SourceError
 from pricing.schema import Offer
 from pricing.sources.azure_parse import CURRENCY, bandwidth_offers, storage_offers, vm_offers
 from pricing.sources.base import FetchStats, Progress, check_regions, report, utc_now_iso

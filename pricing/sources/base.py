@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Protocol, runtime_checkable
 
-from planner.errors import InputError, SourceError
+from pricing.errors import InputError, SourceError
 from pricing.schema import Offer
 
 Progress = Callable[[str, int], None]

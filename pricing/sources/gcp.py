@@ -48,7 +48,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from planner.errors import SourceError
+from pricing.errors import SourceError
 from pricing.schema import Offer
 from pricing.sources import gcp_parse as gp
 from pricing.sources.base import FetchStats, Progress, check_regions, iso_date, plain, report, utc_now_iso

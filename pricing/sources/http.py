@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from planner.errors import SourceError
+from pricing.errors import SourceError
 
 log = logging.getLogger("pricing.sources")
 T = TypeVar("T")

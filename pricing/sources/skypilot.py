@@ -41,7 +41,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError
+from pricing.errors import InputError
 from pricing.schema import Offer
 
 HEADERS: dict[str, tuple[str, ...]] = {
