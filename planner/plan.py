@@ -234,6 +234,27 @@ def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) 
     return tuple(out)
 
 
+def _plan_batch(sc: Scenario, w: Serving, growth: float) -> Requirement:
+    """Replicas sized for the rate that finishes a run in its window, billed while the run lasts."""
+    from planner.capacity.deployment import batch_option, batch_plan, batch_rate
+
+    assert w.requests_per_run is not None
+    work = w.requests_per_run * growth
+    window = w.window_hours or DEFAULT_BATCH_WINDOW_HOURS
+    qps = batch_rate(work, window)
+    if w.replica is not None:
+        opts = _replica_options(sc, w, qps, window)
+    else:
+        opts = _llm_options(sc, w, qps, window, slo=False)
+    out = []
+    for o in opts:
+        rps = o.explain.get("requests_per_s_per_replica") or o.explain.get("requests_per_s")
+        run = batch_plan(work, window, w.runs_per_month, o.replicas, float(rps) if rps else None)
+        out.append(batch_option(o, run))
+    return Requirement(w.name, "serving", tuple(out), w.interruptible, explain={"style": "batch"},
+                       spot_terms=_spot(w))
+
+
 def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
     g = _growth(w, month)
     if w.style == "edge":
@@ -249,33 +270,7 @@ def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
         }
         return Requirement(w.name, "edge", (), False, explain=explain)
     if w.style == "batch":
-        assert w.requests_per_run is not None
-        window = w.window_hours or DEFAULT_BATCH_WINDOW_HOURS
-        qps = w.requests_per_run * g / (window * 3600.0)  # throughput needed to finish in the window
-        if w.replica is not None:
-            opts: tuple[ComputeOption, ...] = _replica_options(sc, w, qps, window)
-        else:
-            opts = _llm_options(sc, w, qps, window, slo=False)
-        # each replica runs while its share of the work lasts: replica-hours = work / throughput
-        out = []
-        for o in opts:
-            rps = float(o.explain.get("requests_per_s_per_replica") or o.explain.get("requests_per_s") or 0)
-            run_hours = window
-            if rps > 0:
-                run_hours = min(window, w.requests_per_run * g / (o.replicas * rps * 3600.0))
-            out.append(
-                ComputeOption(
-                    o.accelerator,
-                    o.accelerators_per_replica,
-                    o.replicas,
-                    run_hours * w.runs_per_month,
-                    vcpus_per_replica=o.vcpus_per_replica,
-                    memory_gib_per_replica=o.memory_gib_per_replica,
-                    explain={**o.explain, "window_hours": window, "run_hours": run_hours, "runs_per_month": w.runs_per_month},
-                )
-            )
-        return Requirement(w.name, "serving", tuple(out), w.interruptible, explain={"style": "batch"},
-                           spot_terms=_spot(w))
+        return _plan_batch(sc, w, g)
     qps = w.peak_qps * g
     hours = w.hours_per_month
     if w.replica is not None:

@@ -11,40 +11,21 @@ Naming of GCP N1 machines with attached GPUs: ``<n1 machine type>+<GPU>x<count>`
 the real machine type; the suffix names the attached accelerator by its canonical id.
 
 Accelerator ids are canonical across providers: ``H100-SXM`` whether AWS calls it "H100", GCP
-"nvidia-h100-80gb" or SkyPilot "H100-MEGA". :func:`canonical_accelerator` does the mapping.
+"nvidia-h100-80gb" or SkyPilot "H100-MEGA". :func:`canonical_accelerator` does the mapping with the one
+identity table that sizing reads too (:mod:`pricing.accelerator_identity`), as price lists mean the names.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-CANONICAL_ACCELERATORS: tuple[str, ...] = (
-    "H100-SXM",
-    "H100-PCIE",
-    "H100-NVL",
-    "H200",
-    "B200",
-    "A100-40GB",
-    "A100-80GB",
-    "L4",
-    "L40S",
-    "A10G",
-    "A10",
-    "T4",
-    "V100",
-    "V100-32GB",
-    "MI300X",
-    "Trainium1",
-    "Trainium2",
-    "Inferentia2",
-    "TPU-v5e",
-    "TPU-v5p",
-    "TPU-v6e",
-)
+from pricing.accelerator_identity import identities, resolve
+
+# The canonical ids of the parts the clouds sell, in table order (pricing/data/accelerators.csv).
+CANONICAL_ACCELERATORS: tuple[str, ...] = tuple(i.id for i in identities().values() if i.offered)
 
 
 @dataclass(frozen=True)
@@ -91,77 +72,16 @@ def shapes(provider: str | None = None) -> list[InstanceShape]:
     return [s for s in _table().values() if p is None or s.provider == p]
 
 
-# Aliases after normalization (lower case; "nvidia"/"tesla"/"amd"/"instinct" words dropped;
-# spaces and underscores turned into "-").
-_ALIASES: dict[str, str] = {
-    "h100": "H100-SXM",
-    "h100-sxm": "H100-SXM",
-    "h100-sxm5": "H100-SXM",
-    "h100-80gb": "H100-SXM",
-    "h100-mega": "H100-SXM",
-    "h100-mega-80gb": "H100-SXM",
-    "h100-pcie": "H100-PCIE",
-    "h100-nvl": "H100-NVL",
-    "h100-94gb": "H100-NVL",
-    "h200": "H200",
-    "h200-141gb": "H200",
-    "b200": "B200",
-    "a100": "A100-40GB",
-    "a100-40gb": "A100-40GB",
-    "a100-sxm4-40gb": "A100-40GB",
-    "a100-80gb": "A100-80GB",
-    "a100-sxm4-80gb": "A100-80GB",
-    "l4": "L4",
-    "l40s": "L40S",
-    "a10g": "A10G",
-    "a10": "A10",
-    "t4": "T4",
-    "v100": "V100",
-    "v100-16gb": "V100",
-    "v100-32gb": "V100-32GB",
-    "mi300x": "MI300X",
-    "trainium": "Trainium1",
-    "trainium1": "Trainium1",
-    "trainium2": "Trainium2",
-    "inferentia2": "Inferentia2",
-    "tpu-v5e": "TPU-v5e",
-    "tpu-v5-lite": "TPU-v5e",
-    "tpu-v5litepod": "TPU-v5e",
-    "tpu-v5p": "TPU-v5p",
-    "tpu-v6e": "TPU-v6e",
-}
-_DROP_WORDS = re.compile(r"\b(nvidia|tesla|amd|instinct|aws)\b-?")
-_TPU_SLICE = re.compile(r"^(tpu-v5litepod|tpu-v5p|tpu-v6e|tpu-v5e)-\d+$")
-
-
-def _normalize(name: str) -> str:
-    key = re.sub(r"[\s_]+", "-", name.strip().lower())
-    key = _DROP_WORDS.sub("", key).strip("-")
-    slice_match = _TPU_SLICE.match(key)
-    return slice_match.group(1) if slice_match else key
-
-
 def canonical_accelerator(
     name: str, provider: str | None = None, memory_gib: float | None = None
 ) -> str | None:
-    """Map an accelerator name as providers and SkyPilot catalogs spell it to a canonical id.
+    """Map an accelerator name as a provider's price list or a SkyPilot catalog spells it to a canonical id.
 
-    ``memory_gib`` is the memory of one accelerator when the caller knows it; it tells the 40 GB
-    A100 from the 80 GB one, the 16 GB V100 from the 32 GB one, and the H100 NVL (94 GB) from the
-    80 GB H100. ``provider`` is accepted for symmetry with the other lookups; names here mean the
-    same on every provider (AWS and Azure call the 40 GB A100 "A100" as SkyPilot does).
-    Returns None for a name that is not known (for example Inferentia1 or a P100).
+    Names are read as price lists mean them (:mod:`pricing.accelerator_identity`): bare "A100" is the
+    40 GB part, as AWS (p4d), Azure (ND96asr_v4), GCP (nvidia-tesla-a100) and SkyPilot use it.
+    ``memory_gib`` is the memory of one accelerator when the caller knows it; it picks among the parts of
+    one chip (40 or 80 GB A100, 16 or 32 GB V100, 80 GB H100 or 94 GB H100 NVL). ``provider`` is accepted
+    for symmetry with the other lookups; names mean the same on every provider.
+    Returns None for a name that is not known (for example a first-generation Inferentia or a P100).
     """
-    if not name or not name.strip():
-        return None
-    exact = {a.lower(): a for a in CANONICAL_ACCELERATORS}.get(name.strip().lower())
-    canon = exact or _ALIASES.get(_normalize(name))
-    if canon is None or memory_gib is None:
-        return canon
-    if canon == "A100-40GB" and memory_gib >= 64:
-        return "A100-80GB"
-    if canon == "V100" and memory_gib >= 24:
-        return "V100-32GB"
-    if canon == "H100-SXM" and memory_gib >= 88:
-        return "H100-NVL"
-    return canon
+    return resolve(name, "price_list", memory_gib)

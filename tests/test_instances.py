@@ -181,6 +181,8 @@ ALIASES = [
     ("h100 pcie", None, None, "H100-PCIE"),
     ("AMD Instinct MI300X", None, None, "MI300X"),
     ("a100-80gb", None, None, "A100-80GB"),
+    ("NVIDIA A100-SXM4-40GB", None, None, "A100-40GB"),  # nvidia-smi's product name
+    ("H800", None, None, "H800"),  # known part, not sold by these clouds (not in CANONICAL_ACCELERATORS)
     # per-accelerator memory tells the variants apart (GiB of one device)
     ("A100", None, 80, "A100-80GB"),
     ("A100", None, 40, "A100-40GB"),
@@ -196,9 +198,10 @@ def test_canonical_accelerator_aliases(
     assert canonical_accelerator(name, provider, memory) == expected
 
 
-@pytest.mark.parametrize("name", ["", "   ", "P100", "K80", "Inferentia", "tpu-v2-8", "RTX-4090"])
+@pytest.mark.parametrize("name", ["", "   ", "P100", "K80", "Inferentia", "tpu-v2-8", "RTX-4090", "A100-SXM4"])
 def test_unknown_accelerators_are_none(name: str) -> None:
-    # P100/K80/TPU v2 and Inferentia (first generation) are not in the canonical list
+    # P100/K80/TPU v2 and Inferentia (first generation) are not in the canonical list; no price list says
+    # "A100-SXM4" without the memory, and SXM4 A100s come with 40 or 80 GB
     assert canonical_accelerator(name) is None
 
 

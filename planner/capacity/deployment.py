@@ -2,15 +2,14 @@
 
 - real-time: always on; traffic has a peak (``peak_to_mean`` × mean QPS for ``peak_hours_per_day``)
   and an off-peak level that keeps the daily mean; at least ``min_replicas`` and one per zone.
-- batch: a volume of work, a throughput per accelerator, an optional window; accelerator-hours
-  that can run on spot capacity.
+- batch: a volume of work per run that must finish within a window: replicas sized for the rate that
+  meets the window, billed while their share of the work lasts, every run of the month.
 - edge: devices bought outright, amortized over their lifetime (a plain monthly figure from the
   unit cost the user gives; no cloud prices involved).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -66,38 +65,50 @@ def realtime_option(option: ComputeOption, plan: RealtimePlan) -> ComputeOption:
     return replace(option, replicas=plan.peak_replicas, hours=hours, levels=levels, explain=explain)
 
 
+def batch_rate(work_per_run: float, window_hours: float) -> float:
+    """Work per second that finishes one run within its window: the rate to size batch replicas for."""
+    if work_per_run < 0:
+        raise InputError(f"work per run must be >= 0, got {work_per_run}")
+    if window_hours <= 0:
+        raise InputError(f"window_hours must be > 0, got {window_hours}")
+    return work_per_run / (window_hours * 3600.0)
+
+
 @dataclass(frozen=True)
 class BatchPlan:
-    accelerator_hours: float
-    accelerators_for_window: int | None
-    explain: dict[str, Any] = field(default_factory=dict)
+    work_per_run: float
+    window_hours: float
+    runs_per_month: float
+    replicas: int
+    run_hours: float  # how long the replicas run per run: the work at their throughput, at most the window
 
-    def compute_option(self, accelerator: str | None, per_month: bool = True) -> ComputeOption:
-        return ComputeOption(accelerator=accelerator, packing="flexible", accelerator_hours=self.accelerator_hours,
-                             hours=self.accelerator_hours, one_time=not per_month, explain=dict(self.explain))
+    @property
+    def hours_per_month(self) -> float:
+        return self.run_hours * self.runs_per_month
 
 
-def batch_plan(work_units: float, units_per_accelerator_hour: float, window_hours: float | None = None,
-               interruption_overhead: float = 1.05) -> BatchPlan:
-    """Accelerator-hours for a volume of work (tokens, images, requests); spot-friendly.
+def batch_plan(work_per_run: float, window_hours: float, runs_per_month: float, replicas: int,
+               units_per_s_per_replica: float | None) -> BatchPlan:
+    """How long ``replicas`` (sized for :func:`batch_rate`) run to finish each run, and hours a month.
 
-    ``interruption_overhead`` adds the work lost to spot reclaims (default 5%: jobs that checkpoint).
-    ``window_hours`` (a deadline) gives the accelerators needed to finish in time.
+    Each run lasts ``work / (replicas x throughput)``, at most the window; with no throughput known the
+    replicas are billed for the whole window. Work lost to spot reclaims is not added here: costing adds it
+    to spot prices from the workload's interruption terms (:mod:`planner.interruptions`).
     """
-    if work_units < 0 or units_per_accelerator_hour <= 0:
-        raise InputError("work_units must be >= 0 and units_per_accelerator_hour > 0")
-    if interruption_overhead < 1:
-        raise InputError("interruption_overhead must be >= 1")
-    hours = work_units / units_per_accelerator_hour * interruption_overhead
-    need = None
-    if window_hours is not None:
-        if window_hours <= 0:
-            raise InputError(f"window_hours must be > 0, got {window_hours}")
-        need = max(1, math.ceil(hours / window_hours))
-    return BatchPlan(hours, need, {"deployment": "batch", "bound": "throughput",
-                                   "units_per_accelerator_hour": units_per_accelerator_hour,
-                                   "interruption_overhead": interruption_overhead, "window_hours": window_hours,
-                                   "accelerators_for_window": need})
+    if runs_per_month < 0 or replicas < 1:
+        raise InputError(f"runs_per_month must be >= 0 and replicas >= 1, got {runs_per_month} and {replicas}")
+    batch_rate(work_per_run, window_hours)  # checks the work and the window
+    run_hours = window_hours
+    if units_per_s_per_replica is not None and units_per_s_per_replica > 0:
+        run_hours = min(window_hours, work_per_run / (replicas * units_per_s_per_replica * 3600.0))
+    return BatchPlan(work_per_run, window_hours, runs_per_month, replicas, run_hours)
+
+
+def batch_option(option: ComputeOption, plan: BatchPlan) -> ComputeOption:
+    """The option billed for ``plan``: its replicas for the plan's run hours, every run of the month."""
+    explain = {**option.explain, "window_hours": plan.window_hours, "run_hours": plan.run_hours,
+               "runs_per_month": plan.runs_per_month}
+    return replace(option, hours=plan.hours_per_month, explain=explain)
 
 
 @dataclass(frozen=True)

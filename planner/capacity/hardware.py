@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-from planner.errors import UnknownNameError, suggest
+from planner.errors import InputError, UnknownNameError, suggest
+from pricing.accelerator_identity import identities, key, lookup_names, quirk, resolve
 
 GIB = 2**30
 TERA = 1e12
@@ -71,96 +72,82 @@ _IB200 = (50e9, "200 Gb/s per GPU (Azure ND A100 v4 HDR InfiniBand; AWS p4d has 
 _ETH = (12.5e9, "about 50 Gb/s per GPU (Ethernet of PCIe-GPU instances, e.g. AWS g6e.48xlarge 400 Gb/s per 8)")
 
 
-def _acc(id: str, vendor: str, family: str, bf16_tf: float, fp8_tf: float | None, mem_gib: float,
+def _acc(id: str, vendor: str, family: str, bf16_tf: float, fp8_tf: float | None,
          hbm_gb_s: float, link_gb_s: float, link: str, source: str, node: int = 8,
-         internode: tuple[float, str] = _IB400, bf16: bool = True, listed: bool = True) -> Accelerator:
-    return Accelerator(id, vendor, family, bf16_tf * TERA, (fp8_tf or bf16_tf) * TERA, mem_gib * GIB,
+         internode: tuple[float, str] = _IB400, bf16: bool = True) -> Accelerator:
+    ident = identities()[id]  # memory and whether the clouds sell it: the identity table
+    return Accelerator(id, vendor, family, bf16_tf * TERA, (fp8_tf or bf16_tf) * TERA, ident.memory_gib * GIB,
                        hbm_gb_s * 1e9, link_gb_s * 1e9, link, source, node, internode[0], internode[1], bf16,
-                       listed)
+                       ident.offered)
 
 
 _NV = "NVIDIA {} datasheet"
 ACCELERATORS: dict[str, Accelerator] = {a.id: a for a in (
-    _acc("H100-SXM", "nvidia", "hopper", 989, 1979, 80, 3350, 900, "nvlink", _NV.format("H100 Tensor Core GPU")),
-    _acc("H100-PCIE", "nvidia", "hopper", 756, 1513, 80, 2000, 128, "pcie",
+    _acc("H100-SXM", "nvidia", "hopper", 989, 1979, 3350, 900, "nvlink", _NV.format("H100 Tensor Core GPU")),
+    _acc("H100-PCIE", "nvidia", "hopper", 756, 1513, 2000, 128, "pcie",
          _NV.format("H100 Tensor Core GPU") + " (PCIe Gen5; NVLink bridge joins pairs only)", internode=_ETH),
-    _acc("H100-NVL", "nvidia", "hopper", 835, 1671, 94, 3900, 600, "nvlink",
+    _acc("H100-NVL", "nvidia", "hopper", 835, 1671, 3900, 600, "nvlink",
          _NV.format("H100 Tensor Core GPU") + " (H100 NVL column)", node=2,
          internode=(128e9, "PCIe Gen5 x16 between NVLink-bridged pairs")),
-    _acc("H800", "nvidia", "hopper", 989, 1979, 80, 3350, 400, "nvlink",
+    _acc("H800", "nvidia", "hopper", 989, 1979, 3350, 400, "nvlink",
          _NV.format("H800 Tensor Core GPU") + " (H100 SXM compute and memory, NVLink 400 GB/s)",
-         internode=(100e9, "DeepSeek-V3 report arXiv:2412.19437 section 3.2.2: InfiniBand 50 GB/s per H800"),
-         listed=False),
-    _acc("H200", "nvidia", "hopper", 989, 1979, 141, 4800, 900, "nvlink", _NV.format("H200 Tensor Core GPU")),
-    _acc("B200", "nvidia", "blackwell", 2250, 4500, 180, 8000, 1800, "nvlink",
+         internode=(100e9, "DeepSeek-V3 report arXiv:2412.19437 section 3.2.2: InfiniBand 50 GB/s per H800")),
+    _acc("H200", "nvidia", "hopper", 989, 1979, 4800, 900, "nvlink", _NV.format("H200 Tensor Core GPU")),
+    _acc("B200", "nvidia", "blackwell", 2250, 4500, 8000, 1800, "nvlink",
          _NV.format("HGX B200 / DGX B200") + " (per-GPU share of the 8-GPU board)"),
-    _acc("A100-40GB", "nvidia", "ampere", 312, None, 40, 1555, 600, "nvlink", _NV.format("A100 Tensor Core GPU"),
+    _acc("A100-40GB", "nvidia", "ampere", 312, None, 1555, 600, "nvlink", _NV.format("A100 Tensor Core GPU"),
          internode=_IB200),
-    _acc("A100-80GB", "nvidia", "ampere", 312, None, 80, 2039, 600, "nvlink", _NV.format("A100 Tensor Core GPU"),
+    _acc("A100-80GB", "nvidia", "ampere", 312, None, 2039, 600, "nvlink", _NV.format("A100 Tensor Core GPU"),
          internode=_IB200),
-    _acc("L4", "nvidia", "ada", 121, 242, 24, 300, 64, "pcie", _NV.format("L4 Tensor Core GPU"), internode=_ETH),
-    _acc("L40S", "nvidia", "ada", 362, 733, 48, 864, 64, "pcie", _NV.format("L40S GPU"), internode=_ETH),
-    _acc("A10G", "nvidia", "ampere", 125, None, 24, 600, 64, "pcie",
+    _acc("L4", "nvidia", "ada", 121, 242, 300, 64, "pcie", _NV.format("L4 Tensor Core GPU"), internode=_ETH),
+    _acc("L40S", "nvidia", "ada", 362, 733, 864, 64, "pcie", _NV.format("L40S GPU"), internode=_ETH),
+    _acc("A10G", "nvidia", "ampere", 125, None, 600, 64, "pcie",
          "AWS EC2 G5 page + NVIDIA A10 datasheet (A10G is an AWS variant; A10 figures assumed)", internode=_ETH),
-    _acc("A10", "nvidia", "ampere", 125, None, 24, 600, 64, "pcie", _NV.format("A10 Tensor Core GPU"),
+    _acc("A10", "nvidia", "ampere", 125, None, 600, 64, "pcie", _NV.format("A10 Tensor Core GPU"),
          internode=_ETH),
-    _acc("T4", "nvidia", "turing", 65, None, 16, 320, 32, "pcie", _NV.format("T4 Tensor Core GPU"), internode=_ETH,
+    _acc("T4", "nvidia", "turing", 65, None, 320, 32, "pcie", _NV.format("T4 Tensor Core GPU"), internode=_ETH,
          bf16=False),
-    _acc("V100", "nvidia", "volta", 125, None, 16, 900, 300, "nvlink", _NV.format("V100 Tensor Core GPU") + " (SXM2)",
+    _acc("V100", "nvidia", "volta", 125, None, 900, 300, "nvlink", _NV.format("V100 Tensor Core GPU") + " (SXM2)",
          internode=(25e9, "100 Gb/s per 8 GPUs to 100 Gb/s per GPU (AWS p3dn, Azure NDv2)"), bf16=False),
-    _acc("V100-32GB", "nvidia", "volta", 125, None, 32, 900, 300, "nvlink",
+    _acc("V100-32GB", "nvidia", "volta", 125, None, 900, 300, "nvlink",
          _NV.format("V100 Tensor Core GPU") + " (SXM2 32 GB)",
          internode=(25e9, "100 Gb/s per 8 GPUs to 100 Gb/s per GPU (AWS p3dn, Azure NDv2)"), bf16=False),
-    _acc("MI300X", "amd", "cdna3", 1307, 2615, 192, 5300, 896, "infinity-fabric",
+    _acc("MI300X", "amd", "cdna3", 1307, 2615, 5300, 896, "infinity-fabric",
          "AMD Instinct MI300X datasheet", internode=(100e9, "Azure ND MI300X v5: 400 Gb/s InfiniBand per GPU")),
-    _acc("Trainium1", "aws", "neuron", 190, None, 32, 820 * GIB / 1e9, 384, "neuronlink",
+    _acc("Trainium1", "aws", "neuron", 190, None, 820 * GIB / 1e9, 384, "neuronlink",
          "AWS Neuron docs: Trainium architecture (link figure approximate)", node=16,
          internode=(12.5e9, "AWS trn1.32xlarge: 800 Gb/s EFA per 16 chips")),
-    _acc("Trainium2", "aws", "neuron", 667, 1299, 96, 2900, 1280, "neuronlink",
+    _acc("Trainium2", "aws", "neuron", 667, 1299, 2900, 1280, "neuronlink",
          "AWS Neuron docs: Trainium2 architecture (link figure approximate)", node=16,
          internode=(50e9, "AWS trn2.48xlarge: 3.2 Tb/s EFA per 16 chips")),
-    _acc("Inferentia2", "aws", "neuron", 190, None, 32, 820 * GIB / 1e9, 384, "neuronlink",
+    _acc("Inferentia2", "aws", "neuron", 190, None, 820 * GIB / 1e9, 384, "neuronlink",
          "AWS Neuron docs: Inferentia2 architecture (link figure approximate)", node=12,
          internode=(2e9, "AWS inf2.48xlarge: 100 Gb/s per 12 chips")),
-    _acc("TPU-v5e", "google", "tpu", 197, None, 16, 819, 400, "ici", "Google Cloud TPU v5e docs", node=256,
+    _acc("TPU-v5e", "google", "tpu", 197, None, 819, 400, "ici", "Google Cloud TPU v5e docs", node=256,
          internode=(25e9, "data-center network between slices (assumed 100 Gb/s per chip)")),
-    _acc("TPU-v5p", "google", "tpu", 459, None, 95, 2765, 600, "ici", "Google Cloud TPU v5p docs", node=8960,
+    _acc("TPU-v5p", "google", "tpu", 459, None, 2765, 600, "ici", "Google Cloud TPU v5p docs", node=8960,
          internode=(25e9, "data-center network between slices (assumed 100 Gb/s per chip)")),
-    _acc("TPU-v6e", "google", "tpu", 918, None, 32, 1638, 800, "ici", "Google Cloud TPU v6e (Trillium) docs",
+    _acc("TPU-v6e", "google", "tpu", 918, None, 1638, 800, "ici", "Google Cloud TPU v6e (Trillium) docs",
          node=256, internode=(25e9, "data-center network between slices (assumed 100 Gb/s per chip)")),
 )}
 
-# Common spellings (matched case-insensitively, ignoring spaces, '_' and '-').
-# Bare "a100" means the 80 GB part: it is what new clusters and cloud A100 instances with the
-# most memory offer (p4de, a2-ultragpu, ND A100 v4); say a100-40gb for the 40 GB part.
-ALIASES: dict[str, str] = {
-    "h100": "H100-SXM", "h100sxm5": "H100-SXM", "h10080gb": "H100-SXM", "h100sxm80gb": "H100-SXM",
-    "h100pcie80gb": "H100-PCIE", "h100nvl94gb": "H100-NVL", "h200sxm": "H200", "h200141gb": "H200",
-    "b200sxm": "B200", "h800sxm": "H800", "a100": "A100-80GB", "a10080g": "A100-80GB", "a100sxm80gb": "A100-80GB",
-    "a10040g": "A100-40GB", "a100sxm40gb": "A100-40GB", "a100sxm": "A100-40GB", "nvidial4": "L4",
-    "v10016gb": "V100", "v100sxm2": "V100", "v10032g": "V100-32GB", "mi300": "MI300X",
-    "trn1": "Trainium1", "trainium": "Trainium1", "trn2": "Trainium2", "inf2": "Inferentia2",
-    "inferentia": "Inferentia2", "tpuv5e": "TPU-v5e", "tpuv5litepod": "TPU-v5e", "v5e": "TPU-v5e",
-    "tpuv5p": "TPU-v5p", "v5p": "TPU-v5p", "tpuv6e": "TPU-v6e", "v6e": "TPU-v6e", "trillium": "TPU-v6e",
-}
-
-
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
-_LOOKUP: dict[str, str] = {**{_key(k): k for k in ACCELERATORS}, **{_key(a): c for a, c in ALIASES.items()}}
-
-
 def canonical_accelerator(name: str) -> str:
-    """The canonical id for ``name`` (an id or alias, any case); raises UnknownNameError."""
-    try:
-        return _LOOKUP[_key(name)]
-    except KeyError:
-        pass
+    """The canonical id for ``name`` as a person writes it (an id or alias, any case); raises InputError.
+
+    Names come from the one identity table pricing reads too (:mod:`pricing.accelerator_identity`). A bare
+    "a100" is refused: A100s come with 40 or 80 GB, and price lists use the bare name for the 40 GB part.
+    """
+    canon = resolve(name, "user")
+    if canon is not None:
+        return canon
+    q = quirk(name)
+    if q is not None:
+        choices = " or ".join(repr(c) for c in q.did_you_mean)
+        raise InputError(f"accelerator {name!r} does not name one part: {q.why}; did you mean {choices}?")
     msg = suggest(name, ACCELERATORS, what="accelerator")
     if "did you mean" not in msg:  # also try the aliases: 'H101' is close to 'h100'
-        close = dict.fromkeys(_LOOKUP[k] for k in get_close_matches(_key(name), list(_LOOKUP), n=3, cutoff=0.6))
+        names = lookup_names()
+        close = dict.fromkeys(names[k] for k in get_close_matches(key(name), list(names), n=3, cutoff=0.6))
         if close:
             head = f"unknown accelerator {name!r}"
             msg = f"{head}; did you mean {' or '.join(repr(c) for c in close)}?{msg[len(head):]}"

@@ -138,9 +138,9 @@ def show_cmd(
     if accelerator and accelerator.lower() not in {a.lower() for a in cat.accelerators(provider)}:
         from planner.capacity.hardware import canonical_accelerator
 
-        try:  # the same aliases as everywhere else: h100 -> H100-SXM, a100 -> A100-80GB
+        try:  # the same aliases as everywhere else: h100 -> H100-SXM; a bare a100 is refused (40 or 80 GB?)
             accelerator = canonical_accelerator(accelerator)
-        except PlannerError:
+        except UnknownNameError:
             pass
     _check_filter(accelerator, cat.accelerators(provider), "accelerator", fold=True)
     _check_filter(purchase_option, list(PURCHASE_OPTIONS), "purchase option")

@@ -63,7 +63,7 @@ def test_train_json_contract(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize(("tokens", "value"), [("2e12", 2e12), ("300B", 300e9), ("15T", 15e12)])
 def test_train_token_forms(runner: CliRunner, tokens: str, value: float) -> None:
-    res = runner.invoke(main, ["capacity", "train", "--model", "llama-2-7b", "--tokens", tokens, "--gpu", "a100",
+    res = runner.invoke(main, ["capacity", "train", "--model", "llama-2-7b", "--tokens", tokens, "--gpu", "a100-80gb",
                                "--gpus", "64", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["tokens"] == value
 

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from planner.capacity.deployment import batch_plan, edge_plan, realtime_option, realtime_plan
+from planner.capacity.deployment import (
+    batch_option,
+    batch_plan,
+    batch_rate,
+    edge_plan,
+    realtime_option,
+    realtime_plan,
+)
 from planner.capacity.requirements import ComputeOption
 from planner.capacity.storage import gb_by_month, storage_need
 from planner.errors import InputError
@@ -48,12 +55,29 @@ def test_realtime_flat_traffic() -> None:
     assert plan.peak_replicas == 3 and plan.replica_hours_per_month == pytest.approx(3 * 730)
 
 
-def test_batch_plan() -> None:
-    # 1e9 tokens at 1e8 tokens per accelerator-hour, +5% for spot reclaims = 10.5 h; a 4 h window -> 3.
-    plan = batch_plan(1e9, 1e8, window_hours=4)
-    assert plan.accelerator_hours == pytest.approx(10.5) and plan.accelerators_for_window == 3
-    opt = plan.compute_option("L4")
-    assert opt.packing == "flexible" and opt.accelerator_hours == pytest.approx(10.5)
+def test_batch_rate_and_plan() -> None:
+    # scenarios/batch-embeddings.yaml: 40,000,000 requests a run in a 6 h window -> 40e6 / 21,600 s
+    # = 1,851.85 requests/s to size for. L4 at 350 requests/s each: ceil(1,851.85 / (350 x 0.7)) = 8 replicas
+    # (utilization target 0.7); they finish in 40e6 / (8 x 350 x 3,600) = 3.968 h, 30 runs = 119.05 h a month.
+    rate = batch_rate(40e6, 6)
+    assert rate == pytest.approx(1851.85, abs=0.01)
+    plan = batch_plan(40e6, 6, 30, 8, 350)
+    assert plan.run_hours == pytest.approx(3.968, abs=0.001)
+    assert plan.hours_per_month == pytest.approx(119.05, abs=0.01)
+    opt = batch_option(ComputeOption("L4", 1, 8, hours=6, explain={"qps": rate}), plan)
+    assert (opt.replicas, opt.hours) == (8, plan.hours_per_month)
+    assert opt.explain == {"qps": rate, "window_hours": 6, "run_hours": plan.run_hours, "runs_per_month": 30}
+
+
+def test_batch_plan_is_capped_by_the_window() -> None:
+    # 1 replica at 10 requests/s needs 100,000 / 36,000 per h = 2.78 h for the work, but a 2 h window ends
+    # first (the sizing would have asked for more replicas); no throughput known -> the whole window
+    assert batch_plan(100_000, 2, 1, 1, 10).run_hours == 2
+    assert batch_plan(100_000, 4, 30, 3, None).hours_per_month == 4 * 30
+    with pytest.raises(InputError):
+        batch_rate(1, 0)
+    with pytest.raises(InputError):
+        batch_plan(1, 1, 30, 0, 10)
 
 
 def test_edge_plan() -> None:

@@ -25,12 +25,18 @@ def test_every_canonical_id_is_present_and_sourced() -> None:
 
 
 @pytest.mark.parametrize(("alias", "canonical"), [
-    ("h100", "H100-SXM"), ("H100", "H100-SXM"), ("h100-sxm", "H100-SXM"), ("a100", "A100-80GB"),
+    ("h100", "H100-SXM"), ("H100", "H100-SXM"), ("h100-sxm", "H100-SXM"), ("a100-80gb", "A100-80GB"),
     ("a100-40g", "A100-40GB"), ("A100_80GB", "A100-80GB"), ("mi300x", "MI300X"), ("trn2", "Trainium2"),
-    ("tpu-v5e", "TPU-v5e"), ("l40s", "L40S"),
+    ("tpu-v5e", "TPU-v5e"), ("l40s", "L40S"), ("NVIDIA L4", "L4"), ("tpu-v5p-128", "TPU-v5p"),
 ])
 def test_aliases_case_insensitive(alias: str, canonical: str) -> None:
     assert get_accelerator(alias).id == canonical
+
+
+def test_bare_a100_is_refused_with_both_parts() -> None:
+    # A100s come with 40 or 80 GB (NVIDIA A100 datasheet); price lists use the bare name for the 40 GB part
+    with pytest.raises(InputError, match=r"'a100' does not name one part.*did you mean 'A100-40GB' or 'A100-80GB'\?$"):
+        get_accelerator("a100")
 
 
 def test_datasheet_figures() -> None:
