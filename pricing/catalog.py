@@ -30,13 +30,14 @@ class CatalogInfo:
     fetched_at: str
     active: bool = False
     oldest_price_at: str = ""  # the date of its oldest price: what its age is counted from ("" = fetched_at)
+    damaged: str = ""  # why a stored snapshot cannot be used ("" = it can)
 
     @property
     def as_of(self) -> str:
         return self.oldest_price_at or self.fetched_at
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "source": self.source,
             "offers": self.offers,
@@ -44,6 +45,9 @@ class CatalogInfo:
             "oldest_price_at": self.as_of,
             "active": self.active,
         }
+        if self.damaged:
+            out["damaged"] = self.damaged
+        return out
 
 
 @dataclass(eq=False)
@@ -269,7 +273,8 @@ def load_catalog(name: str | None = None) -> Catalog:
 
     ``a,b`` layers catalogs: ``b``'s prices replace ``a``'s for each (provider, region, item, purchase
     option) ``b`` carries, and everything else of ``a`` stays (see :func:`layer`). The age reported is
-    the oldest part's.
+    the oldest part's. A damaged snapshot is a CatalogError naming it (with the fix); ``embedded`` never
+    depends on the snapshot store.
     """
     from pricing import store
 
@@ -283,24 +288,36 @@ def load_catalog(name: str | None = None) -> Catalog:
 
 
 def _load_one(name: str, store: Any, seen: tuple[str, ...]) -> Catalog:
-    """One catalog; a snapshot made on top of another (import/refresh) is layered on its base."""
+    """One catalog; a snapshot made on top of another (import/refresh) is layered on its base.
+
+    The chain of bases stops at a name already in it (a snapshot deleted and written again may be layered
+    on one that was layered on it) and may be at most ``store.MAX_BASE_DEPTH`` snapshots deep."""
     if name == EMBEDDED:
         return load_embedded()
+    if len(seen) >= store.MAX_BASE_DEPTH:
+        raise CatalogError(f"layered on {store.MAX_BASE_DEPTH} snapshots in a row ({' -> '.join(seen[:3])} -> ...); "
+                           f"the store is damaged: import or refresh again with --standalone, or "
+                           f"`planner catalog use {EMBEDDED}`", where=f"catalog {seen[0]}")
     snap = store.load_snapshot(name)
-    base = store.read_manifest(name).get("extra", {}).get("base")
+    base = (store.read_manifest(name).get("extra") or {}).get("base")  # checked: None or a catalog name
     if not base or base in seen or base == name:
         return snap
     try:
         under = _load_one(base, store, (*seen, name))
     except CatalogError as exc:
-        raise CatalogError(f"snapshot {name!r} is layered on {base!r}, which cannot be loaded ({exc.message}); "
+        if seen:  # the error is reported once, by the snapshot the user asked for
+            raise
+        reason = getattr(exc, "reason", None)
+        detail = f"{getattr(exc, 'name', base)}: {reason}" if reason else exc.message
+        raise CatalogError(f"snapshot {name!r} is layered on {base!r}, which cannot be loaded ({detail}); "
                            f"import or refresh again, or use --catalog {name} after restoring {base!r}") from None
     merged = layer([under, snap])
     return Catalog(name, merged.source, merged.fetched_at, merged.offers)
 
 
 def list_catalogs() -> list[CatalogInfo]:
-    """``embedded`` first, then every stored snapshot, newest first."""
+    """``embedded`` first, then every stored snapshot, newest first; damaged snapshots are listed with
+    ``damaged`` saying why (they never hide the healthy ones)."""
     from pricing import store
 
     active = store.active_name()

@@ -5,6 +5,8 @@ Layout::
     <home>/snapshots/<name>/offers.parquet   the offers (prices as exact decimal strings; missing = null)
     <home>/snapshots/<name>/manifest.json    name, source, fetched_at, counts, sha256 of offers.parquet
     <home>/active                            the name of the snapshot in use (absent = ``embedded``)
+    <home>/.locks/<name>.lock                held (flock) while a process writes or deletes snapshot <name>
+    <home>/.locks/active.lock                held (flock) while a process switches ``active``
 
 ``<home>`` is ``$PLANNER_HOME`` or the platform's user data dir.
 
@@ -12,33 +14,78 @@ A snapshot is written into a temporary folder next to its final place (``.tmp-<n
 flushed to disk and renamed into place in one step, so a reader sees either the whole snapshot or none
 of it. The ``active`` pointer is replaced the same way. Temporary folders left by an interrupted write
 are never listed and are removed by the next write.
+
+Writers of one snapshot name exclude each other with an exclusive ``flock`` on its lock file: a second
+writer of a name being written gets a one-line error at once (it does not wait), and a name that exists
+is never overwritten. Switching ``active`` waits for the lock instead (a switch takes milliseconds).
+
+Everything read back is checked: a manifest whose fields have the wrong types, an ``active`` file that is
+not a catalog name, an ``offers.parquet`` whose checksum, columns or values are wrong. A damaged snapshot
+is reported by name (:class:`CatalogError`, one line) and listed as damaged; a damaged ``active`` file
+falls back to ``embedded`` with a one-line warning (logger ``pricing.store``).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
 import shutil
+import stat
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pricing.errors import CatalogError, InputError, suggest
 from pricing.catalog import EMBEDDED, Catalog, CatalogInfo
-from pricing.schema import FIELDS, Offer
+from pricing.limits import (
+    ACCELERATORS_MAX,
+    MEMORY_GIB_MAX,
+    PRICE_MAX,
+    QUANTITY_MAX,
+    VCPUS_MAX,
+    decimal_problem,
+    show,
+)
+from pricing.schema import FIELDS, PROVIDERS, PURCHASE_OPTIONS, RESOURCES, STORAGE_CLASSES, UNITS, Offer
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: writers rely on the rename refusing an existing name
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 OFFERS_FILE = "offers.parquet"
 MANIFEST_FILE = "manifest.json"
+ACTIVE_FILE = "active"
 TMP_PREFIX = ".tmp-"
+LOCKS_DIR = ".locks"
+MANIFEST_MAX_BYTES = 4 << 20  # a manifest is a few kB; a bigger file is not one
+ACTIVE_MAX_BYTES = 256  # a name is at most 128 characters
+MAX_BASE_DEPTH = 32  # snapshots layered on snapshots: deeper chains are damaged stores
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _DECIMAL_FIELDS = ("price", "tier_start", "tier_end")
 _FLOAT_FIELDS = ("vcpus", "memory_gib")
+_REQUIRED = ("provider", "service", "sku", "region", "resource", "purchase_option", "unit", "source",
+             "effective_date", "fetched_at")
+_VOCAB: dict[str, tuple[str, ...]] = {"provider": PROVIDERS, "resource": RESOURCES,
+                                      "purchase_option": PURCHASE_OPTIONS, "unit": UNITS,
+                                      "storage_class": STORAGE_CLASSES}
+_FLOAT_MAX = {"vcpus": VCPUS_MAX, "memory_gib": MEMORY_GIB_MAX}
+USE_EMBEDDED = f"`planner catalog use {EMBEDDED}`"
+
+log = logging.getLogger("pricing.store")
+_warned: set[str] = set()
+_held: dict[str, int] = {}  # lock files this process holds -> depth (writers nest: reserve() then write)
 
 
 def home() -> Path:
@@ -54,76 +101,286 @@ def snapshots_dir() -> Path:
     return home() / "snapshots"
 
 
-def _snapshot_names() -> list[str]:
+def is_valid_name(name: str) -> bool:
+    """A name a snapshot can have (``embedded`` is the shipped catalog, not a snapshot)."""
+    return isinstance(name, str) and name != EMBEDDED and bool(_NAME_RE.match(name))
+
+
+def printable(name: str) -> str:
+    """``name`` safe to print on one line (a folder name may hold control characters or undecodable bytes)."""
+    ok = name.isprintable()
+    if ok:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            ok = False
+    return name if ok else ascii(name)[1:-1]
+
+
+def _entries() -> list[tuple[str, Path]]:
+    """Every entry of the snapshots folder that claims to be a snapshot: not hidden, and a folder or a link."""
     d = snapshots_dir()
-    if not d.is_dir():
+    try:
+        items = list(os.scandir(d))
+    except FileNotFoundError:
         return []
-    return sorted(
-        p.name for p in d.iterdir() if not p.name.startswith(".") and (p / MANIFEST_FILE).is_file()
-    )
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR:
+            return []
+        raise CatalogError(f"cannot list the snapshots ({exc.strerror or exc}); check its permissions",
+                           where=str(d)) from None
+    out = []
+    for e in items:
+        if e.name.startswith("."):
+            continue
+        try:
+            if e.is_dir() or e.is_symlink():
+                out.append((e.name, Path(e.path)))
+        except OSError:
+            out.append((e.name, Path(e.path)))
+    return sorted(out)
+
+
+def _snapshot_names() -> list[str]:
+    return [n for n, _ in _entries() if is_valid_name(n)]
+
+
+# -- the active pointer ---------------------------------------------------------------------------
+
+def _read_small(path: Path, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes of a regular file, without blocking on a pipe (OSError otherwise)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            kind = "a folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "a pipe, socket or device"
+            raise OSError(errno.EINVAL, f"is {kind}, not a file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _read_active() -> tuple[str | None, str | None]:
+    """(the name in ``<home>/active`` or None when unset, what is wrong with the file or None)."""
+    path = home() / ACTIVE_FILE
+    try:
+        data = _read_small(path, ACTIVE_MAX_BYTES)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        why = "symbolic link loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        return None, f"cannot be read ({why})"
+    if len(data) > ACTIVE_MAX_BYTES:
+        return None, f"is longer than {ACTIVE_MAX_BYTES} bytes, so it does not hold a catalog name"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "is not UTF-8 text (binary?)"
+    name = text.strip()
+    if not name:
+        return None, "is empty"
+    if name != EMBEDDED and not _NAME_RE.match(name):
+        return None, f"does not hold a catalog name ({show(name)})"
+    return name, None
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)
 
 
 def active_name() -> str:
-    """The snapshot in use: the name in ``<home>/active``, or ``embedded`` when unset or gone."""
-    try:
-        name = (home() / "active").read_text(encoding="utf-8").strip()
-    except OSError:
+    """The snapshot in use: the name in ``<home>/active``, or ``embedded`` when unset, gone or unreadable.
+
+    A damaged or dangling ``active`` file is not an error (every command would fail): it means ``embedded``,
+    with a one-line warning naming the file and the fix, logged once per process."""
+    name, problem = _read_active()
+    path = home() / ACTIVE_FILE
+    if problem is None and name not in (None, EMBEDDED):
+        assert name is not None
+        if not (snapshots_dir() / name / MANIFEST_FILE).is_file():
+            problem = f"names catalog {name!r}, which is not stored (deleted?)"
+    if problem is not None:
+        _warn_once(f"Warning: {path}: {problem}; using the {EMBEDDED} catalog. "
+                   f"Fix: {USE_EMBEDDED} (or `planner catalog use NAME`)")
         return EMBEDDED
-    if not name or (name != EMBEDDED and not (snapshots_dir() / name / MANIFEST_FILE).is_file()):
-        return EMBEDDED
-    return name
+    return name or EMBEDDED
 
 
 def check_name(name: str) -> str:
-    if name == EMBEDDED or not _NAME_RE.match(name):
+    if not is_valid_name(name):
         raise InputError(
-            f"invalid snapshot name {name!r}: use letters, digits, '.', '_' or '-' "
+            f"invalid snapshot name {show(name)}: use letters, digits, '.', '_' or '-' "
             f"(not starting with '.' or '-'), and not {EMBEDDED!r}"
         )
     return name
 
 
-def _read_manifest(name: str) -> dict[str, Any]:
+# -- manifests --------------------------------------------------------------------------------------
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _date_problem(v: object) -> str | None:
+    from pricing.catalog import parse_when
+
+    if not isinstance(v, str):
+        return f"should be a date (text), not {show(v)}"
+    try:
+        parse_when(v)
+    except (ValueError, OverflowError):
+        return f"is not a date ({show(v)})"
+    return None
+
+
+def manifest_problem(data: object) -> str | None:
+    """What is wrong with a parsed manifest, or None (field types, dates, checksum, the base it layers on)."""
+    if not isinstance(data, dict):
+        return f"is not a JSON object ({type(data).__name__})"
+    sv = data.get("schema_version")
+    if not _is_int(sv):
+        return f"field 'schema_version' should be a whole number, not {show(sv)}"
+    if sv != SCHEMA_VERSION:
+        return f"unsupported snapshot schema version {sv!r}"
+    for key in ("source",):
+        if not isinstance(data.get(key), str):
+            return f"field {key!r} should be text, not {show(data.get(key))}"
+    if "name" in data and not isinstance(data["name"], str):
+        return f"field 'name' should be text, not {show(data['name'])}"
+    for key in ("fetched_at", "oldest_fetched_at"):
+        if key in data or key == "fetched_at":
+            why = _date_problem(data.get(key))
+            if why:
+                return f"field {key!r} {why}"
+    n = data.get("offers")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        return f"field 'offers' should be a whole number of offers, not {show(n)}"
+    counts = data.get("counts", {})
+    if not isinstance(counts, dict) or not all(
+        isinstance(c, dict) and all(isinstance(k, str) and _is_int(v) for k, v in c.items()) for c in counts.values()
+    ):
+        return "field 'counts' should map names to counts"
+    files = data.get("files")
+    entry = files.get(OFFERS_FILE) if isinstance(files, dict) else None
+    if not isinstance(entry, dict):
+        return f"field 'files' should describe {OFFERS_FILE}"
+    sha = entry.get("sha256")
+    if not isinstance(sha, str) or not _SHA256_RE.match(sha):
+        return f"field 'files.{OFFERS_FILE}.sha256' should be a sha256 in hex, not {show(sha)}"
+    extra = data.get("extra", {})
+    if not isinstance(extra, dict):
+        return f"field 'extra' should be an object, not {show(extra)}"
+    base = extra.get("base")
+    if base is not None and (not isinstance(base, str) or not (base == EMBEDDED or _NAME_RE.match(base))):
+        return f"field 'extra.base' should be a catalog name, not {show(base)}"
+    return None
+
+
+class DamagedSnapshotError(CatalogError):
+    """Snapshot ``name`` is stored but damaged; ``reason`` says how (the message adds the fix)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name, self.reason = name, reason
+        folder = snapshots_dir() / name
+        super().__init__(f"{reason}; delete {folder} (`planner catalog delete {name}`) and import or refresh "
+                         f"again, or {USE_EMBEDDED}", where=f"catalog {name}")
+
+
+def _damaged(name: str, why: str) -> DamagedSnapshotError:
+    return DamagedSnapshotError(name, why)
+
+
+def _load_manifest(name: str) -> dict[str, Any]:
+    """The checked manifest of snapshot ``name`` (CatalogError: unknown, with suggestions, or damaged)."""
+    if not is_valid_name(name):
+        raise CatalogError(suggest(name if name.isprintable() else printable(name), [EMBEDDED, *_snapshot_names()],
+                                   what="catalog"))
     path = snapshots_dir() / name / MANIFEST_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = _read_small(path, MANIFEST_MAX_BYTES)
     except FileNotFoundError:
+        if (snapshots_dir() / name).is_dir():
+            raise _damaged(name, f"{MANIFEST_FILE} is missing") from None
         raise CatalogError(suggest(name, [EMBEDDED, *_snapshot_names()], what="catalog")) from None
-    except (OSError, ValueError) as exc:
-        raise CatalogError(
-            f"damaged manifest ({exc}); delete {path.parent} and import or refresh again", where=f"catalog {name}"
-        ) from None
-    if not isinstance(data, dict):
-        raise CatalogError(f"damaged manifest; delete {path.parent} and import or refresh again", where=f"catalog {name}")
-    return data
+    except OSError as exc:
+        why = "symbolic link loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise _damaged(name, f"damaged manifest (cannot be read: {why})") from None
+    if len(raw) > MANIFEST_MAX_BYTES:
+        raise _damaged(name, f"damaged manifest (larger than {MANIFEST_MAX_BYTES >> 20} MB)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _damaged(name, "damaged manifest (not UTF-8 text)") from None
+    except (ValueError, RecursionError) as exc:
+        detail = " ".join(str(exc).split())[:80] or type(exc).__name__
+        raise _damaged(name, f"damaged manifest (not JSON: {detail})") from None
+    problem = manifest_problem(data)
+    if problem:
+        raise _damaged(name, f"damaged manifest: {problem}")
+    return data  # type: ignore[no-any-return]
+
+
+def _read_manifest(name: str) -> dict[str, Any]:
+    return _load_manifest(name)
 
 
 def read_manifest(name: str) -> dict[str, Any]:
-    """The manifest of snapshot ``name`` (raises CatalogError with suggestions when unknown)."""
-    return _read_manifest(name)
+    """The manifest of snapshot ``name`` (raises CatalogError with suggestions when unknown, or when damaged)."""
+    return _load_manifest(name)
+
+
+def _damaged_info(name: str, why: str, active: str | None) -> CatalogInfo:
+    return CatalogInfo(printable(name), "(damaged)", 0, "", name == active, damaged=why)
 
 
 def list_snapshots(active: str | None = None) -> list[CatalogInfo]:
-    """Every complete snapshot, newest first (temporary folders of unfinished writes are skipped)."""
+    """Every stored snapshot, newest first; damaged ones are listed too, with ``damaged`` saying why
+    (temporary folders of unfinished writes are skipped). Checksums are not verified here (see
+    :func:`verify`); the manifest, and that ``offers.parquet`` is a file, are."""
     out = []
-    for name in _snapshot_names():
-        try:
-            m = _read_manifest(name)
-        except CatalogError:
-            out.append(CatalogInfo(name, "(damaged manifest)", 0, "", name == active))
+    for name, path in _entries():
+        if not is_valid_name(name):
+            out.append(_damaged_info(name, "folder name is not a snapshot name; rename or delete the folder", active))
             continue
-        fetched = str(m.get("fetched_at", ""))
-        out.append(CatalogInfo(name, str(m.get("source", "")), int(m.get("offers", 0)), fetched, name == active,
-                               str(m.get("oldest_fetched_at") or fetched)))
+        if not path.is_dir():
+            out.append(_damaged_info(name, "not a folder (a broken or looping symbolic link?)", active))
+            continue
+        try:
+            m = _load_manifest(name)
+        except DamagedSnapshotError as exc:
+            out.append(_damaged_info(name, exc.reason, active))
+            continue
+        except CatalogError:  # removed while listing
+            continue
+        if not (path / OFFERS_FILE).is_file():
+            out.append(_damaged_info(name, f"{OFFERS_FILE} is missing", active))
+            continue
+        fetched = m["fetched_at"]
+        out.append(CatalogInfo(name, m["source"], m["offers"], fetched, name == active,
+                               m.get("oldest_fetched_at") or fetched))
     out.sort(key=lambda i: (i.fetched_at, i.name), reverse=True)
     return out
 
 
+# -- offers tables ----------------------------------------------------------------------------------
+
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+        return _sha256_fh(fh)
+
+
+def _sha256_fh(fh: IO[bytes]) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
     return h.hexdigest()
 
 
@@ -148,9 +405,61 @@ def _to_table(offers: list[Offer]) -> Any:
     return pa.Table.from_pydict(cols, schema=_arrow_schema())
 
 
+def table_problem(table: Any) -> str | None:
+    """What is wrong with an offers table, or None: columns and types, required fields, vocabularies,
+    non-finite or out-of-range numbers (names the column and the first bad value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = _arrow_schema()
+    for f in schema:
+        if f.name not in table.schema.names:
+            return f"column {f.name!r} is missing"
+        if table.schema.field(f.name).type != f.type:
+            return f"column {f.name!r} has type {table.schema.field(f.name).type}, expected {f.type}"
+    for f in _REQUIRED:
+        if table.column(f).null_count:
+            return f"column {f!r} has empty values"
+    for f, allowed in _VOCAB.items():
+        col = table.column(f)
+        ok = pc.or_(pc.is_null(col), pc.is_in(col, value_set=pa.array(list(allowed))))
+        if pc.all(ok, min_count=0).as_py() is False:
+            bad = col.filter(pc.invert(ok))[0].as_py()
+            return f"column {f!r} has {show(bad)}, not one of {', '.join(allowed)}"
+    for f in _FLOAT_FIELDS:
+        col = table.column(f)
+        ok = pc.and_(pc.is_finite(col), pc.and_(pc.greater(col, 0), pc.less_equal(col, _FLOAT_MAX[f])))
+        ok = pc.fill_null(ok, True)
+        if pc.all(ok, min_count=0).as_py() is False:
+            bad = col.filter(pc.invert(ok))[0].as_py()
+            return f"column {f!r} has {show(bad)} (not a positive number up to {_FLOAT_MAX[f]:g})"
+    n = table.column("accelerator_count")
+    lo, hi = pc.min(n).as_py(), pc.max(n).as_py()
+    if (lo is not None and lo < 0) or (hi is not None and hi > ACCELERATORS_MAX):
+        return f"column 'accelerator_count' has {lo if lo is not None and lo < 0 else hi}"
+    for f in _DECIMAL_FIELDS:
+        high = PRICE_MAX if f == "price" else QUANTITY_MAX
+        distinct = pc.unique(table.column(f).drop_null())
+        # fast path: plain decimals below ``high`` and not below PRICE_MIN need no parsing
+        digits = len(str(int(high))) - 1
+        plain = pc.and_(pc.match_substring_regex(distinct, rf"^(0|[1-9][0-9]{{0,{digits - 1}}})(\.[0-9]{{1,60}})?$"),
+                        pc.invert(pc.match_substring_regex(distinct, r"^0\.0{12}")))
+        for text in distinct.filter(pc.invert(plain)).to_pylist():
+            try:
+                problem = decimal_problem(Decimal(text), high=high)
+            except (InvalidOperation, ValueError):
+                problem = "is not a number"
+            if problem:
+                return f"column {f!r}: {show(text)} {problem}"
+    ends = table.filter(pc.is_valid(table.column("tier_end")))
+    for start, end in zip(ends.column("tier_start").to_pylist(), ends.column("tier_end").to_pylist(), strict=True):
+        if Decimal(end) <= Decimal(start or 0):
+            return f"a tier ends ({end}) where it starts or before ({start})"
+    return None
+
+
 def _from_table(table: Any) -> list[Offer]:
     import dataclasses
-    from decimal import Decimal
 
     cols = {f: table.column(f).to_pylist() for f in FIELDS}
     cache: dict[str, Decimal] = {}  # prices repeat a lot; parse each distinct string once
@@ -160,7 +469,8 @@ def _from_table(table: Any) -> list[Offer]:
             return None
         d = cache.get(v)
         if d is None:
-            d = cache[v] = Decimal(v)
+            d = Decimal(v)
+            d = cache[v] = Decimal(0) if d == 0 else d  # -0 is 0
         return d
 
     for f in _DECIMAL_FIELDS:
@@ -179,6 +489,8 @@ def _counts(offers: list[Offer]) -> dict[str, dict[str, int]]:
         "priced": {"priced": sum(o.price is not None for o in offers), "unpriced": sum(o.price is None for o in offers)},
     }
 
+
+# -- writing ----------------------------------------------------------------------------------------
 
 def _fsync_dir(path: Path) -> None:
     try:
@@ -221,6 +533,73 @@ def clean_temp() -> list[str]:
     return removed
 
 
+def _write_error(what: str, exc: OSError) -> CatalogError:
+    return CatalogError(f"cannot {what} ({exc.strerror or exc}); check free space and the permissions of {home()}")
+
+
+@contextmanager
+def _flock(path: Path, busy: str | None) -> Iterator[None]:
+    """Hold an exclusive flock on ``path`` (created if needed). ``busy``: the message when another process
+    holds it (fail at once); None: wait for it. Nested use in one process holds it once."""
+    key = str(path)
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _write_error(f"create the lock file {path}", exc) from None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy else 0))
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+                pid = f" (pid {holder})" if holder.isdigit() else ""
+                raise CatalogError(busy.format(pid=pid)) from None  # type: ignore[union-attr]
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _name_lock(name: str) -> Any:
+    return _flock(home() / LOCKS_DIR / f"{name}.lock",
+                  f"snapshot {name!r} is being written or deleted by another planner process{{pid}}; "
+                  f"wait for it to finish, or choose another --name")
+
+
+def _active_lock() -> Any:
+    return _flock(home() / LOCKS_DIR / "active.lock", None)
+
+
+def _refuse_existing(name: str) -> None:
+    final = snapshots_dir() / name
+    if os.path.lexists(final):
+        raise CatalogError(f"snapshot {name!r} already exists; choose another --name, "
+                           f"or delete it first (`planner catalog delete {name}`)")
+
+
+@contextmanager
+def reserve(name: str) -> Iterator[str]:
+    """Claim snapshot name ``name`` for a write that takes a while (fetching, parsing): fails at once if
+    another process is writing it or it exists; :func:`write_snapshot` inside the block uses the claim."""
+    check_name(name)
+    with _name_lock(name):
+        _refuse_existing(name)
+        yield name
+
+
 def write_snapshot(
     name: str,
     offers: Iterable[Offer],
@@ -233,49 +612,68 @@ def write_snapshot(
     """Write ``offers`` as snapshot ``name`` all at once (it must not exist yet); does not switch to it.
 
     ``base_as_of``: for a snapshot layered on a base, the date of the base's oldest price it keeps, so the
-    snapshot's age (``oldest_fetched_at``) is that of the catalog it makes, as ``compare`` will see it."""
+    snapshot's age (``oldest_fetched_at``) is that of the catalog it makes, as ``compare`` will see it.
+    Offers with numbers out of range (:func:`table_problem`) are refused: a snapshot never holds them."""
     import pyarrow.parquet as pq
 
     check_name(name)
     offers = list(offers)
+    table = _to_table(offers)
+    problem = table_problem(table)
+    if problem:
+        raise CatalogError(f"refusing to write offers with bad values: {problem}", where=f"catalog {name}")
+    why = _date_problem(fetched_at)
+    if why:
+        raise CatalogError(f"fetched_at {why}", where=f"catalog {name}")
+    # a catalog is as old as its oldest figure (layered snapshots keep their base's older prices)
+    oldest = oldest_fetched_at(offers, fetched_at, base_as_of)
     d = snapshots_dir()
     final = d / name
-    if final.exists():
-        raise CatalogError(f"snapshot {name!r} already exists; choose another --name or delete {final}")
-    d.mkdir(parents=True, exist_ok=True)
-    clean_temp()
-    tmp = d / f"{TMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
-        parquet = tmp / OFFERS_FILE
-        pq.write_table(_to_table(offers), parquet, compression="zstd")
-        with open(parquet, "rb+") as fh:
-            os.fsync(fh.fileno())
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "name": name,
-            "source": source,
-            "fetched_at": fetched_at,
-            # a catalog is as old as its oldest figure (layered snapshots keep their base's older prices)
-            "oldest_fetched_at": oldest_fetched_at(offers, fetched_at, base_as_of),
-            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "offers": len(offers),
-            "counts": _counts(offers),
-            "files": {OFFERS_FILE: {"sha256": _sha256(parquet), "bytes": parquet.stat().st_size}},
-            "extra": extra or {},
-        }
-        with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        _fsync_dir(tmp)
-        os.rename(tmp, final)
-        _fsync_dir(d)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return CatalogInfo(name, source, len(offers), fetched_at, name == active_name(), manifest["oldest_fetched_at"])
+    with _name_lock(name):
+        _refuse_existing(name)
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(f"create {d}", exc) from None
+        clean_temp()
+        tmp = d / f"{TMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir()
+            parquet = tmp / OFFERS_FILE
+            pq.write_table(table, parquet, compression="zstd")
+            with open(parquet, "rb+") as fh:
+                os.fsync(fh.fileno())
+            manifest = {
+                "schema_version": SCHEMA_VERSION,
+                "name": name,
+                "source": source,
+                "fetched_at": fetched_at,
+                "oldest_fetched_at": oldest,
+                "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "offers": len(offers),
+                "counts": _counts(offers),
+                "files": {OFFERS_FILE: {"sha256": _sha256(parquet), "bytes": parquet.stat().st_size}},
+                "extra": extra or {},
+            }
+            problem = manifest_problem(manifest)
+            if problem:  # never write what cannot be read back
+                raise CatalogError(f"refusing to write a manifest that {problem}", where=f"catalog {name}")
+            with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as fh:
+                json.dump(manifest, fh, indent=2, sort_keys=True)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            os.rename(tmp, final)
+            _fsync_dir(d)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):  # written meanwhile by a process not using locks
+                    _refuse_existing(name)
+                raise _write_error(f"write snapshot {name!r} under {d}", exc) from exc
+            raise
+    return CatalogInfo(name, source, len(offers), fetched_at, name == active_name(), oldest)
 
 
 def oldest_fetched_at(offers: Iterable[Offer], default: str, *more: str) -> str:
@@ -294,65 +692,114 @@ def oldest_fetched_at(offers: Iterable[Offer], default: str, *more: str) -> str:
     return best.isoformat() if best is not None else default[:10]
 
 
-def use(name: str) -> str:
-    """Make ``name`` the active catalog (``embedded`` or a stored, undamaged snapshot); the switch is atomic."""
-    if name != EMBEDDED:
-        verify(name)
+def _write_active(name: str) -> None:
     h = home()
-    h.mkdir(parents=True, exist_ok=True)
+    try:
+        h.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(f"create {h}", exc) from None
     tmp = h / f".active-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, h / "active")
-    except BaseException:
+        os.replace(tmp, h / ACTIVE_FILE)
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _write_error(f"switch the active catalog to {name!r} (the previous one stays active)", exc) from exc
         raise
     _fsync_dir(h)
+
+
+def use(name: str) -> str:
+    """Make ``name`` the active catalog (``embedded`` or a stored, undamaged snapshot); the switch is atomic,
+    and concurrent switches are serialized (the last one wins, the file is always whole)."""
+    with _active_lock():
+        if name != EMBEDDED:
+            verify(name)
+        _write_active(name)
     return name
 
 
 def verify(name: str) -> dict[str, Any]:
     """Check snapshot ``name`` is complete and undamaged (checksum of offers.parquet); return its manifest."""
-    m = _read_manifest(name)
-    folder = snapshots_dir() / name
-    fix = f"delete {folder} and import or refresh again (or `planner catalog use {EMBEDDED}`)"
-    if m.get("schema_version") != SCHEMA_VERSION:
-        raise CatalogError(f"unsupported snapshot schema version {m.get('schema_version')!r}; {fix}", where=f"catalog {name}")
-    expected = (m.get("files") or {}).get(OFFERS_FILE, {}).get("sha256")
+    m = _load_manifest(name)
     try:
-        actual = _sha256(folder / OFFERS_FILE)
-    except OSError:
-        raise CatalogError(f"{OFFERS_FILE} is missing; {fix}", where=f"catalog {name}") from None
-    if actual != expected:
-        raise CatalogError(f"{OFFERS_FILE} is damaged (checksum mismatch); {fix}", where=f"catalog {name}")
+        with _open_offers(name) as fh:
+            actual = _sha256_fh(fh)
+    except FileNotFoundError:
+        raise _damaged(name, f"{OFFERS_FILE} is missing") from None
+    except OSError as exc:
+        raise _damaged(name, f"{OFFERS_FILE} cannot be read ({exc.strerror or exc})") from None
+    _check_sum(name, m, actual)
     return m
 
 
+def _check_sum(name: str, m: dict[str, Any], actual: str) -> None:
+    if actual != m["files"][OFFERS_FILE]["sha256"]:
+        raise _damaged(name, f"{OFFERS_FILE} is damaged (checksum mismatch)")
+
+
+def _open_offers(name: str) -> IO[bytes]:
+    path = snapshots_dir() / name / OFFERS_FILE
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def load_snapshot(name: str) -> Catalog:
-    """Load snapshot ``name``, checking offers.parquet against the checksum in its manifest."""
+    """Load snapshot ``name``, checking offers.parquet against the checksum in its manifest, then its columns
+    and values (a damaged snapshot is a CatalogError naming it)."""
     import pyarrow.parquet as pq
 
-    m = verify(name)
-    folder = snapshots_dir() / name
+    m = _load_manifest(name)
     try:
-        offers = _from_table(pq.read_table(folder / OFFERS_FILE))
-    except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged file
-        raise CatalogError(
-            f"{OFFERS_FILE} cannot be read ({type(exc).__name__}); delete {folder} and import or refresh again",
-            where=f"catalog {name}",
-        ) from None
-    return Catalog(name, str(m.get("source", "")), str(m.get("oldest_fetched_at") or m.get("fetched_at", "")), offers)
+        with _open_offers(name) as fh:
+            _check_sum(name, m, _sha256_fh(fh))
+            fh.seek(0)
+            try:
+                table = pq.read_table(fh)
+            except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged file
+                raise _damaged(name, f"{OFFERS_FILE} cannot be read ({type(exc).__name__})") from None
+    except FileNotFoundError:
+        raise _damaged(name, f"{OFFERS_FILE} is missing") from None
+    except OSError as exc:
+        raise _damaged(name, f"{OFFERS_FILE} cannot be read ({exc.strerror or exc})") from None
+    if table.num_rows != m["offers"]:
+        raise _damaged(name, f"{OFFERS_FILE} has {table.num_rows} offers, the manifest says {m['offers']}")
+    problem = table_problem(table)
+    if problem:
+        raise _damaged(name, f"{OFFERS_FILE}: {problem}")
+    offers = _from_table(table)
+    return Catalog(name, m["source"], m.get("oldest_fetched_at") or m["fetched_at"], offers)
 
 
 def delete(name: str) -> None:
-    """Remove snapshot ``name``; the active pointer falls back to ``embedded`` if it named it."""
-    _read_manifest(check_name(name))
-    if active_name() == name:
-        use(EMBEDDED)
-    shutil.rmtree(snapshots_dir() / name)
+    """Remove snapshot ``name`` (damaged or not); the active pointer falls back to ``embedded`` if it named it.
+    The folder is first renamed away in one step, so readers see the whole snapshot or none of it."""
+    check_name(name)
+    folder = snapshots_dir() / name
+    if not os.path.lexists(folder):
+        raise CatalogError(suggest(name, [EMBEDDED, *_snapshot_names()], what="catalog"))
+    with _name_lock(name), _active_lock():
+        if _read_active()[0] == name:
+            _write_active(EMBEDDED)
+        if folder.is_symlink() or not folder.is_dir():
+            try:
+                folder.unlink()
+            except OSError as exc:
+                raise _write_error(f"delete {folder}", exc) from None
+            return
+        gone = snapshots_dir() / f"{TMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            os.rename(folder, gone)
+        except OSError as exc:
+            raise _write_error(f"delete {folder}", exc) from None
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 def diff(a: str, b: str, *, threshold_pct: float = 0.0) -> Any:

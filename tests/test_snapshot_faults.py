@@ -72,7 +72,8 @@ def test_rename_failure_cleans_up(monkeypatch: pytest.MonkeyPatch, home: Path) -
     def broken_rename(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    with monkeypatch.context() as m, pytest.raises(OSError):
+    with monkeypatch.context() as m, pytest.raises(CatalogError, match=r"cannot write snapshot 'new' .*"
+                                                                        r"\(No space left on device\)"):
         m.setattr(os, "rename", broken_rename)
         store.write_snapshot("new", [offer(9)], source="s", fetched_at=TODAY)
     assert_prev_intact()
@@ -85,7 +86,7 @@ def test_failed_pointer_switch_keeps_previous(monkeypatch: pytest.MonkeyPatch, h
     def broken_replace(src: object, dst: object) -> None:
         raise OSError(5, "Input/output error")
 
-    with monkeypatch.context() as m, pytest.raises(OSError):
+    with monkeypatch.context() as m, pytest.raises(CatalogError, match=r"the previous one stays active"):
         m.setattr(os, "replace", broken_replace)
         store.use("new")
     assert store.active_name() == "prev"
@@ -171,7 +172,8 @@ def test_damaged_manifest(home: Path) -> None:
     with pytest.raises(CatalogError, match="damaged manifest"):
         store.load_snapshot("bad")
     infos = {i.name: i for i in store.list_snapshots()}
-    assert infos["bad"].source == "(damaged manifest)"  # listed as damaged, not hidden
+    assert infos["bad"].damaged.startswith("damaged manifest (not JSON: ")  # listed as damaged, not hidden
+    assert not infos["prev"].damaged
     assert_prev_intact_except_bad()
 
 
