@@ -8,13 +8,25 @@ one line: ``<file>: <field path> (line N): <what is wrong and how to fix it>``.
 
 from __future__ import annotations
 
+import re
+import types
+import typing
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from planner.errors import InputError
+from planner.errors import InputError, quoted
+from planner.yamlfile import load_yaml, path_text
+from pricing.numbers import BOOL_HINT, finite_float, has_control_chars
 from pricing.schema import PURCHASE_OPTIONS, STORAGE_CLASSES
 
 CLOUDS = ("aws", "gcp", "azure")  # compared by default
@@ -33,6 +45,114 @@ MAX_COUNT = 1e15
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_values(cls, data: Any) -> Any:
+        """Numbers that are numbers, text that is text, true/false only where a yes/no belongs.
+
+        A refused value is replaced by a :class:`_Refused` carrying the reason, which then fails the field's
+        own type check, so the error keeps the field's path and line.
+        """
+        if not isinstance(data, dict):
+            return data
+        fields = {(f.alias or n): (n, f) for n, f in cls.model_fields.items()}
+        out = dict(data)
+        for key, value in data.items():
+            if key not in fields or key == "type":  # unknown keys are reported as such; type picks the model
+                continue
+            name, field = fields[key]
+            try:
+                out[key] = _check_value(value, field.annotation, free_text=name == "description")
+            except ValueError as exc:
+                out[key] = _Refused(str(exc))
+        return out
+
+
+class _Refused:
+    """A value refused before validation; the reason is the message shown for its field."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return "<refused>"
+
+
+def _kinds(ann: Any) -> set[str]:
+    """The scalar kinds a field annotation takes: 'bool', 'int', 'float', 'text', 'list:<kinds>', 'other'."""
+    origin = typing.get_origin(ann)
+    if origin is Annotated:
+        return _kinds(typing.get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_kinds(a) for a in typing.get_args(ann) if a is not type(None)))
+    if origin is Literal:
+        return {"text"}
+    if origin is list:
+        return {"list"}
+    if ann is bool:
+        return {"bool"}
+    if ann is int:
+        return {"int"}
+    if ann is float:
+        return {"float"}
+    if ann is str:
+        return {"text"}
+    return {"other"}
+
+
+def _check_value(value: Any, ann: Any, *, free_text: bool = False) -> Any:
+    """Refuse values YAML parses but no field means (see :mod:`pricing.numbers`); normalize -0.0 to 0."""
+    if isinstance(value, (bytes, bytearray)):
+        raise ValueError("binary data where a number or text belongs; write the value as plain text")  # noqa: TRY004
+    kinds = _kinds(ann)
+    if kinds == {"bool"}:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, not {value!r}")
+        return value
+    if kinds & {"int", "float"} and not kinds & {"text", "other"}:
+        if isinstance(value, bool):
+            what = "a whole number" if kinds == {"int"} else "a number"
+            raise ValueError(f"must be {what}, not {str(value).lower()} ({BOOL_HINT})")
+        if isinstance(value, (int, float, str)) and not (isinstance(value, str) and not _NUMBER_TEXT.match(value)):
+            return finite_float(value) if isinstance(value, (float, str)) else _int_in_range(value)
+        return value
+    if "text" in kinds and not kinds & {"int", "float", "bool"}:
+        if isinstance(value, bool):
+            raise ValueError(f"must be text, not {str(value).lower()} ({BOOL_HINT}; put quotes around it)")
+        if isinstance(value, str) and has_control_chars(value, allow="\n\t" if free_text else ""):
+            raise ValueError(f"{value!r} holds a control character (a line break, tab or escape); "
+                             "write it on one line")
+    if kinds == {"list"} and isinstance(value, list):
+        item = typing.get_args(_unwrap_list(ann))[0] if typing.get_args(_unwrap_list(ann)) else Any
+        out = []
+        for v in value:
+            try:
+                out.append(_check_value(v, item))
+            except ValueError as exc:
+                out.append(_Refused(str(exc)))
+        return out
+    return value
+
+
+# text meant as a number (YAML 1.1 reads 2e12 and 1e-9 as text); other text is left for the type check
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?(\.?[0-9]|nan|inf)", re.IGNORECASE)
+
+
+def _int_in_range(value: int) -> int:
+    finite_float(value)  # too large for any float: refused with its digit count
+    return value
+
+
+def _unwrap_list(ann: Any) -> Any:
+    origin = typing.get_origin(ann)
+    if origin is Annotated:
+        return _unwrap_list(typing.get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        for a in typing.get_args(ann):
+            if typing.get_origin(a) is list:
+                return a
+    return ann
 
 
 def _check_names(values: list[str], valid: tuple[str, ...], what: str) -> list[str]:
@@ -254,10 +374,11 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _unique(self) -> Scenario:
-        names = [w.name for w in self.workloads]
-        dup = {n for n in names if names.count(n) > 1}
+        from collections import Counter
+
+        dup = [n for n, k in Counter(w.name for w in self.workloads).items() if k > 1]
         if dup:
-            raise ValueError(f"workload names must be unique; {', '.join(sorted(dup))} repeated")
+            raise ValueError(f"workload names must be unique; {', '.join(quoted(n) for n in sorted(dup))} repeated")
         return self
 
     def workload(self, name: str) -> Training | Serving | Storage:
@@ -307,12 +428,21 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> tuple[str, tuple[Any, ...]]:
         if isinstance(p, int):
             label = f"[{p}]"
             if isinstance(node, list) and p < len(node) and isinstance(node[p], dict) and "name" in node[p]:
-                label += f" ({node[p]['name']})"
+                label += f" ({_label(node[p]['name'])})"
             parts.append(label)
         else:
-            parts.append(("." if parts else "") + str(p))
+            parts.append(("." if parts else "") + path_text((p,)))
         node = node[p] if isinstance(node, (dict, list)) and _has(node, p) else None
     return "".join(parts), tuple(raw)
+
+
+_PLAIN_LABEL = re.compile(r"^[\w][\w .:/+\-]*$")
+
+
+def _label(name: Any) -> str:
+    """A workload's name as shown in a field path: as written when it is a plain name, else quoted."""
+    text = str(name)
+    return text if _PLAIN_LABEL.match(text) and text == text.strip() else quoted(text)
 
 
 def _has(node: Any, key: Any) -> bool:
@@ -352,6 +482,8 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
 
 def _message(err: Any, loc: tuple[Any, ...]) -> str:
     t = err["type"]
+    if isinstance(err.get("input"), _Refused):
+        return str(err["input"].reason)
     if t == "extra_forbidden":
         key = str(loc[-1])
         allowed = _allowed_keys(loc)
@@ -388,6 +520,8 @@ def scenario_from_dict(data: Any, *, where: str = "<scenario>", lines: dict[Any,
         return Scenario.model_validate({**data, "source_path": where})
     except ValidationError as exc:
         errors = [e for e in exc.errors() if _branch_matches(e["loc"], data)] or exc.errors()
+        # unknown keys first: a misspelt key is usually why a required one is missing
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         err = errors[0]
         pretty, raw = _field_path(err["loc"], data)
         line = None
@@ -405,8 +539,6 @@ def scenario_from_dict(data: Any, *, where: str = "<scenario>", lines: dict[Any,
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (YAML); raises :class:`planner.errors.InputError`."""
-    from planner.yamlfile import load_yaml
-
     p = Path(path)
-    data, lines = load_yaml(p)
+    data, lines = load_yaml(p, what="scenario file")
     return scenario_from_dict(data, where=str(path), lines=lines)

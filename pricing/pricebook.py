@@ -45,17 +45,20 @@ when it gives one). The added offer has no list price (``None``): it is *contrac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.errors import InputError, quoted, suggest
+from pricing.errors import InputError, suggest
+from pricing.numbers import BOOL_HINT, finite_decimal, has_control_chars
 from pricing.schema import PROVIDERS, PURCHASE_OPTIONS, RESOURCES, STORAGE_CLASSES, Offer
+from pricing.yamlfile import path_text
 
 MATCH_FIELDS = ("provider", "service", "region", "resource", "family", "instance_type", "storage_class",
                 "purchase_option")
 DISCOUNT_KEYS = (*MATCH_FIELDS, "percent", "note")
 RATE_KEYS = (*MATCH_FIELDS, "usd_per_hour", "usd_per_unit", "note")
+MAX_RATE_USD = 1_000_000  # per hour or per unit: far above any list price, so a unit mistake is caught
 _CHOICES = {"provider": PROVIDERS, "resource": RESOURCES, "purchase_option": PURCHASE_OPTIONS,
             "storage_class": STORAGE_CLASSES}
 
@@ -176,15 +179,22 @@ def _err(path: Path, msg: str, field: str, line: int | None) -> InputError:
 
 
 def _number(value: Any, path: Path, field: str, line: int | None) -> Decimal:
-    if isinstance(value, bool):
-        raise _err(path, f"must be a number, not {value!r}", field, line)
+    """A finite Decimal from the file (``-0`` is 0), or a one-line error naming the field."""
     try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _err(path, f"must be a number, not {value!r}", field, line) from None
-    if not d.is_finite():
-        raise _err(path, f"must be a finite number, not {value!r}", field, line)
-    return d
+        return finite_decimal(value)
+    except ValueError as exc:
+        raise _err(path, str(exc), field, line) from None
+
+
+def _text(value: Any, path: Path, field: str, line: int | None) -> str:
+    if isinstance(value, bool):
+        raise _err(path, f"must be text, not {str(value).lower()} ({BOOL_HINT}; put quotes around it)", field, line)
+    if not isinstance(value, str) or not value.strip():
+        raise _err(path, f"must be a non-empty text, not {value!r}", field, line)
+    if has_control_chars(value):
+        raise _err(path, f"{value!r} holds a control character (a line break, tab or escape); write it on one line",
+                   field, line)
+    return value.strip()
 
 
 def _rule(kind: str, i: int, item: Any, path: Path, lines: dict[Any, int]) -> Rule:
@@ -196,23 +206,22 @@ def _rule(kind: str, i: int, item: Any, path: Path, lines: dict[Any, int]) -> Ru
     allowed = DISCOUNT_KEYS if kind == "discount" else RATE_KEYS
     for key in item:
         if key not in allowed:
-            raise _err(path, suggest(str(key), allowed, what="field"), f"{at}.{key}", lines.get((section, i, key)))
+            raise _err(path, suggest(str(key), allowed, what="field"), path_text((section, i, key)),
+                       lines.get((section, i, key)))
     if "provider" not in item:
         raise _err(path, "missing 'provider' (aws, gcp, azure or lambda)", at, line)
     match = []
     for key in item:  # file order, for descriptions that read like the file
         if key not in MATCH_FIELDS:
             continue
-        value = item[key]
         fline = lines.get((section, i, key))
-        if not isinstance(value, str) or not value.strip():
-            raise _err(path, f"must be a non-empty text, not {value!r}", f"{at}.{key}", fline)
-        if key in _CHOICES and value.strip() not in _CHOICES[key]:
+        value = _text(item[key], path, f"{at}.{key}", fline)
+        if key in _CHOICES and value not in _CHOICES[key]:
             raise _err(path, suggest(value, _CHOICES[key], what=key.replace("_", " ")), f"{at}.{key}", fline)
-        match.append((key, value.strip()))
+        match.append((key, value))
     if "family" in item and "instance_type" in item:
         raise _err(path, "give 'family' or 'instance_type', not both", at, line)
-    note = str(item["note"]) if "note" in item else None
+    note = _text(str(item["note"]), path, f"{at}.note", lines.get((section, i, "note"))) if "note" in item else None
     if kind == "discount":
         if "percent" not in item:
             raise _err(path, "missing 'percent' (percent off the list price)", at, line)
@@ -225,8 +234,10 @@ def _rule(kind: str, i: int, item: Any, path: Path, lines: dict[Any, int]) -> Ru
     if len(given) != 1:
         raise _err(path, "give exactly one of 'usd_per_hour' or 'usd_per_unit'", at, line)
     usd = _number(item[given[0]], path, f"{at}.{given[0]}", lines.get((section, i, given[0])))
-    if usd < 0:
-        raise _err(path, f"must not be negative, not {item[given[0]]}", f"{at}.{given[0]}", lines.get((section, i, given[0])))
+    if not 0 < usd <= MAX_RATE_USD:
+        raise _err(path, f"must be more than 0 and at most {MAX_RATE_USD:,} USD, not {item[given[0]]} (a zero price is "
+                         "never an offer: leave the rule out where there is no price)", f"{at}.{given[0]}",
+                   lines.get((section, i, given[0])))
     return Rule("rate", tuple(match), i, line, usd=usd, unit="hour" if given[0] == "usd_per_hour" else None, note=note)
 
 
@@ -235,19 +246,21 @@ def load_pricebook(path: str | Path) -> PriceBook:
     from pricing.yamlfile import load_yaml
 
     path = Path(path)
-    data, lines = load_yaml(path)
+    data, lines = load_yaml(path, what="price book")
     if not isinstance(data, dict):
         raise _err(path, "a price book is a mapping with 'name', 'discounts' and/or 'rates'", "top level", None)
     for key in data:
         if key not in ("name", "discounts", "rates"):
-            raise _err(path, suggest(str(key), ("name", "discounts", "rates"), what="field"), str(key), lines.get((key,)))
+            raise _err(path, suggest(str(key), ("name", "discounts", "rates"), what="field"), path_text((key,)),
+                       lines.get((key,)))
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if name is None or isinstance(name, str) and not name.strip():
         raise _err(path, "missing 'name' (a label shown next to contracted prices)", "name", lines.get(("name",)))
+    name = _text(name, path, "name", lines.get(("name",)))
     rules: dict[str, tuple[Rule, ...]] = {}
     for section, kind in (("discounts", "discount"), ("rates", "rate")):
         items = data.get(section) or []
         if not isinstance(items, list):
             raise _err(path, "must be a list of rules", section, lines.get((section,)))
         rules[section] = tuple(_rule(kind, i, item, path, lines) for i, item in enumerate(items))
-    return PriceBook(name.strip(), rules["discounts"], rules["rates"], str(path))
+    return PriceBook(name, rules["discounts"], rules["rates"], str(path))

@@ -20,7 +20,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 from pricing.errors import InputError
 
@@ -72,7 +72,7 @@ def _os_error(path: Path | str, exc: OSError, what: str) -> InputError:
 def _open_binary(path: Path, what: str) -> IO[bytes]:
     _stat_regular(path, what)
     try:
-        return open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+        return open(path, "rb")
     except OSError as exc:
         raise _os_error(path, exc, what) from None
 
@@ -161,7 +161,7 @@ class CheckedText:
     def close(self) -> None:
         self._raw.close()
 
-    def __enter__(self) -> CheckedText:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:

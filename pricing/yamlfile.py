@@ -23,7 +23,7 @@ from pricing.textfile import read_text_file
 
 Path_ = tuple[str | int, ...]
 
-MAX_YAML_BYTES = 2 * 1024 * 1024
+MAX_YAML_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
 
@@ -49,20 +49,48 @@ def _field(at: Path_, line: int) -> str:
 
 @cache
 def _loader_class() -> Any:
+    """A safe loader whose composer enforces the limits above.
+
+    With libyaml the events come from its C parser (several times faster) and the composer is PyYAML's
+    Python one with the checks added; without it, PyYAML's pure-Python loader.
+    """
     import yaml
+    from yaml.composer import Composer
     from yaml.events import AliasEvent
 
     class LimitError(yaml.MarkedYAMLError):
         """A document past one of the limits above (not a syntax error)."""
 
-    class LimitedLoader(yaml.SafeLoader):
+    base: Any = yaml.SafeLoader
+    if getattr(yaml, "__with_libyaml__", False):
+        from yaml._yaml import CParser
+
+        class CEventLoader(CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+            byte_positions = True
+
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                yaml.constructor.SafeConstructor.__init__(self)
+                yaml.resolver.Resolver.__init__(self)
+                self.anchors: dict[str, Any] = {}
+
+            get_single_node = Composer.get_single_node
+            compose_document = Composer.compose_document
+            compose_scalar_node = Composer.compose_scalar_node
+            compose_sequence_node = Composer.compose_sequence_node
+            compose_mapping_node = Composer.compose_mapping_node
+
+        base = CEventLoader
+
+    class LimitedLoader(base):  # type: ignore[misc, valid-type]
         limit_error = LimitError
 
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
             self._depth = 0
             self._open_anchors: set[str] = set()
-            self._sizes: dict[int, int] = {}
+            self._sizes: dict[int, int] = {}  # id(collection node) -> values in it, aliases expanded
+            self._composed = 0  # nodes written out in the file so far
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             event = self.peek_event()
@@ -71,26 +99,29 @@ def _loader_class() -> Any:
                     raise LimitError(None, None, f"alias *{event.anchor} is inside the node &{event.anchor} it "
                                      "refers to, so the value never ends; refer to a node defined before it",
                                      event.start_mark)
-                return super().compose_node(parent, index)
+                return Composer.compose_node(self, parent, index)
             if self._depth >= MAX_DEPTH:
                 raise LimitError(None, None, f"nested more than {MAX_DEPTH} levels deep; no field here needs "
                                  "that, so check the brackets and indentation", event.start_mark)
-            anchor = event.anchor
+            anchor, composed_before = event.anchor, self._composed
+            self._composed += 1
             self._depth += 1
             if anchor is not None:
                 self._open_anchors.add(anchor)
             try:
-                node = super().compose_node(parent, index)
+                node = Composer.compose_node(self, parent, index)
             finally:
                 self._depth -= 1
                 if anchor is not None:
                     self._open_anchors.discard(anchor)
-            size = 1
             if isinstance(node, yaml.SequenceNode):
-                size += sum(self._sizes.get(id(v), 1) for v in node.value)
+                size = 1 + sum(self._sizes.get(id(v), 1) for v in node.value)
             elif isinstance(node, yaml.MappingNode):
-                size += sum(self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value)
-            if size > MAX_VALUES:
+                size = 1 + sum(self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value)
+            else:
+                return node
+            # the values written out are bounded by the file's size; aliases can repeat a node many times
+            if size - (self._composed - composed_before) > MAX_VALUES:
                 raise LimitError(None, None, f"with its aliases expanded this holds more than {MAX_VALUES:,} "
                                  "values; write the values out or use fewer nested aliases", node.start_mark)
             self._sizes[id(node)] = size
@@ -106,19 +137,24 @@ def load_yaml(path: Path, *, what: str = "YAML file") -> tuple[Any, dict[Path_, 
     text = read_text_file(path, what=what, max_bytes=MAX_YAML_BYTES)
     where = str(path)
     loader_cls = _loader_class()
-    loader = loader_cls(text)
+    loader = None
     try:
+        loader = loader_cls(text)
         node = loader.get_single_node()
     except loader_cls.limit_error as exc:
         raise InputError(f"{exc.problem}", where=where, field=f"line {exc.problem_mark.line + 1}") from None
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in _problem(exc):  # libyaml's own limit, past ours in block style
+            raise InputError(f"nested more than {MAX_DEPTH} levels deep; no field here needs that, so check the "
+                             "brackets and indentation", where=where, field=_yaml_line(exc, text, False)) from None
         raise InputError(f"invalid YAML: {_problem(exc)}; fix the syntax there", where=where,
-                         field=_yaml_line(exc, text)) from None
+                         field=_yaml_line(exc, text, getattr(loader_cls, "byte_positions", False))) from None
     except RecursionError:  # a Python built with a small stack: still one line
         raise InputError(f"nested too deeply to read (more than {MAX_DEPTH} levels); check the brackets",
                          where=where) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Path_, int] = {}
     if node is None:
         return None, lines
@@ -180,11 +216,12 @@ def _problem(exc: Any) -> str:
     return str(problem)
 
 
-def _yaml_line(exc: Any, text: str) -> str:
+def _yaml_line(exc: Any, text: str, byte_positions: bool) -> str:
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
         return f"line {mark.line + 1}"
     position = getattr(exc, "position", None)  # a ReaderError (a character YAML does not allow)
     if isinstance(position, int):
-        return f"line {text[:position].count(chr(10)) + 1}"
+        head = text.encode("utf-8")[:position].decode("utf-8", "replace") if byte_positions else text[:position]
+        return f"line {head.count(chr(10)) + 1}"
     return "YAML"
