@@ -160,8 +160,9 @@ def test_wrong_header_says_so(tmp_path: Path) -> None:
 
 def test_bad_number_names_the_line(tmp_path: Path) -> None:
     p = write(tmp_path, f"{AZURE_HEADER}\nStandard_B1s,,,1,1,,0.01,,eastus,V1\nStandard_B2s,,,2,4,,abc,,eastus,V1\n")
-    with pytest.raises(InputError, match=r"line 3: Price 'abc' is not a number"):
-        import_skypilot_csv(p, "azure")
+    r = import_skypilot_csv(p, "azure")  # the bad row is skipped and named; the good one is imported
+    assert r.invalid == [(3, "Price 'abc' is not a number")] and r.skipped == [(3, "invalid Price")]
+    assert [o.instance_type for o in r.offers] == ["Standard_B1s"]
 
 
 # -- the real reference catalogs ------------------------------------------------------------------

@@ -85,17 +85,30 @@ def list_cmd(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
     else:
+        from rich.markup import escape
         from rich.table import Table
 
         t = Table("active", "name", "source", "offers", "fetched_at", "oldest price", "age")
         for r in rows:
             age = "?" if r["age_days"] is None else f"{r['age_days']} d"
-            t.add_row("*" if r["active"] else "", r["name"], r["source"], str(r["offers"]), r["fetched_at"][:10],
+            source, offers = (f"DAMAGED: {r['damaged']}", "?") if r.get("damaged") else (r["source"], str(r["offers"]))
+            t.add_row("*" if r["active"] else "", escape(r["name"]), escape(source), offers, r["fetched_at"][:10],
                       r["oldest_price_at"][:10], age)
         _console().print(t)
     for i in infos:
-        if i.active:
+        if i.damaged:
+            _warn_damaged(i.name, i.damaged)
+        elif i.active:
             _warn_if_stale(i.name, i.as_of)
+
+
+def _warn_damaged(name: str, why: str) -> None:
+    from pricing import store
+
+    fix = (f"`planner catalog delete {name}`" if store.is_valid_name(name)
+           else f"rename or delete the folder {store.snapshots_dir() / name}")
+    click.echo(f"Warning: snapshot '{name}' is damaged ({why}); it cannot be used: {fix}, "
+               f"then import or refresh again", err=True)
 
 
 def _check_filter(value: str | None, vocab: list[str], what: str, *, fold: bool = False) -> None:
@@ -223,33 +236,47 @@ def import_cmd(fmt: str, file: str, provider: str, name: str | None, standalone:
     from pricing import store
 
     name = store.check_name(name or f"{fmt}-{provider}-{_now_stamp()}")
-    base = None if standalone else store.active_name()
-    if fmt == "skypilot":
-        from pricing.sources.skypilot import import_skypilot_csv
+    dated = _as_of(as_of)
+    invalid: list[tuple[int, str]] = []
+    read_summary = None
+    # the name is claimed first: a second import or refresh of it fails at once, and nothing is half-written
+    with store.reserve(name):
+        base = None if standalone else store.active_name()
+        if fmt == "skypilot":
+            from pricing.sources.skypilot import import_skypilot_csv
 
-        result = import_skypilot_csv(file, provider, as_of=_as_of(as_of))
-        offers, source, fetched_at, skipped = result.offers, result.source, result.fetched_at, result.skipped
-    else:
-        offers, source, fetched_at = _import_aws_bulk(file, provider)
-        skipped = []
-        if as_of:
-            fetched_at = _as_of(as_of) or fetched_at
-    layering = _layering_summary(base, offers, source, fetched_at)
-    info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped), "base": base,
-                                       "layering": layering and layering.to_dict()},
-                                base_as_of=layering.base_as_of if layering else "")
-    store.use(name)
+            result = import_skypilot_csv(file, provider, as_of=dated)
+            offers, source, fetched_at, skipped = result.offers, result.source, result.fetched_at, result.skipped
+            invalid = result.invalid
+            if result.counts.get("zero_price"):
+                read_summary = (f"{result.counts['zero_price']} zone prices of 0 taken as no price "
+                                "(a zero price is never an offer)")
+        else:
+            offers, source, fetched_at, stats = _import_aws_bulk(file, provider, dated)
+            skipped, read_summary = [], stats.summary()
+            invalid = [(0, why) for why in stats.invalid]
+        layering = _layering_summary(base, offers, source, fetched_at)
+        info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
+                                    extra={"format": fmt, "provider": provider, "skipped_rows": len(skipped),
+                                           "base": base, "layering": layering and layering.to_dict()},
+                                    base_as_of=layering.base_as_of if layering else "")
+        store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
     how = "as given by --as-of" if as_of else ("the file's modification time; give --as-of to date them"
                                                if fmt == "skypilot" else "the price list's publication date")
     click.echo(f"  prices dated {fetched_at[:10]} ({how}); the catalog is as old as its oldest price, {info.as_of[:10]}")
     _print_layering(base, layering)
+    if read_summary:
+        click.echo(f"  read: {read_summary}")
     if skipped:
         reasons: dict[str, int] = {}
         for _line, reason in skipped:
             reasons[reason] = reasons.get(reason, 0) + 1
         click.echo(f"  skipped rows: {len(skipped)} (" + "; ".join(f"{r}: {n}" for r, n in reasons.items()) + ")")
+    if invalid:
+        shown = "; ".join(f"line {line}: {why}" if line else why for line, why in invalid[:3])
+        more = f"; and {len(invalid) - 3} more" if len(invalid) > 3 else ""
+        click.echo(f"  invalid values (rows skipped): {shown}{more}")
     _print_checks(name, base, offers, source, fetched_at)
     click.echo(f"Now using catalog {name!r}")
 
@@ -265,21 +292,39 @@ def _as_of(text: str | None) -> str | None:
         raise InputError(f"not a date: {text!r}; give YYYY-MM-DD", field="--as-of") from None
 
 
-def _import_aws_bulk(file: str, provider: str) -> tuple[list[Any], str, str]:
+def _import_aws_bulk(file: str, provider: str, as_of: str | None) -> tuple[list[Any], str, str, Any]:
+    """(offers, source, the date of the prices, the parser's stats) of a downloaded bulk price list.
+
+    A file that is not a price list is bad input (exit 2), not a failing source: the parser's SourceError
+    (exit 1, right for a download) becomes an InputError naming the file."""
     from pathlib import Path
 
+    from pricing.catalog import parse_when
+    from pricing.limits import show
     from pricing.sources.aws_bulk import BulkStats, parse_bulk_csv
 
     if provider != "aws":
         raise InputError("--format aws-bulk reads AWS price lists; use --provider aws")
-    if not Path(file).is_file():
-        raise InputError("file not found", where=file)
     stats = BulkStats()
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-    offers = list(parse_bulk_csv(file, fetched_at=fetched_at, stats=stats))
+    try:
+        offers = list(parse_bulk_csv(file, fetched_at=fetched_at, stats=stats))
+    except SourceError as exc:
+        raise InputError(f"{exc.message}; give a bulk Price List CSV of AmazonEC2", where=exc.where or file) from None
     meta = stats.metadata
+    if not offers:
+        raise InputError(f"no EC2 Linux instance prices in this price list ({stats.summary()}); "
+                         "give the AmazonEC2 price list CSV of a region", where=file)
     source = f"AWS bulk price list {meta.get('OfferCode', '?')} version {meta.get('Version', '?')} ({Path(file).name})"
-    return offers, source, meta.get("Publication Date") or fetched_at
+    published = meta.get("Publication Date") or ""
+    if as_of:
+        return offers, source, as_of, stats
+    try:
+        parse_when(published)
+    except (ValueError, OverflowError):
+        raise InputError(f"Publication Date {show(published)} is not a date; give --as-of YYYY-MM-DD",
+                         where=file) from None
+    return offers, source, published, stats
 
 
 def _collect(cloud: str, regions: tuple[str, ...], bulk: bool) -> tuple[list[Any], str, str | None]:
@@ -337,25 +382,28 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
     from pricing import store
 
     name = store.check_name(name or f"{cloud}-{_now_stamp()}")
-    before = store.active_name()
-    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-    try:
-        offers, source, fetch_summary = _collect(cloud, regions, bulk)
-    except PlannerError as exc:
-        raise type(exc)(f"{exc.message}; catalog {before!r} is still active", where=exc.where, field=exc.field) from None
-    except Exception as exc:  # noqa: BLE001 - any source failure is reported in one line
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise SourceError(f"refresh of {cloud} failed ({type(exc).__name__}: {detail}); "
-                          f"catalog {before!r} is still active") from None
-    if not offers:
-        raise SourceError(f"refresh of {cloud} returned no offers; catalog {before!r} is still active")
-    base = None if standalone else before
-    layering = _layering_summary(base, offers, source, fetched_at)
-    info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                extra={"cloud": cloud, "regions": list(regions), "bulk": bulk, "base": base,
-                                       "layering": layering and layering.to_dict()},
-                                base_as_of=layering.base_as_of if layering else "")
-    store.use(name)
+    # the name is claimed before fetching: a second refresh or import of it fails at once
+    with store.reserve(name):
+        before = store.active_name()
+        fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            offers, source, fetch_summary = _collect(cloud, regions, bulk)
+        except PlannerError as exc:
+            raise type(exc)(f"{exc.message}; catalog {before!r} is still active", where=exc.where,
+                            field=exc.field) from None
+        except Exception as exc:  # noqa: BLE001 - any source failure is reported in one line
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise SourceError(f"refresh of {cloud} failed ({type(exc).__name__}: {detail}); "
+                              f"catalog {before!r} is still active") from None
+        if not offers:
+            raise SourceError(f"refresh of {cloud} returned no offers; catalog {before!r} is still active")
+        base = None if standalone else before
+        layering = _layering_summary(base, offers, source, fetched_at)
+        info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
+                                    extra={"cloud": cloud, "regions": list(regions), "bulk": bulk, "base": base,
+                                           "layering": layering and layering.to_dict()},
+                                    base_as_of=layering.base_as_of if layering else "")
+        store.use(name)
     _print_counts(info, store.read_manifest(name)["counts"])
     click.echo(f"  prices fetched {fetched_at[:10]}; the catalog is as old as its oldest price, {info.as_of[:10]}")
     _print_layering(base, layering)
@@ -373,6 +421,17 @@ def use_cmd(name: str) -> None:
 
     store.use(name)
     click.echo(f"Now using catalog {name!r}")
+
+
+@catalog.command("delete")
+@click.argument("name")
+def delete_cmd(name: str) -> None:
+    """Delete stored snapshot NAME, damaged or not; if it was the active one, `embedded` becomes active."""
+    from pricing import store
+
+    was_active = store.active_name() == name
+    store.delete(name)
+    click.echo(f"Deleted snapshot {name!r}" + ("; now using catalog 'embedded'" if was_active else ""))
 
 
 @catalog.command("check")

@@ -34,6 +34,11 @@ Pre Installed S/W "NA", CapacityStatus "Used", Currency "USD", and
 Everything else (Windows, RHEL, SUSE, dedicated tenancy and hosts, capacity-reservation usage rows,
 other payment options) is skipped and counted by reason in :attr:`BulkStats.skipped`. A zero price is
 never an offer (skipped as ``zero_price``); an empty PricePerUnit is a missing price (None), never 0.
+A PricePerUnit that is not a usable amount (text, NaN, Infinity, negative, ``1e999999999``: above
+:data:`MAX_HOURLY` per hour or :data:`MAX_UPFRONT` upfront) makes its row skipped as ``invalid_price``,
+with the first few listed in :attr:`BulkStats.invalid`; ``-0`` is 0. vCPU, memory or GPU figures that are
+not positive finite numbers are left missing. A file that is not UTF-8 CSV text, or whose rows do not
+parse, is a :class:`SourceError` naming it.
 """
 
 from __future__ import annotations
@@ -49,14 +54,22 @@ from pathlib import Path
 from typing import IO, Any
 
 from pricing.errors import SourceError
+from pricing.limits import decimal_problem, float_problem, show
 from pricing.schema import Offer
 from pricing.sources.aws_parse import effective_hourly
+from pricing.sources.base import HOURS_3Y
 
 PRICING_REGION = "us-east-1"
 DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")  # when fetch() is given none
 METADATA_LINES = 5
 BLOCK_SIZE = 4 << 20  # bytes per parsed batch; 4 MB was fastest and keeps peak RSS near 300 MB (bench)
 DOWNLOAD_CHUNK = 1 << 20
+LINE_LIMIT = 1 << 20  # a metadata or header line is < 4 kB; a longer one means this is not a price list
+# Bounds of one row's price (USD): 3.4x the largest instance-hour figure in the SkyPilot-format reference
+# catalogs of 2026-05-20 (29,362.176 USD/h), and upfront fees up to three years of that hourly bound.
+MAX_HOURLY = Decimal(100_000)
+MAX_UPFRONT = MAX_HOURLY * HOURS_3Y
+MAX_GPUS = 128  # per instance; the most in the reference catalogs is 16 (trn1.32xlarge)
 
 # Columns the parser needs (the file has ~90; only these are converted).
 COLUMNS = (
@@ -96,6 +109,11 @@ _FILTERS = (
 _RESERVED = {"1yr": "reserved_1y", "3yr": "reserved_3y"}
 _YEARS = {"1yr": 1, "3yr": 3}
 PAYMENT_OPTIONS = ("No Upfront", "Partial Upfront", "All Upfront")
+# Per-instance shape bounds: far above the largest published shapes (832 vCPUs and 15,200 GiB in the
+# SkyPilot-format reference catalogs of 2026-05-20; AWS High Memory u-* instances go up to 24 TiB, per the
+# EC2 user guide "Memory optimized instances").
+VCPUS_LIMIT = 10_000.0
+MEMORY_GIB_LIMIT = 100_000.0
 
 ProgressFn = Callable[[str, int], None]
 
@@ -108,6 +126,7 @@ class BulkStats:
     missing_prices: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
+    invalid: list[str] = field(default_factory=list)  # the first few rows skipped as invalid_price, why
 
     def skip(self, reason: str, n: int = 1) -> None:
         if n:
@@ -141,17 +160,33 @@ class _Counting(io.RawIOBase):
         return n
 
 
+def _line(stream: IO[bytes], where: str, encoding: str = "utf-8") -> str:
+    raw = stream.readline(LINE_LIMIT + 1)
+    if len(raw) > LINE_LIMIT:
+        raise SourceError(f"not an AWS price list CSV (a line of over {LINE_LIMIT >> 20} MB)", where=where)
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise SourceError("not an AWS price list CSV (not UTF-8 text)", where=where) from None
+
+
 def _read_metadata(stream: IO[bytes], where: str) -> tuple[dict[str, str], list[str]]:
     meta: dict[str, str] = {}
     for _ in range(METADATA_LINES):
-        line = stream.readline().decode("utf-8-sig")
-        row = next(csv.reader([line]), [])
+        line = _line(stream, where, "utf-8-sig")
+        try:
+            row = next(csv.reader([line]), [])
+        except csv.Error:
+            row = []
         if len(row) < 2:
             raise SourceError(
-                f"not an AWS price list CSV (expected 5 metadata lines, got {line[:60]!r})", where=where
+                f"not an AWS price list CSV (expected 5 metadata lines, got {show(line[:60])})", where=where
             )
         meta[row[0]] = row[1]
-    header = next(csv.reader([stream.readline().decode("utf-8")]), [])
+    try:
+        header = next(csv.reader([_line(stream, where)]), [])
+    except csv.Error:
+        header = []
     missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
     if missing:
         raise SourceError(f"price list CSV lacks columns {', '.join(missing)}", where=where)
@@ -179,7 +214,10 @@ def parse_bulk_csv(
     fetched_at = fetched_at or datetime.now(UTC).isoformat(timespec="seconds")
     own = isinstance(source, (str, Path))
     if isinstance(source, (str, Path)):
+        from pricing.textfile import check_text_file
+
         where, label = str(source), f"aws bulk {Path(source).name}"
+        check_text_file(source, what="AWS price list CSV")  # a directory, a pipe, binary, UTF-16: one line
         raw: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed in the finally below
     else:
         where, label, raw = "price list stream", "aws bulk download", source
@@ -233,6 +271,10 @@ def parse_bulk_csv(
             if progress is not None:
                 progress(f"{label} rows", stats.rows)
         yield from _reserved_offers(terms, src, fetched_at, stats)
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise SourceError(f"not a readable AWS price list CSV after {stats.rows} rows ({detail})",
+                          where=where) from None
     finally:
         stats.bytes_read = counting.count
         if own:
@@ -242,9 +284,10 @@ def parse_bulk_csv(
 def _memory_gib(text: str) -> float | None:
     num = text.replace("GiB", "").replace(",", "").strip()
     try:
-        return float(num) if num else None
+        value = float(num) if num else None
     except ValueError:
         return None
+    return None if value is None or float_problem(value, high=MEMORY_GIB_LIMIT) else value
 
 
 @dataclass
@@ -266,14 +309,15 @@ def _shape_fields(cols: dict[str, list[str]], i: int) -> dict[str, Any]:
     shape = instance_shape("aws", itype)
     vcpu = cols["vCPU"][i].strip()
     gpus = (cols.get("GPU") or [""] * (i + 1))[i].strip()
-    count = int(gpus) if gpus.isdigit() and int(gpus) > 0 else None
+    count = int(gpus) if gpus.isdigit() and len(gpus) < 6 and 0 < int(gpus) <= MAX_GPUS else None
+    vcpus = float(vcpu) if vcpu.replace(".", "", 1).isdigit() and len(vcpu) < 12 else None
     return {
         "instance_type": itype,
         "accelerator": shape.accelerator if shape else None,
         "accelerator_count": (
             (shape.accelerator_count if shape and shape.accelerator else 0) if count is None else count
         ),
-        "vcpus": float(vcpu) if vcpu.replace(".", "", 1).isdigit() else None,
+        "vcpus": vcpus if vcpus is not None and not float_problem(vcpus, high=VCPUS_LIMIT) else None,
         "memory_gib": _memory_gib(cols["Memory"][i]),
     }
 
@@ -295,13 +339,12 @@ def _offers(
     for i in range(batch.num_rows):
         text = cols["PricePerUnit"][i].strip()
         try:
-            price = Decimal(text) if text else None
-        except InvalidOperation:
-            raise SourceError(
-                f"SKU {cols['SKU'][i]}: price {text[:40]!r} is not a number", where=where
-            ) from None
-        if price is not None and (not price.is_finite() or price < 0):
-            raise SourceError(f"SKU {cols['SKU'][i]}: price {text[:40]!r} is not a valid amount", where=where)
+            price = _price(text, cols["Unit"][i])
+        except ValueError as exc:
+            stats.skip("invalid_price")
+            if len(stats.invalid) < 5:
+                stats.invalid.append(f"SKU {show(cols['SKU'][i])}: PricePerUnit {show(text)} {exc}")
+            continue
         common = {
             "provider": "aws",
             "service": "AmazonEC2",
@@ -346,6 +389,21 @@ def _offers(
         if price is not None:
             stats.offers += 1
             yield Offer(**fields, purchase_option="capacity_reservation", price=price)
+
+
+def _price(text: str, unit: str) -> Decimal | None:
+    """A row's price (None when empty; ValueError saying why when it is not a usable amount; -0 is 0)."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("is not a number") from None
+    high = MAX_UPFRONT if unit == "Quantity" else MAX_HOURLY
+    problem = decimal_problem(value, high=high, unit=" USD")
+    if problem:
+        raise ValueError(problem)
+    return value if value != 0 else Decimal(0)
 
 
 def _reserved_offers(
