@@ -122,12 +122,9 @@ class Catalog:
 
 def today() -> datetime:
     """Now, or the date pinned by ``PLANNER_NOW=YYYY-MM-DD`` (for reproducible outputs and tests)."""
-    import os
+    from pricing.env import pinned_now
 
-    pinned = os.environ.get("PLANNER_NOW")
-    if pinned:
-        return datetime.fromisoformat(pinned).replace(tzinfo=UTC)
-    return datetime.now(UTC)
+    return pinned_now() or datetime.now(UTC)
 
 
 def parse_when(text: str) -> date:

@@ -87,7 +87,7 @@ def _check_start(head: bytes, path: Path, what: str) -> int:
         zeros = sample.count(b"\x00")
         if zeros * 3 >= len(sample):  # every other byte zero: UTF-16 without a byte-order mark
             raise _refuse(path, f"looks like UTF-16 text (every other byte is zero); save the {what} as UTF-8")
-        raise _refuse(path, f"is a binary file (it contains NUL bytes), not a text {what}")
+        raise _refuse(path, f"is a binary file (it contains NUL bytes), not a {what}; check that this is the right file")
     return len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
 
 

@@ -21,7 +21,6 @@ most ``window`` tokens: ``kv_bytes(tokens)`` counts them so.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -468,16 +467,16 @@ def get_model(name_or_path: str) -> ModelSpec:
         path = name_or_path
         if os.path.isdir(path):
             path = os.path.join(path, "config.json")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                config = json.load(fh)
-        except FileNotFoundError:
-            raise InputError(f"model config {name_or_path!r} not found; give a preset name or a config.json path") from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"model config {name_or_path!r} is not readable JSON ({exc})") from None
-        if not isinstance(config, dict):
-            raise InputError(f"model config {name_or_path!r} is not a JSON object")
-        return model_from_config(config, _name_from_path(path, config))
+        from planner.capacity.configfile import check_sizes, errors_name_the_file, read_config
+
+        if not os.path.exists(path) and not os.path.islink(path):
+            raise InputError(f"model config {name_or_path!r} not found; give a preset name or a config.json path")
+        config = read_config(path)
+        name = _name_from_path(path, config)
+        with errors_name_the_file(path, name):
+            spec = model_from_config(config, name)
+        check_sizes(spec, path)
+        return spec
     key = _preset_key(name_or_path)
     key = ALIASES.get(key, key)
     if key in PRESETS:

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from planner.errors import PlannerError
+from planner.errors import PlannerError, one_line
+from pricing.env import check_environment
 
 # name -> (module, attribute, one-line help shown by `planner --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -56,10 +57,10 @@ class LazyGroup(click.Group):
                 click.echo(exc.format_message())
                 sys.exit(0)
             where = exc.ctx.command_path if exc.ctx else "planner"
-            click.echo(f"Error: {where}: {exc.format_message()} (see '{where} --help')", err=True)
+            click.echo(one_line(f"Error: {where}: {exc.format_message()} (see '{where} --help')"), err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            exc.show()
+            click.echo(one_line(f"Error: {exc.format_message()}"), err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("Aborted!", err=True)
@@ -68,6 +69,7 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            check_environment()  # PLANNER_* variables: a bad value is one line naming the variable
             return super().invoke(ctx)
         except PlannerError as exc:
             if os.environ.get("PLANNER_DEBUG") == "1":

@@ -14,6 +14,7 @@ import click
 
 from planner.capacity.models import DTYPES as _DTYPES
 from planner.capacity.serving import DEFAULT_UTILIZATION_TARGET
+from planner.cli.types import MAX_MS, MAX_QPS, FiniteFloat, TokenCount
 
 DTYPES = click.Choice(list(_DTYPES), case_sensitive=False)
 DTYPE_HELP = ("Weights: bf16, fp16, fp8 (FP8 math and KV cache where the part has it), int8 or int4 (weight-only, "
@@ -102,16 +103,17 @@ def llm_cmd(model: str, gpu: str, gpus: int | None, dtype: str, expert_parallel:
 
 @capacity.command("train")
 @click.option("--model", required=True, help="Preset name or path of a Hugging Face config.json.")
-@click.option("--tokens", required=True, help="Training tokens: 15T, 300B, 2e12.")
+@click.option("--tokens", required=True, type=TokenCount(), help="Training tokens: 15T, 300B, 2e12.")
 @click.option("--gpu", required=True, help="Accelerator id or alias.")
 @click.option("--gpus", required=True, type=click.IntRange(min=1), help="Number of accelerators.")
-@click.option("--mfu", type=float, help="Model-FLOPs utilization, e.g. 0.4 [default: by accelerator family].")
+@click.option("--mfu", type=FiniteFloat(0, 1, min_open=True),
+              help="Model-FLOPs utilization, e.g. 0.4 [default: by accelerator family].")
 @click.option("--dtype", default="bf16", show_default=True, type=DTYPES,
               help="Training math precision (bf16, fp16, fp8); int8/int4 only with --method lora (quantized base).")
 @click.option("--expert-parallel", "expert_parallel", type=click.IntRange(min=1),
               help="MoE models: GPUs sharing each layer's experts [default: up to one node].")
 @click.option("--seq-len", default=4096, show_default=True, type=click.IntRange(min=1), help="Sequence length.")
-@click.option("--overhead", default=1.10, show_default=True, type=float,
+@click.option("--overhead", default=1.10, show_default=True, type=FiniteFloat(1, 10),
               help="GPU-hours multiplier for restarts, checkpoints and evals.")
 @click.option("--method", default="pretrain", show_default=True, type=click.Choice(["pretrain", "lora"]))
 @output_format
@@ -146,14 +148,14 @@ def train_cmd(model: str, tokens: str, gpu: str, gpus: int, mfu: float | None, d
 @capacity.command("serve")
 @click.option("--model", required=True, help="Preset name or path of a Hugging Face config.json.")
 @click.option("--gpu", "gpu_names", multiple=True, help="Accelerator to consider (repeatable) [default: all].")
-@click.option("--qps", required=True, type=click.FloatRange(min=0, min_open=True), help="Requests per second.")
+@click.option("--qps", required=True, type=FiniteFloat(0, MAX_QPS, min_open=True), help="Requests per second.")
 @click.option("--input-tokens", default=1024, show_default=True, type=click.IntRange(min=1))
 @click.option("--output-tokens", default=256, show_default=True, type=click.IntRange(min=1))
-@click.option("--ttft-p95-ms", type=click.FloatRange(min=0, min_open=True), help="p95 time-to-first-token SLO.")
-@click.option("--tpot-ms", type=click.FloatRange(min=0, min_open=True), help="Time-per-output-token SLO.")
+@click.option("--ttft-p95-ms", type=FiniteFloat(0, MAX_MS, min_open=True), help="p95 time-to-first-token SLO.")
+@click.option("--tpot-ms", type=FiniteFloat(0, MAX_MS, min_open=True), help="Time-per-output-token SLO.")
 @click.option("--dtype", default="bf16", show_default=True, type=DTYPES, help=DTYPE_HELP)
 @click.option("--utilization", default=DEFAULT_UTILIZATION_TARGET, show_default=True,
-              type=click.FloatRange(min=0, max=1, min_open=True),
+              type=FiniteFloat(0, 1, min_open=True),
               help="Target utilization of each replica (the scenarios' default too).")
 @click.option("--max-gpus-per-replica", default=8, show_default=True, type=click.IntRange(min=1),
               help="Largest replica tried (powers of two); beyond a node (8 GPUs) collectives cross the "

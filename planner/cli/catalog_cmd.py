@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from planner.cli.types import FiniteFloat, TextFile
 from planner.errors import InputError, PlannerError, SourceError, UnknownNameError, suggest
 
 FORMATS = click.Choice(["table", "json"])
@@ -216,7 +217,7 @@ def _print_layering(base: str | None, s: Any) -> None:
 @catalog.command("import")
 @click.option("--format", "fmt", type=click.Choice(["skypilot", "aws-bulk"]), required=True,
               help="skypilot: a SkyPilot vms.csv; aws-bulk: a downloaded AWS bulk Price List CSV (EC2).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=TextFile("price file"))
 @click.option("--provider", type=IMPORT_PROVIDERS, required=True)
 @click.option("--name", help="Snapshot name (default <format>-<provider>-YYYYMMDD-HHMMSS).")
 @click.option("--standalone", is_flag=True,
@@ -499,7 +500,7 @@ def _print_checks(name: str, base: str | None, offers: list[Any], source: str, f
 @catalog.command("diff")
 @click.argument("a")
 @click.argument("b")
-@click.option("--threshold-pct", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--threshold-pct", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Ignore price changes smaller than this percentage.")
 @click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True,
               help="Table: at most N changed rows per provider/region/purchase option (JSON lists all).")
