@@ -272,6 +272,8 @@ def parse_bulk_csv(
                 progress(f"{label} rows", stats.rows)
         yield from _reserved_offers(terms, src, fetched_at, stats)
     except (pa.ArrowException, UnicodeDecodeError) as exc:
+        if stats.rows == 0 and str(exc).startswith("Empty CSV file"):
+            return  # a header and no rows: nothing to read
         detail = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise SourceError(f"not a readable AWS price list CSV after {stats.rows} rows ({detail})",
                           where=where) from None
