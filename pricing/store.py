@@ -44,8 +44,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from pricing.errors import CatalogError, InputError, suggest
 from pricing.catalog import EMBEDDED, Catalog, CatalogInfo
+from pricing.errors import CatalogError, InputError, suggest
 from pricing.limits import (
     ACCELERATORS_MAX,
     MEMORY_GIB_MAX,
