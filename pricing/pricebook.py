@@ -235,7 +235,7 @@ def _rule(kind: str, i: int, item: Any, path: Path, lines: dict[Any, int]) -> Ru
         raise _err(path, "give exactly one of 'usd_per_hour' or 'usd_per_unit'", at, line)
     usd = _number(item[given[0]], path, f"{at}.{given[0]}", lines.get((section, i, given[0])))
     if not 0 < usd <= MAX_RATE_USD:
-        raise _err(path, f"must be more than 0 and at most {MAX_RATE_USD:,} USD, not {item[given[0]]} (a zero price is "
+        raise _err(path, f"must be more than 0 and at most {MAX_RATE_USD:,} USD, not {usd} (a zero price is "
                          "never an offer: leave the rule out where there is no price)", f"{at}.{given[0]}",
                    lines.get((section, i, given[0])))
     return Rule("rate", tuple(match), i, line, usd=usd, unit="hour" if given[0] == "usd_per_hour" else None, note=note)
