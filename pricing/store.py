@@ -698,13 +698,20 @@ def _write_active(name: str) -> None:
         h.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _write_error(f"create {h}", exc) from None
+    target = h / ACTIVE_FILE
+    if target.is_dir() and not target.is_symlink():  # a damaged store: a folder where the pointer belongs
+        try:
+            target.rmdir()
+        except OSError:
+            raise CatalogError(f"cannot switch the active catalog: {target} is a folder, not the pointer file; "
+                               "move it away and try again") from None
     tmp = h / f".active-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, h / ACTIVE_FILE)
+        os.replace(tmp, target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
