@@ -62,6 +62,15 @@ def test_yaml_nesting_without_end_is_refused(tmp_path: Path, style: str, levels:
                         "indentation")
 
 
+def test_price_book_self_referencing_alias_is_refused_at_its_line(tmp_path: Path) -> None:
+    """Price books are read by the same YAML reader, with the same limits."""
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("name: acme\ndiscounts: &d\n  - {provider: aws, percent: 5}\n  - *d\n")
+    err = one_line_error(_pricebook_args(tmp_path, pb))
+    assert err == (f"Error: {pb}: line 4: alias *d is inside the node &d it refers to, so the value never ends; "
+                   "refer to a node defined before it")
+
+
 def test_yaml_billion_laughs_is_refused_before_it_expands(tmp_path: Path) -> None:
     # 9 levels of 9 aliases each: 9**9 = 387,420,489 values once expanded; the limit is 100,000.
     # Expanded sizes: level a = 1 + 9 = 10 values, b = 1 + 9*10 = 91, c = 820, d = 7,381, e = 66,430,
@@ -340,3 +349,23 @@ def test_planner_names_are_the_pricing_classes() -> None:
     assert planner.errors.InputError is pricing.errors.InputError
     assert planner.errors.PlannerError is pricing.errors.PlannerError
     assert planner.yamlfile.load_yaml is pricing.yamlfile.load_yaml
+
+
+@pytest.mark.parametrize("case", ["alias-loop", "bad-env"])
+def test_real_process_prints_one_line_and_exits_2(tmp_path: Path, case: str) -> None:
+    """As a user sees it: `python -m planner` in its own process, stderr only the one line."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "s.yaml"
+    f.write_text("name: x\nworkloads: &w [*w]\n" if case == "alias-loop" else SCENARIO)
+    env = {**os.environ, "PLANNER_NOW": "yesterday" if case == "bad-env" else "2026-12-02"}
+    p = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], capture_output=True, text=True,
+                       env=env, cwd=REPO, check=False, timeout=120)
+    expected = {
+        "alias-loop": f"Error: {f}: line 2: alias *w is inside the node &w it refers to, so the value never ends; "
+                      "refer to a node defined before it",
+        "bad-env": "Error: PLANNER_NOW: 'yesterday' is not a date; give YYYY-MM-DD such as 2026-12-02, or unset "
+                   "the variable",
+    }[case]
+    assert (p.returncode, p.stderr, p.stdout) == (2, expected + "\n", "")
