@@ -369,3 +369,28 @@ def test_real_process_prints_one_line_and_exits_2(tmp_path: Path, case: str) -> 
                    "the variable",
     }[case]
     assert (p.returncode, p.stderr, p.stdout) == (2, expected + "\n", "")
+
+
+def test_limits_hold_with_the_pure_python_parser_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml the loader is PyYAML's pure-Python one, with the same checks."""
+    import yaml
+
+    from planner.errors import InputError
+    from pricing import yamlfile
+
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    yamlfile._loader_class.cache_clear()
+    try:
+        assert yamlfile._loader_class().__mro__[1] is yaml.SafeLoader
+        cases = {
+            "name: x\nworkloads: &w [*w]\n": "line 2: alias *w is inside the node &w it refers to",
+            "w: " + "[" * 5000 + "]" * 5000 + "\n": "line 1: nested more than 64 levels deep",
+        }
+        for text, start in cases.items():
+            f = tmp_path / "s.yaml"
+            f.write_text(text)
+            with pytest.raises(InputError) as err:
+                yamlfile.load_yaml(f)
+            assert str(err.value).startswith(f"{f}: {start}")
+    finally:
+        yamlfile._loader_class.cache_clear()
