@@ -344,7 +344,7 @@ def test_check_with_justifications(runner: CliRunner, tiny: Path) -> None:
     assert r.exit_code == 2 and r.stderr == f"Error: {md}: line 4: unknown kind 'cheap'; use one of " \
         f"{', '.join(checks.KINDS)}\n"
     r = runner.invoke(main, ["catalog", "check", "embedded", "--justified", str(tiny / "missing.md")])
-    assert r.exit_code == 2 and r.stderr.startswith(f"Error: {tiny / 'missing.md'}: cannot read")
+    assert r.exit_code == 2 and r.stderr == f"Error: {tiny / 'missing.md'}: file not found; check the path\n"
 
 
 SKY_AWS = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch

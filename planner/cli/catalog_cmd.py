@@ -470,14 +470,10 @@ def check_cmd(name: str, justified_file: str | None, fmt: str) -> None:
 
 
 def _read_justifications(path: str) -> list[Any]:
-    from pathlib import Path
-
     from pricing.checks import parse_justifications
+    from pricing.textfile import read_text_file
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the justifications ({exc.strerror or exc})", where=path) from None
+    text = read_text_file(path, what="justifications file")
     try:
         return parse_justifications(text)
     except ValueError as exc:
