@@ -169,7 +169,7 @@ def _huge(p: Path) -> None:
     p.write_text('{"pad": "' + "x" * (5 << 20) + '"}')
 
 
-FILE_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+FILE_CASES: dict[str, tuple[Callable[[Path], object], str]] = {
     "not JSON": (lambda p: p.write_text("{not json"), "damaged manifest (not JSON: "),
     "a JSON list": (lambda p: p.write_text("[]"), "damaged manifest: is not a JSON object (list)"),
     "binary": (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff"), "damaged manifest (not UTF-8 text)"),
@@ -347,7 +347,7 @@ def _active_loop(p: Path) -> None:
     p.symlink_to(p)
 
 
-ACTIVE_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+ACTIVE_CASES: dict[str, tuple[Callable[[Path], object], str]] = {
     "binary": (lambda p: p.write_bytes(b"\x00\xff\xfe\x89PNG"), "is not UTF-8 text (binary?)"),
     "UTF-16": (lambda p: p.write_bytes("good\n".encode("utf-16")), "is not UTF-8 text (binary?)"),
     "empty": (lambda p: p.write_text(""), "is empty"),
