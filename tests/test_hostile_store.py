@@ -391,3 +391,14 @@ def test_damaged_active_file_does_not_break_compare(home: Path) -> None:
     expected = (f"Warning: {home / 'active'}: is not UTF-8 text (binary?); using the embedded catalog. "
                 "Fix: `planner catalog use embedded` (or `planner catalog use NAME`)")
     assert lines.count(expected) == 1 and "Traceback" not in proc.stderr
+
+
+def test_compare_on_a_damaged_active_snapshot_is_one_line_with_the_fix(home: Path) -> None:
+    store.use("bad")
+    edit_manifest(home, _set("fetched_at", "yesterday"))
+    r = cli("compare", str(REPO / "scenarios" / "chat-assistant.yaml"), "--format", "json")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.output
+    assert r.stderr.startswith("Error: catalog bad: damaged manifest: field 'fetched_at' is not a date ('yesterday'); ")
+    assert r.stderr.rstrip().endswith("or `planner catalog use embedded`")
+    r = cli("compare", str(REPO / "scenarios" / "chat-assistant.yaml"), "--format", "json", "--catalog", "embedded")
+    assert r.exit_code == 0 and json.loads(r.stdout)["catalog"]["name"] == EMBEDDED
