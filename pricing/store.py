@@ -71,8 +71,8 @@ LOCKS_DIR = ".locks"
 MANIFEST_MAX_BYTES = 4 << 20  # a manifest is a few kB; a bigger file is not one
 ACTIVE_MAX_BYTES = 256  # a name is at most 128 characters
 MAX_BASE_DEPTH = 32  # snapshots layered on snapshots: deeper chains are damaged stores
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # used with fullmatch (no trailing newline)
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _DECIMAL_FIELDS = ("price", "tier_start", "tier_end")
 _FLOAT_FIELDS = ("vcpus", "memory_gib")
 _REQUIRED = ("provider", "service", "sku", "region", "resource", "purchase_option", "unit", "source",
@@ -103,7 +103,7 @@ def snapshots_dir() -> Path:
 
 def is_valid_name(name: str) -> bool:
     """A name a snapshot can have (``embedded`` is the shipped catalog, not a snapshot)."""
-    return isinstance(name, str) and name != EMBEDDED and bool(_NAME_RE.match(name))
+    return isinstance(name, str) and name != EMBEDDED and bool(_NAME_RE.fullmatch(name))
 
 
 def printable(name: str) -> str:
@@ -185,7 +185,7 @@ def _read_active() -> tuple[str | None, str | None]:
     name = text.strip()
     if not name:
         return None, "is empty"
-    if name != EMBEDDED and not _NAME_RE.match(name):
+    if name != EMBEDDED and not _NAME_RE.fullmatch(name):
         return None, f"does not hold a catalog name ({show(name)})"
     return name, None
 
@@ -273,13 +273,13 @@ def manifest_problem(data: object) -> str | None:
     if not isinstance(entry, dict):
         return f"field 'files' should describe {OFFERS_FILE}"
     sha = entry.get("sha256")
-    if not isinstance(sha, str) or not _SHA256_RE.match(sha):
+    if not isinstance(sha, str) or not _SHA256_RE.fullmatch(sha):
         return f"field 'files.{OFFERS_FILE}.sha256' should be a sha256 in hex, not {show(sha)}"
     extra = data.get("extra", {})
     if not isinstance(extra, dict):
         return f"field 'extra' should be an object, not {show(extra)}"
     base = extra.get("base")
-    if base is not None and (not isinstance(base, str) or not (base == EMBEDDED or _NAME_RE.match(base))):
+    if base is not None and (not isinstance(base, str) or not (base == EMBEDDED or _NAME_RE.fullmatch(base))):
         return f"field 'extra.base' should be a catalog name, not {show(base)}"
     return None
 

@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.errors import CatalogError
+from planner.errors import CatalogError, InputError
 from pricing import store
 from pricing.catalog import EMBEDDED, list_catalogs, load_catalog
 from pricing.schema import Offer
@@ -402,3 +402,10 @@ def test_compare_on_a_damaged_active_snapshot_is_one_line_with_the_fix(home: Pat
     assert r.stderr.rstrip().endswith("or `planner catalog use embedded`")
     r = cli("compare", str(REPO / "scenarios" / "chat-assistant.yaml"), "--format", "json", "--catalog", "embedded")
     assert r.exit_code == 0 and json.loads(r.stdout)["catalog"]["name"] == EMBEDDED
+
+
+def test_a_name_with_a_trailing_newline_is_not_a_name() -> None:
+    for name in ("good\n", "good\r\n", "x" * 129, "-x", ".x", "embedded", "a b"):
+        assert not store.is_valid_name(name), name
+    with pytest.raises(InputError, match="invalid snapshot name 'good\\\\n'"):
+        store.write_snapshot("good\n", GOOD, source="s", fetched_at="2026-11-01")
