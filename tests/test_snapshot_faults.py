@@ -222,3 +222,23 @@ def test_no_secret_in_snapshot_files(monkeypatch: pytest.MonkeyPatch, home: Path
         assert SECRET not in text and "AKIAFAKEACCESSKEY123" not in text
     assert SECRET not in (home / "active").read_text()
     assert json.loads((home / "snapshots" / "live" / "manifest.json").read_text())["offers"] == len(PREV)
+
+
+class NanSource:
+    """A source whose parser let a NaN price through: the refresh must not write or switch to it."""
+
+    name = "nan"
+
+    def fetch(self, regions=None, *, progress=None):  # type: ignore[no-untyped-def]
+        yield offer(1)
+        yield offer(2, "NaN")
+
+
+def test_refresh_with_non_finite_prices_writes_nothing(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    monkeypatch.setitem(pricing.sources.SOURCES, "gcp", lambda **kw: NanSource())
+    r = CliRunner().invoke(main, ["catalog", "refresh", "--cloud", "gcp", "--name", "new"])
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr == ("Error: catalog new: refusing to write offers with bad values: column 'price': 'NaN' is not "
+                        "a finite number; catalog 'prev' is still active\n")
+    assert_prev_intact()
+    assert not (home / "snapshots" / "new").exists()

@@ -400,11 +400,15 @@ def refresh_cmd(cloud: str, regions: tuple[str, ...], name: str | None, bulk: bo
             raise SourceError(f"refresh of {cloud} returned no offers; catalog {before!r} is still active")
         base = None if standalone else before
         layering = _layering_summary(base, offers, source, fetched_at)
-        info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
-                                    extra={"cloud": cloud, "regions": list(regions), "bulk": bulk, "base": base,
-                                           "layering": layering and layering.to_dict()},
-                                    base_as_of=layering.base_as_of if layering else "")
-        store.use(name)
+        try:
+            info = store.write_snapshot(name, offers, source=source, fetched_at=fetched_at,
+                                        extra={"cloud": cloud, "regions": list(regions), "bulk": bulk, "base": base,
+                                               "layering": layering and layering.to_dict()},
+                                        base_as_of=layering.base_as_of if layering else "")
+            store.use(name)
+        except PlannerError as exc:  # e.g. a source that produced NaN prices: nothing is switched
+            raise type(exc)(f"{exc.message}; catalog {before!r} is still active", where=exc.where,
+                            field=exc.field) from None
     _print_counts(info, store.read_manifest(name)["counts"])
     click.echo(f"  prices fetched {fetched_at[:10]}; the catalog is as old as its oldest price, {info.as_of[:10]}")
     _print_layering(base, layering)
