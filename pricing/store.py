@@ -287,15 +287,16 @@ def manifest_problem(data: object) -> str | None:
 class DamagedSnapshotError(CatalogError):
     """Snapshot ``name`` is stored but damaged; ``reason`` says how (the message adds the fix)."""
 
-    def __init__(self, name: str, reason: str) -> None:
+    def __init__(self, message: str, *, where: str | None = None, field: str | None = None, name: str = "",
+                 reason: str = "") -> None:
+        super().__init__(message, where=where, field=field)
         self.name, self.reason = name, reason
-        folder = snapshots_dir() / name
-        super().__init__(f"{reason}; delete {folder} (`planner catalog delete {name}`) and import or refresh "
-                         f"again, or {USE_EMBEDDED}", where=f"catalog {name}")
 
 
 def _damaged(name: str, why: str) -> DamagedSnapshotError:
-    return DamagedSnapshotError(name, why)
+    folder = snapshots_dir() / name
+    return DamagedSnapshotError(f"{why}; delete {folder} (`planner catalog delete {name}`) and import or refresh "
+                                f"again, or {USE_EMBEDDED}", where=f"catalog {name}", name=name, reason=why)
 
 
 def _load_manifest(name: str) -> dict[str, Any]:
