@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from planner.capacity.requirements import Requirement
@@ -26,8 +27,8 @@ from planner.costing import (
     effective_price,
 )
 from planner.errors import InputError, suggest
-from planner.plan import plan
 from planner.money import fmt_money
+from planner.plan import plan
 from planner.scenario import Scenario
 from pricing.catalog import Catalog, load_catalog
 from pricing.schema import Offer
@@ -59,13 +60,14 @@ class CloudResult:
     items: tuple[LineItem, ...]  # month 1
     horizon_cost: Decimal | None  # list, billed within the horizon: every month + one-time costs
     contracted_horizon_cost: Decimal | None = None  # the same at contracted prices (= list without a price book)
-    horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why
+    horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why ("workload: why")
     monthly_spend: tuple[Decimal | None, ...] = ()  # contracted spend billed in each month of the horizon
     commitment_tail: Decimal = Decimal(0)  # list: commitment months bought in the horizon, billed after it
     contracted_commitment_tail: Decimal = Decimal(0)
     # month by month, per workload: month, workload, instance_type, count, purchase_option, committed, burst
     # instance-hours, cost (list) and contracted_cost; see Comparison.monthly_rows
     by_month: tuple[dict[str, Any], ...] = ()
+    horizon_gaps: tuple[tuple[str, str], ...] = ()  # the same as (workload, why) pairs
 
     @property
     def unpriced(self) -> list[LineItem]:
@@ -160,7 +162,7 @@ class Comparison:
 
     def monthly_rows(self) -> list[dict[str, Any]]:
         """Each month's count, purchase split and cost per workload and cloud (money as Decimal)."""
-        return [{"cloud": c.cloud, "region": c.region, **r} for c in self.clouds for r in c.by_month]
+        return [{"cloud": c.cloud, "region": c.region, **r} for c in self.clouds for r in c.by_month]  # a row names its own region (per-workload placement)
 
     def to_dict(self) -> dict[str, Any]:
         from planner.render import comparison_to_dict
@@ -189,7 +191,7 @@ class _Part:
     monthly_list: list[Decimal | None] = field(default_factory=list)
     tail: Decimal = Decimal(0)  # commitment months billed after the horizon
     tail_list: Decimal = Decimal(0)
-    issue: str | None = None  # why the horizon total is unknown, e.g. a tier that ends in month 7
+    issue: tuple[str, str] | None = None  # (workload, why the horizon total is unknown), e.g. a tier ending in month 7
     notes: list[str] = field(default_factory=list)
 
     def add(self, items: list[LineItem], month: int) -> None:
@@ -201,7 +203,7 @@ class _Part:
         missing = [i for i in items if i.contracted_cost is None]
         if missing and self.issue is None and month > 0 and self.monthly[0] is not None:  # month 1 was whole
             i = missing[0]
-            self.issue = f"{i.workload}: month {month + 1}: {i.status} ({i.note})"
+            self.issue = (i.workload, f"month {month + 1}: {i.status} ({i.note})")
         cur, cur_list = self.monthly[month], self.monthly_list[month]
         self.monthly[month] = None if cur is None or missing else cur + _sum([i.contracted_cost for i in items])
         self.monthly_list[month] = (
@@ -304,7 +306,7 @@ def _cost_recurring(
     p.tail, p.tail_list = best.tail, best.tail_list
     gap = next((m for m, v in enumerate(best.monthly) if v is None), None)
     if gap is not None:
-        p.issue = f"{item.workload}: month {gap + 1}: {item.instance_type} no longer fits the workload"
+        p.issue = (item.workload, f"month {gap + 1}: {item.instance_type} no longer fits the workload")
     if best.tail:
         po = item.purchase_option or ""
         p.notes.append(f"{cloud} {item.workload}: {po} is bought for {TERM_MONTHS[po]} months at a time; "
@@ -361,6 +363,7 @@ def _month_rows(p: _Part) -> list[dict[str, Any]]:
         rows.append({
             "month": m + 1,
             "workload": first.workload,
+            "region": first.region,
             "kind": first.kind,
             "instance_type": first.instance_type if compute else None,
             "count": (counts[m] if m < len(counts) else first.count if m == 0 else None) if compute else None,
@@ -381,15 +384,15 @@ def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, l
     for p in parts:
         total = None if total is None or p.total is None else total + p.total
         contracted = None if contracted is None or p.contracted is None else contracted + p.contracted
-    issues = tuple(p.issue for p in parts if p.issue)
+    gaps = tuple(p.issue for p in parts if p.issue)
     tail, tail_list = _sum([p.tail for p in parts]), _sum([p.tail_list for p in parts])
     months = max((len(p.monthly) for p in parts), default=0)
     series: list[Decimal | None] = []
     for m in range(months):
         vals = [p.monthly[m] if m < len(p.monthly) else Decimal(0) for p in parts]
         series.append(None if any(v is None for v in vals) else _sum(vals))
-    res = CloudResult(cloud, region, items, total, contracted, issues, tuple(series), tail_list, tail,
-                      tuple(r for p in parts for r in _month_rows(p)))
+    res = CloudResult(cloud, region, items, total, contracted, tuple(f"{w}: {why}" for w, why in gaps), tuple(series),
+                      tail_list, tail, tuple(r for p in parts for r in _month_rows(p)), horizon_gaps=gaps)
     return res, [n for p in parts for n in p.notes]
 
 
@@ -543,18 +546,32 @@ def scale_points(
     catalog: Catalog | str | None = None,
     **kwargs: Any,
 ) -> list[dict[str, Any]]:
-    """Cost and capacity of one serving workload at each QPS (peak scaled by the same peak/mean ratio)."""
-    from planner.scenario import Serving
+    """Cost and capacity of one real-time serving workload at each mean QPS, for one month without growth.
+
+    Each point is the workload's mean request rate; its peak keeps the workload's qps_peak/qps_mean ratio, and
+    replicas are sized for that peak (and for the diurnal shape, when the workload has one). ``kwargs`` go to
+    :func:`compare` (clouds, regions, purchase_options, pricebook).
+    """
+    from planner.scenario import MAX_QPS, Serving
 
     w = scenario.workload(workload)
     if not isinstance(w, Serving) or w.style != "real_time":
         raise InputError(f"workload {workload!r} is not real-time serving; scale applies to serving QPS", field="--workload")
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    book = kwargs.get("pricebook")
+    if isinstance(book, (str, Path)):  # read once, not once per point
+        from pricing.pricebook import load_pricebook
+
+        kwargs["pricebook"] = load_pricebook(book)
     ratio = (w.qps_peak or w.qps_mean or 1.0) / (w.qps_mean or 1.0)
     rows = []
     for q in qps:
         if q <= 0:
             raise InputError(f"QPS must be positive, got {q:g}", field="--qps")
+        if q * ratio > MAX_QPS:
+            raise InputError(f"mean QPS {q:g} means a peak of {q * ratio:.3g} QPS at {workload!r}'s peak/mean ratio "
+                             f"of {ratio:g}, beyond the {MAX_QPS:.0e} QPS the planner sizes; give mean QPS up to "
+                             f"{MAX_QPS / ratio:.3g}", field="--qps")
         w2 = w.model_copy(update={"qps_mean": float(q), "qps_peak": float(q) * ratio, "qps_growth_pct_per_month": 0.0})
         sc2 = scenario.model_copy(update={"workloads": [w2], "fixed_costs": [], "horizon_months": 1})
         res = compare(sc2, cat, **kwargs)
@@ -563,8 +580,11 @@ def scale_points(
             rows.append(
                 {
                     "cloud": c.cloud,
-                    "qps": float(q),
+                    "qps": float(q),  # the mean
+                    "qps_peak": float(q) * ratio,
                     "monthly_cost": None if item.monthly_cost is None else float(round(item.monthly_cost, 2)),
+                    "contracted_monthly_cost": None if item.contracted_monthly_cost is None
+                    else float(round(item.contracted_monthly_cost, 2)),
                     "region": item.region,
                     "instance_type": item.instance_type,
                     "accelerator": item.accelerator,
@@ -577,6 +597,7 @@ def scale_points(
                     "cost_per_1m_output_tokens": None if not w2.model else _per_1k(
                         item.monthly_cost, q * w2.output_tokens / 1000.0, w2.hours_per_month),
                     "status": item.status,
+                    "note": item.note,
                 }
             )
     return rows

@@ -40,8 +40,55 @@ def _calibration(w: Training | Serving, dtype: str) -> dict[str, float] | None:
 
 
 def _where(sc: Scenario, w: Any, field: str) -> dict[str, str]:
-    idx = next(i for i, x in enumerate(sc.workloads) if x is w)
-    return {"where": sc.source_path or "<scenario>", "field": f"workloads[{idx}] ({w.name}).{field}"}
+    # by identity; a copy made for sizing (one accelerator of a diurnal workload) is found by its name
+    idx = next((i for i, x in enumerate(sc.workloads) if x is w),
+               next((i for i, x in enumerate(sc.workloads) if x.name == w.name), 0))
+    name = w.name if w.name.isprintable() and len(w.name) <= 80 else repr(w.name[:80] + "..." * (len(w.name) > 80))
+    return {"where": sc.source_path or "<scenario>", "field": f"workloads[{idx}] ({name}).{field}"}
+
+
+# -- growth bounds ----------------------------------------------------------------------------------
+# Compounding growth over a long horizon leaves any real workload behind (100 %/month for 120 months is
+# a factor of 6.6e35). Grown figures are held to the bounds the scenario puts on the figures themselves, so
+# the arithmetic stays finite and exact; a growth that passes them is refused, naming the workload and field.
+
+
+def _outgrown(sc: Scenario, w: Any, field: str, rate: str, what: str, start: float, month: int, value: float,
+              limit: float, unit: str) -> InputError:
+    return InputError(
+        f"{rate} takes {what} from {start:,.6g} {unit} to {value:.3g} {unit} in month {month + 1} of the "
+        f"{sc.horizon_months}-month horizon, beyond the {limit:.0e} {unit} the planner plans for; lower {field} "
+        f"or horizon_months (at this rate {what} stays within bounds for {month} month{'s' * (month != 1)})",
+        **_where(sc, w, field))
+
+
+def _check_serving_growth(sc: Scenario, w: Serving, month: int, g: float) -> None:
+    from planner.scenario import MAX_COUNT, MAX_QPS
+
+    rate = f"{w.qps_growth_pct_per_month:g}%/month"
+    if w.style == "real_time" and w.peak_qps * g > MAX_QPS:
+        raise _outgrown(sc, w, "qps_growth_pct_per_month", rate, "the peak", w.peak_qps, month, w.peak_qps * g,
+                        MAX_QPS, "QPS")
+    if w.style == "batch" and w.requests_per_run is not None and w.requests_per_run * g > MAX_COUNT:
+        raise _outgrown(sc, w, "qps_growth_pct_per_month", rate, "the work per run", w.requests_per_run, month,
+                        w.requests_per_run * g, MAX_COUNT, "requests")
+
+
+def _check_storage_growth(sc: Scenario, w: Storage, billed: tuple[float, ...]) -> None:
+    from planner.capacity.storage import gb_months_billed
+    from planner.scenario import MAX_GB
+
+    over = next((m for m, gb in enumerate(billed) if gb > MAX_GB), None)
+    if over is None:
+        return
+    compound = gb_months_billed(w.gb, over + 1, 0.0, w.growth_pct_per_month)[over] if w.growth_pct_per_month else 0.0
+    if compound > MAX_GB or not w.growth_gb_per_month:  # compounding alone passes the bound
+        field, rate = "growth_pct_per_month", f"{w.growth_pct_per_month:g}%/month"
+    else:
+        field, rate = "growth_gb_per_month", f"{w.growth_gb_per_month:,.6g} GB/month"
+        if w.growth_pct_per_month:
+            rate += f" on top of {w.growth_pct_per_month:g}%/month"
+    raise _outgrown(sc, w, field, rate, "the volume held", w.gb, over, billed[over], MAX_GB, "GB")
 
 
 def _spot(w: Training | Serving) -> tuple[float | None, float, float]:
@@ -257,6 +304,7 @@ def _plan_batch(sc: Scenario, w: Serving, growth: float) -> Requirement:
 
 def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
     g = _growth(w, month)
+    _check_serving_growth(sc, w, month, g)
     if w.style == "edge":
         from planner.capacity.deployment import edge_plan
 
@@ -305,6 +353,7 @@ def plan_storage(sc: Scenario, w: Storage) -> Requirement:
     from planner.capacity.storage import gb_months_billed
 
     gbs = gb_months_billed(w.gb, sc.horizon_months, w.growth_gb_per_month, w.growth_pct_per_month)
+    _check_storage_growth(sc, w, gbs)
     need = StorageNeed(
         w.storage_class,
         tuple(gbs),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,79 @@ if TYPE_CHECKING:
     from planner.costing import LineItem
 
 from planner.money import CENT, fmt_money, money  # noqa: F401  (CENT and money re-exported)
+
+# -- names in text ---------------------------------------------------------------------------------
+NAME_WIDTH = 40  # workload and fixed-cost names in tables and summary lines
+TITLE_WIDTH = 80  # the scenario name in headings
+
+
+def cut(text: str, width: int = NAME_WIDTH) -> str:
+    """``text`` as shown in a table: when longer than ``width``, its start and end around ``...`` (the ends
+    are what usually tell names apart); control characters as spaces. JSON and CSV keep names whole."""
+    if len(text) > width:
+        tail = (width - 3) // 3
+        text = text[: width - 3 - tail] + "..." + text[len(text) - tail:]
+    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+
+
+# -- JSON: always valid (no NaN or Infinity) -------------------------------------------------------
+def _null_reason(key: str, value: float, context: dict[str, Any]) -> str:
+    """Why figure ``key`` of a result is null: what cannot be met, and what to change."""
+    if key == "ttft_ms" and value == math.inf:
+        util = context.get("utilization")
+        if isinstance(util, (int, float)) and util >= 1:
+            where = "each replica is loaded to its full request rate, so requests wait for a batch slot without end"
+        else:
+            where = "requests reach each replica faster than it prefills them, so the prefill queue grows without end"
+        return (f"p95 time to first token is unbounded at this load: {where}; give a TTFT SLO (ttft_p95_ms, "
+                "--ttft-p95-ms) to size replicas for one, or lower the utilization target")
+    what = "unbounded" if math.isinf(value) else "undefined"
+    return f"{key} is {what} for these inputs (no finite value)"
+
+
+def _non_finite(v: Any) -> bool:
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    return isinstance(v, Decimal) and not v.is_finite()
+
+
+def json_ready(x: Any) -> Any:
+    """``x`` with every non-finite number (float or Decimal NaN/Infinity) replaced by null; a mapping that held
+    one gains ``null_reasons`` {key: why}. ``json.dumps(json_ready(x), allow_nan=False)`` never fails on numbers."""
+    if isinstance(x, dict):
+        out: dict[Any, Any] = {}
+        why: dict[str, str] = {}
+        for k, v in x.items():
+            if _non_finite(v):
+                out[k] = None
+                why[str(k)] = _null_reason(str(k), float(v), x)
+            else:
+                out[k] = json_ready(v)
+        if why:
+            prior = out.get("null_reasons")
+            out["null_reasons"] = {**(prior if isinstance(prior, dict) else {}), **why}
+        return out
+    if isinstance(x, (list, tuple)):
+        return [json_ready(v) for v in x]
+    if isinstance(x, Decimal):
+        return float(x) if x.is_finite() else None
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    return x
+
+
+def dumps(x: Any) -> str:
+    """Valid JSON (RFC 8259: no NaN or Infinity), indented."""
+    return json.dumps(json_ready(x), indent=2, allow_nan=False)
+
+
+def figure(x: float | None, spec: str, missing: str = "") -> str:
+    """A number for a text table: ``unbounded`` for infinity, ``n/a`` for NaN, ``missing`` for None."""
+    if x is None:
+        return missing
+    if isinstance(x, float) and not math.isfinite(x):
+        return "n/a" if math.isnan(x) else ("unbounded" if x > 0 else "-unbounded")
+    return format(x, spec)
 
 
 def _num(x: Decimal | None, places: int = 4) -> float | None:
@@ -119,8 +193,8 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             for c in cmp.clouds
             for i in c.unpriced
         ]
-        + [{"cloud": c.cloud, "workload": h.split(":")[0], "status": "unpriced", "reason": h} for c in cmp.clouds
-           for h in c.horizon_issues],
+        + [{"cloud": c.cloud, "workload": w, "status": "unpriced", "reason": f"{w}: {why}"} for c in cmp.clouds
+           for w, why in c.horizon_gaps],
         "warnings": list(cmp.warnings),
     }
     return out
@@ -167,7 +241,7 @@ def _jsonable(x: Any) -> Any:
 
 
 def to_json(cmp: Comparison) -> str:
-    return json.dumps(comparison_to_dict(cmp), indent=2)
+    return dumps(comparison_to_dict(cmp))
 
 
 CSV_COLUMNS = [
@@ -266,7 +340,11 @@ def _fmt_price(x: Decimal | None, unit: str | None) -> str:
     return f"{s}/{unit}" if unit else s
 
 
-def _item_cells(i: LineItem) -> list[str]:
+DESCRIPTION_WIDTH = 200  # longer descriptions (a long imported instance name, say) are cut too
+
+
+def _item_cells(i: LineItem, region: bool = False) -> list[str]:
+    """One line item as table cells; ``region``: a Region column after the workload (per-workload placement)."""
     if i.resource == "instance":
         qty = "" if i.hours is None else f"{float(i.hours):,.1f} h"
         unit = "h"
@@ -276,16 +354,40 @@ def _item_cells(i: LineItem) -> list[str]:
     cost = fmt_money(i.monthly_cost)
     if i.one_time and i.cost is not None:
         cost += f"\n(once {fmt_money(i.cost)})"
-    what = i.description if i.priced else f"{i.description}: {i.status}"
+    desc = cut(i.description) if i.kind == "fixed" else cut(i.description, DESCRIPTION_WIDTH)  # fixed: its name
+    what = desc if i.priced else f"{desc}: {i.status}"
     option = (i.purchase_option or "").replace("_", "-") if i.resource == "instance" else ""
     price = _fmt_price(i.unit_price, unit) if i.resource not in ("fixed", "edge") else ""
     if i.explain.get("tiers_used", 0) > 1 and i.cost is not None and i.quantity:
         price = "tiered, avg " + _fmt_price(i.cost / i.quantity, unit)  # the first tier alone would mislead
-    return [i.workload, what, qty, option, price, cost]
+    return [cut(i.workload), *([i.region] if region else []), what, qty, option, price, cost]
 
 
 HEADERS = ["Workload", "Resources", "Hours / qty", "Option", "Unit price", "Monthly cost"]
 _RIGHT = ("Hours / qty", "Unit price", "Monthly cost")
+
+
+def _per_workload(cmp: Comparison) -> bool:
+    """Each workload placed in its own cheapest region: item tables name each row's region."""
+    return cmp.scenario.compare.placement == "per_workload"
+
+
+def _item_heads(cmp: Comparison) -> list[str]:
+    heads = [HEADERS[0], *(["Region"] if _per_workload(cmp) else []), *HEADERS[1:]]
+    return heads + (["Effective"] if cmp.pricebook is not None else [])
+
+
+def _unpriced_lines(cmp: Comparison) -> list[str]:
+    """``Could not price`` lines, each said once (items of one workload often fail for the same reason)."""
+    per_workload = _per_workload(cmp)
+    lines: dict[str, None] = {}
+    for c in cmp.clouds:
+        for i in c.unpriced:
+            where = f" ({i.region})" if per_workload else ""
+            lines[f"Could not price: {c.cloud} {cut(i.workload)}{where}: {i.status} ({i.note})"] = None
+        for w, why in c.horizon_gaps:
+            lines[f"Could not price: {c.cloud} {cut(w)}: {why}"] = None
+    return list(lines)
 
 
 def summary_lines(cmp: Comparison) -> list[str]:
@@ -312,11 +414,7 @@ def summary_lines(cmp: Comparison) -> list[str]:
         lines.append(line + ".")
     else:
         lines.append("No winner: no cloud could price every workload over the horizon.")
-    for c in cmp.clouds:
-        for i in c.unpriced:
-            lines.append(f"Could not price: {c.cloud} {i.workload}: {i.status} ({i.note})")
-        for issue in c.horizon_issues:
-            lines.append(f"Could not price: {c.cloud} {issue}")
+    lines += _unpriced_lines(cmp)
     b = cmp.scenario.budget_usd_per_month
     if b is not None:
         parts = []
@@ -340,22 +438,31 @@ def _view(c: CloudResult, attr: str) -> Decimal:
     return sum((getattr(i, attr) / i.amortize_months for i in c.items if getattr(i, attr) is not None), Decimal(0))
 
 
-def to_table(cmp: Comparison, width: int = 120) -> str:
+def text_console(width: int) -> Any:
+    """A recording console for plain text: no markup, emoji codes or highlighting, so names print as given
+    (a name like ``[/x]`` is text, not a style tag) and rendering stays linear in the text's length."""
     from rich.console import Console
+
+    return Console(width=width, record=True, file=io.StringIO(), color_system=None, force_terminal=False,
+                   markup=False, emoji=False, highlight=False)
+
+
+def to_table(cmp: Comparison, width: int = 120) -> str:
     from rich.table import Table
 
-    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, force_terminal=False)
-    console.print(f"Scenario: {cmp.scenario.name} (horizon {cmp.scenario.horizon_months} months)")
+    console = text_console(width)
+    console.print(f"Scenario: {cut(cmp.scenario.name, TITLE_WIDTH)} (horizon {cmp.scenario.horizon_months} months)")
     book = cmp.pricebook is not None
+    heads = _item_heads(cmp)
     for c in cmp.clouds:
         t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left", show_footer=True)
-        for h in HEADERS + (["Effective"] if book else []):
+        for h in heads:
             t.add_column(h, justify="right" if h in (*_RIGHT, "Effective") else "left", overflow="fold")
         for i in c.items:
-            t.add_row(*_item_cells(i), *([fmt_money(i.contracted_monthly_cost)] if book else []))
+            t.add_row(*_item_cells(i, _per_workload(cmp)), *([fmt_money(i.contracted_monthly_cost)] if book else []))
         once = any(i.one_time and i.amortize_months > 1 for i in c.items)
         t.columns[0].footer = f"Total (one-offs spread over {cmp.months} months)" if once else "Total"
-        t.columns[len(HEADERS) - 1].footer = fmt_money(c.monthly_cost) + (
+        t.columns[heads.index("Monthly cost")].footer = fmt_money(c.monthly_cost) + (
             " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else "")
         if book:
             t.columns[-1].footer = fmt_money(c.contracted_monthly_cost) + (" + unpriced" if c.unpriced else "")
@@ -393,18 +500,18 @@ def _md_row(cells: list[str]) -> str:
 
 def to_markdown(cmp: Comparison) -> str:
     book = cmp.pricebook is not None
-    heads = HEADERS + (["Effective"] if book else [])
-    out = [f"# {cmp.scenario.name}", ""]
+    heads = _item_heads(cmp)
+    out = [f"# {cut(cmp.scenario.name, TITLE_WIDTH)}", ""]
     for c in cmp.clouds:
         out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
         for i in c.items:
-            out.append(_md_row(_item_cells(i) + ([fmt_money(i.contracted_monthly_cost)] if book else [])))
+            out.append(_md_row(_item_cells(i, _per_workload(cmp)) + ([fmt_money(i.contracted_monthly_cost)] if book else [])))
         mark = " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else ""
         totals = [f"**{fmt_money(c.monthly_cost)}{mark}**"]
         totals += [f"**{fmt_money(c.contracted_monthly_cost)}{' + unpriced' if c.unpriced else ''}**"] if book else []
         once = any(i.one_time and i.amortize_months > 1 for i in c.items)
         label = f"**Total (one-offs spread over {cmp.months} months)**" if once else "**Total**"
-        out += [_md_row([label, "", "", "", "", *totals]), ""]
+        out += [_md_row([label, *[""] * (heads.index("Monthly cost") - 1), *totals]), ""]
     months = cmp.scenario.horizon_months
     tails = any(c.contracted_commitment_tail for c in cmp.clouds)
     cols = ["Cloud", "Region", *(["List", "Contracted", "Effective"] if book else ["Month 1 billed", "Average month"]),
@@ -424,6 +531,8 @@ def to_markdown(cmp: Comparison) -> str:
 
 
 def _g(x: Any) -> str:
+    if isinstance(x, float) and not math.isfinite(x):
+        return figure(x, "")
     if isinstance(x, float):
         return f"{x:.3g}" if abs(x) < 100 else (f"{x:,.0f}" if abs(x) < 1e9 else f"{x:.3g}")
     return str(x)
@@ -446,8 +555,8 @@ def explain_lines(cmp: Comparison) -> list[str]:
                 parts.append("assumptions: " + ", ".join(f"{k}={_g(v)}" for k, v in a.items() if k != "source"))
                 if a.get("source"):
                     parts.append(f"calibration: {a['source']}")
-            out.append(f"{c.cloud} {i.workload}: {ex.get('config', i.description)}; " + "; ".join(parts))
-            out.append(f"{c.cloud} {i.workload}: " + purchase_choice(i))
+            out.append(f"{c.cloud} {cut(i.workload)}: {ex.get('config', i.description)}; " + "; ".join(parts))
+            out.append(f"{c.cloud} {cut(i.workload)}: " + purchase_choice(i))
     return out
 
 
@@ -491,8 +600,8 @@ def monthly_dicts(cmp: Comparison) -> list[dict[str, Any]]:
 
 
 def monthly_to_json(cmp: Comparison) -> str:
-    return json.dumps({"scenario": cmp.scenario.name, "horizon_months": cmp.months, "catalog": cmp.catalog_name,
-                       "pricebook": cmp.pricebook, "months": monthly_dicts(cmp)}, indent=2)
+    return dumps({"scenario": cmp.scenario.name, "horizon_months": cmp.months, "catalog": cmp.catalog_name,
+                  "pricebook": cmp.pricebook, "months": monthly_dicts(cmp)})
 
 
 def monthly_to_csv(cmp: Comparison) -> str:
@@ -504,7 +613,7 @@ def monthly_to_csv(cmp: Comparison) -> str:
     return buf.getvalue()
 
 
-def _month_cells(r: dict[str, Any], book: bool) -> list[str]:
+def _month_cells(r: dict[str, Any], book: bool, region: bool = False) -> list[str]:
     what = ""
     if r["instance_type"]:
         what = f"{r['count']}x {r['instance_type']} {(r['purchase_option'] or '').replace('_', '-')}"
@@ -514,33 +623,37 @@ def _month_cells(r: dict[str, Any], book: bool) -> list[str]:
                 what += f" + {r['burst_instance_hours']:,.0f} instance-h {(r['burst_option'] or '').replace('_', '-')}"
             if r["count"] is not None and r["committed"] > r["count"]:
                 what += f" ({r['committed'] - r['count']} idle)"
-    cells = [str(r["month"]), r["workload"], what, fmt_money(r["cost"])]
+    cells = [str(r["month"]), cut(r["workload"]), *([r["region"] or ""] if region else []), what, fmt_money(r["cost"])]
     return cells + [fmt_money(r["contracted_cost"])] if book else cells
 
 
+def _month_heads(cmp: Comparison) -> list[str]:
+    return ["Month", "Workload", *(["Region"] if _per_workload(cmp) else []), "Capacity and purchase option", "Cost",
+            *(["Effective"] if cmp.pricebook is not None else [])]
+
+
 def monthly_to_table(cmp: Comparison, width: int = 120) -> str:
-    from rich.console import Console
     from rich.table import Table
 
     book = cmp.pricebook is not None
-    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, force_terminal=False)
-    console.print(f"Scenario: {cmp.scenario.name}, month by month ({cmp.months} months)")
+    console = text_console(width)
+    console.print(f"Scenario: {cut(cmp.scenario.name, TITLE_WIDTH)}, month by month ({cmp.months} months)")
     for c in cmp.clouds:
         t = Table(title=f"{c.cloud.upper()}  {c.region}", title_justify="left")
-        for h in ["Month", "Workload", "Capacity and purchase option", "Cost", *(["Effective"] if book else [])]:
+        for h in _month_heads(cmp):
             t.add_column(h, justify="right" if h in ("Month", "Cost", "Effective") else "left", overflow="fold")
         for r in c.by_month:
-            t.add_row(*_month_cells(r, book))
+            t.add_row(*_month_cells({"region": c.region, **r}, book, _per_workload(cmp)))
         console.print(t)
     return console.export_text()
 
 
 def monthly_to_markdown(cmp: Comparison) -> str:
     book = cmp.pricebook is not None
-    heads = ["Month", "Workload", "Capacity and purchase option", "Cost", *(["Effective"] if book else [])]
-    out = [f"# {cmp.scenario.name}: month by month", ""]
+    heads = _month_heads(cmp)
+    out = [f"# {cut(cmp.scenario.name, TITLE_WIDTH)}: month by month", ""]
     for c in cmp.clouds:
         out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
-        out += [_md_row(_month_cells(r, book)) for r in c.by_month]
+        out += [_md_row(_month_cells({"region": c.region, **r}, book, _per_workload(cmp))) for r in c.by_month]
         out.append("")
     return "\n".join(out)

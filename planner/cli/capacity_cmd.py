@@ -6,7 +6,6 @@ Python equivalents: ``planner.capacity.llm_replica(...)`` and ``planner.capacity
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -72,7 +71,9 @@ def llm_cmd(model: str, gpu: str, gpus: int | None, dtype: str, expert_parallel:
     est = llm_replica(model, gpu, gpus, dtype=dtype.lower(), batch=batch, context=context,
                       input_tokens=input_tokens, output_tokens=output_tokens, expert_parallel=expert_parallel)
     if as_json or fmt == "json":
-        click.echo(json.dumps(est.to_dict(), indent=2))
+        from planner.render import dumps
+
+        click.echo(dumps(est.to_dict()))  # valid JSON: a non-finite figure is null, with its reason
         return
     b = est.bounds
     layout = f"; {est.parallelism}" if est.gpus > 1 else ""
@@ -127,7 +128,9 @@ def train_cmd(model: str, tokens: str, gpu: str, gpus: int, mfu: float | None, d
     est = estimate_training(model, tokens, gpu, gpus, mfu=mfu, overhead=overhead, dtype=dtype.lower(),
                             seq_len=seq_len, method=method, expert_parallel=expert_parallel)
     if as_json or fmt == "json":
-        click.echo(json.dumps(est.to_dict(), indent=2))
+        from planner.render import dumps
+
+        click.echo(dumps(est.to_dict()))  # valid JSON: a non-finite figure is null, with its reason
         return
     click.echo(f"{est.model} {est.method} on {est.gpus}x {est.accelerator} ({est.nodes} nodes of 8), "
                f"{est.tokens:,.3g} tokens at seq {est.seq_len}")
@@ -171,18 +174,24 @@ def serve_cmd(model: str, gpu_names: tuple[str, ...], qps: float, input_tokens: 
     options = size_llm_serving(model, list(gpu_names) or list_accelerators(), qps, input_tokens, output_tokens,
                                ttft_p95_ms=ttft_p95_ms, tpot_ms=tpot_ms, dtype=dtype.lower(),
                                utilization_target=utilization, max_gpus_per_replica=max_gpus_per_replica)
-    if as_json or fmt == "json":
-        click.echo(json.dumps([{"accelerator": o.accelerator, "gpus_per_replica": o.accelerators_per_replica,
-                                "replicas": o.replicas, "gpus": o.replicas * o.accelerators_per_replica,
-                                **o.explain} for o in options], indent=2))
+    from planner.render import dumps, figure, json_ready
+
+    if as_json or fmt == "json":  # a TTFT with no bound is null, with the reason in null_reasons
+        click.echo(dumps([{"accelerator": o.accelerator, "gpus_per_replica": o.accelerators_per_replica,
+                           "replicas": o.replicas, "gpus": o.replicas * o.accelerators_per_replica,
+                           **o.explain} for o in options]))
         return
     rows = [("accelerator", "TP", "replicas", "GPUs", "batch", "TTFT p95 ms", "TPOT ms", "limited by", "layout")]
+    notes: dict[str, None] = {}
     for o in options:
         e = o.explain
         rows.append((o.accelerator or "CPU", str(o.accelerators_per_replica), str(o.replicas),
-                     str(o.replicas * o.accelerators_per_replica), str(e["batch"]), f"{e['ttft_ms']:,.0f}",
-                     f"{e['tpot_ms']:,.1f}", e["binding"], e.get("parallelism", "")))
+                     str(o.replicas * o.accelerators_per_replica), str(e["batch"]), figure(e["ttft_ms"], ",.0f"),
+                     figure(e["tpot_ms"], ",.1f"), e["binding"], e.get("parallelism", "")))
+        notes.update(dict.fromkeys(json_ready(e).get("null_reasons", {}).values()))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) if i in (0, 7, 8) else c.rjust(w)
                              for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    for note in notes:
+        click.echo(f"unbounded: {note}")

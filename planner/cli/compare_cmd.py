@@ -70,15 +70,26 @@ def compare(
 @click.command()
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--workload", required=True, help="Name of a real-time serving workload in SCENARIO.")
-@click.option("--qps", "qps", required=True, help="Comma-separated QPS points, e.g. 1,10,100.")
+@click.option("--qps", "qps", required=True,
+              help="Comma-separated mean QPS points, e.g. 1,10,100; each point's peak keeps the workload's "
+                   "qps_peak/qps_mean ratio.")
 @click.option("--catalog", "catalog_name", default=None, help="Catalog snapshot (default: the active one).")
-@click.option("--cloud", "clouds", multiple=True, help="Only these clouds.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clouds: tuple[str, ...], fmt: str) -> None:
-    """How one serving workload's cost and capacity grow with QPS, per cloud."""
-    import json
+@click.option("--cloud", "clouds", multiple=True, help="Only these clouds (repeat or comma-separate).")
+@click.option("--region", "regions", multiple=True, help="Only these regions (repeat or comma-separate).")
+@click.option("--purchase-option", "options", multiple=True, help="on_demand, spot, reserved_1y, committed_3y, ...")
+@click.option("--pricebook", type=str, default=None, help="pricebook.yaml of negotiated discounts and private rates.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clouds: tuple[str, ...],
+          regions: tuple[str, ...], options: tuple[str, ...], pricebook: str | None, fmt: str) -> None:
+    """How one serving workload's cost and capacity grow with its mean QPS, per cloud.
+
+    Each --qps point is the workload's mean request rate. Replicas are sized for the peak (the point times the
+    workload's qps_peak/qps_mean) and its diurnal shape, for one month with no growth; cost per 1K requests is
+    at the mean. Regions, purchase options and the price book default to the scenario's compare section.
+    """
     import math
 
+    from planner import render
     from planner.comparison import scale_points
     from planner.errors import InputError
     from planner.scenario import load_scenario
@@ -90,11 +101,20 @@ def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clou
     if not points or any(not math.isfinite(p) or p <= 0 or p > 1e8 for p in points):
         raise InputError(f"takes positive QPS values up to 1e8 such as 1,10,100, got {qps!r}", field="--qps")
     sc = load_scenario(scenario)
-    rows = scale_points(sc, workload, points, catalog_name, clouds=_split(clouds))
+    rows = scale_points(sc, workload, points, catalog_name, clouds=_split(clouds), regions=_split(regions),
+                        purchase_options=_split(options), pricebook=pricebook)
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(render.dumps(rows))
         return
-    cols = ["cloud", "qps", "monthly_cost", "config", "instance_type", "count", "purchase_option", "cost_per_1k_requests", "status"]
+    book = pricebook is not None
+    cols = ["cloud", "qps", "qps_peak", "monthly_cost", *(["contracted_monthly_cost"] if book else []), "config",
+            "region", "instance_type", "count", "purchase_option", "cost_per_1k_requests", "status"]
+    if fmt == "table":  # 120 columns: the peak goes in the title; region and status when they say something
+        cols.remove("qps_peak")
+        if not regions and all(len(sc.compare.regions_for(c)) == 1 for c in sc.compare.clouds):
+            cols.remove("region")
+        if all(r["status"] == "priced" for r in rows):
+            cols.remove("status")
     if fmt == "csv":
         import csv
         import io
@@ -105,18 +125,44 @@ def scale(scenario: str, workload: str, qps: str, catalog_name: str | None, clou
         w.writerows(rows)
         click.echo(buf.getvalue().rstrip("\n"))
         return
-    from rich.console import Console
+    heads = {"cloud": "Cloud", "qps": "Mean QPS", "qps_peak": "Peak QPS", "monthly_cost": "Monthly cost",
+             "contracted_monthly_cost": "Effective", "config": "Capacity", "region": "Region",
+             "instance_type": "Instance", "count": "Count", "purchase_option": "Option",
+             "cost_per_1k_requests": "$ / 1K req", "status": "Status"}
+    right = ("qps", "qps_peak", "monthly_cost", "contracted_monthly_cost", "count", "cost_per_1k_requests")
+
+    def cells(r: dict[str, object]) -> list[str]:
+        def usd(x: object) -> str:
+            return "unpriced" if not isinstance(x, (int, float)) else f"${x:,.2f}"
+
+        per_k = r["cost_per_1k_requests"]
+        out = {"cloud": str(r["cloud"]), "qps": f"{r['qps']:g}", "qps_peak": f"{r['qps_peak']:.4g}",
+               "monthly_cost": usd(r["monthly_cost"]), "contracted_monthly_cost": usd(r["contracted_monthly_cost"]),
+               "config": str(r["config"] or ""), "region": str(r["region"] or ""),
+               "instance_type": str(r["instance_type"] or ""), "count": "" if r["count"] is None else str(r["count"]),
+               "purchase_option": str(r["purchase_option"] or "").replace("_", "-"),
+               "cost_per_1k_requests": f"${per_k:.4f}" if isinstance(per_k, float) else "",
+               "status": str(r["status"])}
+        return [out[c] for c in cols]
+
+    ratio = rows[0]["qps_peak"] / rows[0]["qps"] if rows else 1.0
+    title = f"{render.cut(sc.name, render.TITLE_WIDTH)}: {render.cut(workload)} vs mean QPS"
+    if fmt == "table":
+        title += f" (replicas sized for a peak of {ratio:.3g}x the mean)" if ratio != 1 else " (= the peak)"
+    if fmt == "markdown":
+        lines = [f"# {title}", "", render._md_row([heads[c] for c in cols]),
+                 "|" + "|".join("---:" if c in right else "---" for c in cols) + "|"]
+        lines += [render._md_row(cells(r)) for r in rows]
+        click.echo("\n".join(lines))
+        return
     from rich.table import Table
 
-    t = Table(title=f"{sc.name}: {workload} vs QPS", title_justify="left")
-    heads = {"cloud": "Cloud", "qps": "QPS", "monthly_cost": "Monthly cost", "config": "Capacity",
-             "instance_type": "Instance", "count": "Count", "purchase_option": "Option",
-             "cost_per_1k_requests": "$ / 1K requests", "status": "Status"}
+    t = Table(title=title, title_justify="left")
     for c in cols:
-        t.add_column(heads[c], justify="right" if c in ("qps", "monthly_cost", "count", "cost_per_1k_requests") else "left")
+        t.add_column(heads[c], justify="right" if c in right else "left", overflow="fold",
+                     no_wrap=c in (*right, "cloud", "purchase_option"), min_width=14 if c == "config" else None)
     for r in rows:
-        cost = "unpriced" if r["monthly_cost"] is None else f"${r['monthly_cost']:,.2f}"
-        per_k = "" if r["cost_per_1k_requests"] is None else f"${r['cost_per_1k_requests']:.4f}"
-        t.add_row(r["cloud"], f"{r['qps']:g}", cost, r["config"] or "", r["instance_type"] or "",
-                  "" if r["count"] is None else str(r["count"]), (r["purchase_option"] or "").replace("_", "-"), per_k, r["status"])
-    Console(width=120, color_system=None).print(t)
+        t.add_row(*cells(r))
+    console = render.text_console(120)
+    console.print(t)
+    click.echo(console.export_text().rstrip("\n"))
