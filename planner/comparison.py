@@ -569,8 +569,8 @@ def scale_points(
         if q <= 0:
             raise InputError(f"QPS must be positive, got {q:g}", field="--qps")
         if q * ratio > MAX_QPS:
-            raise InputError(f"mean QPS {q:g} means a peak of {q * ratio:.3g} QPS at {workload!r}'s peak/mean ratio "
-                             f"of {ratio:g}, beyond the {MAX_QPS:.0e} QPS the planner sizes; give mean QPS up to "
+            raise InputError(f"mean QPS {q:g} is a peak of {q * ratio:.3g} QPS for workload {workload!r} (peak/mean "
+                             f"{ratio:g}), beyond the {MAX_QPS:.0e} QPS the planner sizes; give mean QPS up to "
                              f"{MAX_QPS / ratio:.3g}", field="--qps")
         w2 = w.model_copy(update={"qps_mean": float(q), "qps_peak": float(q) * ratio, "qps_growth_pct_per_month": 0.0})
         sc2 = scenario.model_copy(update={"workloads": [w2], "fixed_costs": [], "horizon_months": 1})
