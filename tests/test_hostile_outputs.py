@@ -170,8 +170,11 @@ def test_per_workload_placement_names_each_rows_region(tmp_path: Path) -> None:
     cat = load_catalog(None)
     # where each workload belongs, from the catalog: Glacier is priced in us-east-1 only; p4d.24xlarge (8x A100-40GB)
     # spot is cheaper in whichever region lists the lower price
-    spot = {r: cat.query(provider="aws", region=r, instance_type="p4d.24xlarge", purchase_option="spot")[0].price
-            for r in ("us-east-1", "eu-west-1")}
+    spot: dict[str, Decimal] = {}
+    for r in ("us-east-1", "eu-west-1"):
+        price = cat.query(provider="aws", region=r, instance_type="p4d.24xlarge", purchase_option="spot")[0].price
+        assert price is not None
+        spot[r] = price
     assert not cat.query(provider="aws", region="eu-west-1", resource="storage", storage_class="object_archive")
     expected = {"archive": "us-east-1", "finetune": min(spot, key=lambda r: spot[r])}
     assert len(set(expected.values())) == 2  # the two workloads sit in different regions
