@@ -75,9 +75,18 @@ def json_ready(x: Any) -> Any:
     return x
 
 
+def _plain(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return float(o)
+    raise TypeError(f"{type(o).__name__} is not JSON")
+
+
 def dumps(x: Any) -> str:
-    """Valid JSON (RFC 8259: no NaN or Infinity), indented."""
-    return json.dumps(json_ready(x), indent=2, allow_nan=False)
+    """Valid JSON (RFC 8259: no NaN or Infinity), indented; Decimals as numbers."""
+    try:  # the common case, in one pass: every number finite
+        return json.dumps(x, indent=2, allow_nan=False, default=_plain)
+    except ValueError:
+        return json.dumps(json_ready(x), indent=2, allow_nan=False)
 
 
 def figure(x: float | None, spec: str, missing: str = "") -> str:
