@@ -6,11 +6,12 @@ functions (:mod:`planner.capacity`). Month ``m`` (0-based) applies the workload'
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
 from planner.capacity.requirements import ComputeOption, Requirement, StorageNeed
-from planner.errors import InputError
+from planner.errors import InputError, quoted
 from planner.scenario import Replica, Scenario, Serving, Storage, Training
 
 DEFAULT_BATCH_WINDOW_HOURS = 8.0
@@ -43,7 +44,9 @@ def _where(sc: Scenario, w: Any, field: str) -> dict[str, str]:
     # by identity; a copy made for sizing (one accelerator of a diurnal workload) is found by its name
     idx = next((i for i, x in enumerate(sc.workloads) if x is w),
                next((i for i, x in enumerate(sc.workloads) if x.name == w.name), 0))
-    name = w.name if w.name.isprintable() and len(w.name) <= 80 else repr(w.name[:80] + "..." * (len(w.name) > 80))
+    # as scenario errors show it: plain when plain, else quoted (control characters escaped); long names cut
+    name = w.name if re.fullmatch(r"\w[\w .:/+\-]*", w.name) and len(w.name) <= 80 else quoted(
+        w.name if len(w.name) <= 80 else w.name[:60] + "..." + w.name[-17:])
     return {"where": sc.source_path or "<scenario>", "field": f"workloads[{idx}] ({name}).{field}"}
 
 
