@@ -59,7 +59,8 @@ def json_ready(x: Any) -> Any:
         for k, v in x.items():
             if _non_finite(v):
                 out[k] = None
-                why[str(k)] = _null_reason(str(k), float(v), x)
+                value = v if isinstance(v, float) else math.nan if v.is_nan() else -math.inf if v.is_signed() else math.inf
+                why[str(k)] = _null_reason(str(k), value, x)
             else:
                 out[k] = json_ready(v)
         if why:
