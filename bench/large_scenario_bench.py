@@ -6,7 +6,7 @@ Usage: python bench/large_scenario_bench.py [--runs N] [--sizes 1000,2500,5000,1
 Scenarios are generated into a temporary folder: N workloads cycling through four kinds that size
 without an LLM model (storage growing 2 %/month, a measured serving profile, GPU-hours training, edge
 devices), 12 months, the default clouds and regions; and the chat-assistant example with its storage
-workload renamed to a name of L characters. Each command runs N times (default 3) as a fresh process;
+workload (and the scenario) named with L characters. Each command runs N times (default 3) as a fresh process;
 the median wall time is reported with the per-workload cost. --write adds the rows, labelled --label,
 to the "Large scenarios" section of bench/RESULTS.md (earlier rows with the same label are replaced).
 """
