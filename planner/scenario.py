@@ -38,7 +38,7 @@ HOURS_PER_MONTH = 730.0
 
 # Upper bounds far beyond any real workload: they catch unit mistakes and keep the arithmetic finite.
 MAX_QPS = 1e8
-MAX_GB = 1e12  # an exabyte
+MAX_GB = 1e12  # a zettabyte (10^12 GB)
 MAX_USD = 1e11
 MAX_COUNT = 1e15
 
