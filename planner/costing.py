@@ -782,10 +782,13 @@ def hours_above(option: ComputeOption, offer: Offer, base: int, *, largest: int,
 
 def plan_base_burst(
     reqs: Sequence[Requirement], commit: Offer, burst: Offer, pin: Pin, base: int, largest: int,
-    overlay: PriceOverlay | None,
+    overlay: PriceOverlay | None, months: Sequence[Candidate | None] | None = None,
 ) -> HorizonPlan:
     """``base`` instances on ``commit``'s term from month 1 (renewed while the horizon lasts), the rest of
-    each month's fleet on ``burst`` (on-demand, or spot for interruptible work), billed for the hours used."""
+    each month's fleet on ``burst`` (on-demand, or spot for interruptible work), billed for the hours used.
+
+    ``months``: the commitment's candidate in each month, when the caller has them (they do not depend on
+    ``base``, so a search over bases computes them once)."""
     term = TERM_MONTHS[commit.purchase_option]
     rate, rate_list = effective_price(commit, overlay), list_price(commit)
     brate, brate_list = effective_price(burst, overlay), list_price(burst)
@@ -794,8 +797,9 @@ def plan_base_burst(
     counts: list[int | None] = []
     bursts: list[Decimal] = []
     used_total = Decimal(0)
-    for req in reqs:
-        c = _month_candidate(req, commit, pin, largest, overlay)
+    if months is None:
+        months = [_month_candidate(req, commit, pin, largest, overlay) for req in reqs]
+    for req, c in zip(reqs, months, strict=True):
         counts.append(None if c is None else c.count)
         if c is None:
             monthly.append(None)
@@ -873,7 +877,8 @@ def _base_burst_plans(
         if b is None:
             continue
         big = largest.get(c.offer.accelerator or "", 0)
-        peak = max((x.count for r in reqs if (x := _month_candidate(r, c.offer, pin_of(c), big, overlay))), default=0)
+        months = [_month_candidate(r, c.offer, pin_of(c), big, overlay) for r in reqs]
+        peak = max((x.count for x in months if x is not None), default=0)
         for base in range(1, min(peak, 64) + 1):
-            out.append(plan_base_burst(reqs, c.offer, b.offer, pin_of(c), base, big, overlay))
+            out.append(plan_base_burst(reqs, c.offer, b.offer, pin_of(c), base, big, overlay, months))
     return out

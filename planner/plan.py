@@ -329,19 +329,31 @@ def plan_serving(sc: Scenario, w: Serving, month: int) -> Requirement:
     else:
         opts = _llm_options(sc, w, qps, hours, slo=True)
     if w.peak_hours_per_day < 24 and w.qps_mean is not None:
-        opts = tuple(_diurnal(sc, w, o, w.qps_mean * g, hours) for o in opts)
+        sized: dict[tuple[float, str | None], tuple[ComputeOption, ...]] = {}  # options sharing a level size once
+        opts = tuple(_diurnal(sc, w, o, w.qps_mean * g, hours, sized) for o in opts)
     return Requirement(w.name, "serving", opts, w.interruptible, explain={"style": "real_time", "qps": qps})
 
 
-def _diurnal(sc: Scenario, w: Serving, option: ComputeOption, mean_qps: float, hours: float) -> ComputeOption:
-    """Peak replicas for ``peak_hours_per_day``, fewer off-peak: the option's hours shrink to match."""
+def _diurnal(sc: Scenario, w: Serving, option: ComputeOption, mean_qps: float, hours: float,
+             cache: dict[tuple[float, str | None], tuple[ComputeOption, ...]] | None = None) -> ComputeOption:
+    """Peak replicas for ``peak_hours_per_day``, fewer off-peak: the option's hours shrink to match.
+
+    ``cache`` keeps the sizing at each traffic level per accelerator, so the options of one workload that
+    share an accelerator (its tensor-parallel degrees) are sized once per level."""
     from planner.capacity.deployment import realtime_option, realtime_plan
 
+    memo = cache if cache is not None else {}
+
     def replicas_at(q: float) -> int:
-        if w.replica is not None:
-            sized = _replica_options(sc, w, q, hours)
-        else:
-            sized = _llm_options(sc, w.model_copy(update={"accelerators": [option.accelerator or ""]}), q, hours, slo=True)
+        key = (q, None if w.replica is not None else option.accelerator)
+        sized = memo.get(key)
+        if sized is None:
+            if w.replica is not None:
+                sized = _replica_options(sc, w, q, hours)
+            else:
+                sized = _llm_options(sc, w.model_copy(update={"accelerators": [option.accelerator or ""]}), q, hours,
+                                     slo=True)
+            memo[key] = sized
         same = [o for o in sized if (o.accelerator, o.accelerators_per_replica, o.vcpus_per_replica)
                 == (option.accelerator, option.accelerators_per_replica, option.vcpus_per_replica)]
         return same[0].replicas if same else option.replicas
