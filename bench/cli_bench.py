@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import date
 import platform
 import statistics
 import subprocess
@@ -51,7 +52,8 @@ def main() -> None:
     for name, t in rows:
         lines.append(f"| `{name}` | {t:.3f} | {t - base:+.3f} |")
     lines += ["", "Targets: `--help` within 0.25 s of a bare interpreter, `compare` within 1.5 s.",
-              "Reproduce: `python bench/cli_bench.py --runs 7 --write` (2026-11-26 figures above).", ""]
+              f"Reproduce: `python bench/cli_bench.py --runs 7 --write` (figures above of {date.today().isoformat()}; "
+              "the machine is shared, so other jobs may inflate them).", ""]
     text = "\n".join(lines)
     print(text)
     if a.write:
