@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import date
 import platform
 import statistics
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
