@@ -86,21 +86,29 @@ def call_with_retries(fn: Callable[[], T], *, policy: RetryPolicy, what: str, hi
     ``what`` says what was being done and where ("AWS get_products (AmazonEC2, us-east-1)");
     ``hint`` what to try ("wait a few minutes and run the refresh again").
     """
-    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, stop_any
 
     def before_sleep(state: Any) -> None:
         exc = state.outcome.exception()
         log.info("%s: %s; retry %d of %d", what, exc, state.attempt_number, policy.attempts - 1)
 
-    streak = [0]  # consecutive attempts that could not reach the API
+    from tenacity.stop import stop_base
 
-    def unreachable_long_enough(state: Any) -> bool:
-        exc = state.outcome.exception() if state.outcome else None
-        streak[0] = streak[0] + 1 if isinstance(exc, Unreachable) else 0
-        return streak[0] >= UNREACHABLE_ATTEMPTS
+    class UnreachableLongEnough(stop_base):
+        """Stop once the API could not be reached on UNREACHABLE_ATTEMPTS attempts in a row."""
+
+        def __init__(self) -> None:
+            self.streak = 0
+
+        def __call__(self, state: Any) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            self.streak = self.streak + 1 if isinstance(exc, Unreachable) else 0
+            return self.streak >= UNREACHABLE_ATTEMPTS
+
+    unreachable_long_enough = UnreachableLongEnough()
 
     retrying = Retrying(
-        stop=stop_after_attempt(policy.attempts) | unreachable_long_enough,
+        stop=stop_any(stop_after_attempt(policy.attempts), unreachable_long_enough),
         wait=policy.wait_strategy(),
         retry=retry_if_exception_type(Transient),
         sleep=policy.sleep,
