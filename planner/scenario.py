@@ -318,15 +318,15 @@ class Serving(_Workload):
             raise ValueError(f"qps_peak ({self.qps_peak:g}) is below qps_mean ({self.qps_mean:g})")
         if (self.replica is None) == (self.model is None):
             raise ValueError("give either replica (measured throughput) or model (LLM sizing)")
-        if self.peak_hours_per_day < 24 and self.qps_mean is not None and self.qps_peak is not None:
-            # the peak alone would carry more requests a day than the daily mean allows
-            if self.qps_peak * self.peak_hours_per_day > self.qps_mean * 24 * (1 + 1e-9):
-                raise ValueError(
-                    f"qps_peak {self.qps_peak:g} for {self.peak_hours_per_day:g} h a day is more traffic than "
-                    f"qps_mean {self.qps_mean:g} over 24 h ({self.qps_peak * self.peak_hours_per_day:g} > "
-                    f"{self.qps_mean * 24:g} request-seconds per second); lower qps_peak or peak_hours_per_day, "
-                    "or raise qps_mean"
-                )
+        # the peak alone must not carry more requests a day than the daily mean allows
+        if (self.peak_hours_per_day < 24 and self.qps_mean is not None and self.qps_peak is not None
+                and self.qps_peak * self.peak_hours_per_day > self.qps_mean * 24 * (1 + 1e-9)):
+            raise ValueError(
+                f"qps_peak {self.qps_peak:g} for {self.peak_hours_per_day:g} h a day is more traffic than "
+                f"qps_mean {self.qps_mean:g} over 24 h ({self.qps_peak * self.peak_hours_per_day:g} > "
+                f"{self.qps_mean * 24:g} request-seconds per second); lower qps_peak or peak_hours_per_day, "
+                "or raise qps_mean"
+            )
         return self
 
     @field_validator("replica")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from planner.capacity.requirements import StorageNeed
 from planner.errors import InputError
 
@@ -30,7 +32,7 @@ def gb_months_billed(initial_gb: float, months: int, growth_gb_per_month: float 
     50,500 GB-months in month 1. Start volumes follow :func:`gb_by_month`.
     """
     starts = gb_by_month(initial_gb, months + 1, growth_gb_per_month, growth_pct_per_month)
-    return tuple((a + b) / 2.0 for a, b in zip(starts, starts[1:]))
+    return tuple((a + b) / 2.0 for a, b in pairwise(starts))
 
 
 def storage_need(storage_class: str, initial_gb: float, months: int, growth_gb_per_month: float = 0.0,
