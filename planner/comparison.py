@@ -43,9 +43,10 @@ SOLD_BY = {
 }
 
 
-# Below this margin (percent of the runner-up's horizon cost) the comparison says "too close to call": list
-# prices move by a few percent between catalog refreshes, and sizing inputs (QPS, tokens, MFU) are estimates
-# far coarser than 2 %, so a smaller gap is not a reason to pick one cloud over another.
+# Below this margin the comparison says "too close to call": list prices move by a few percent between catalog
+# refreshes, and sizing inputs (QPS, tokens, MFU) are estimates far coarser than 2 %, so a smaller gap is not a
+# reason to pick one cloud over another. It is a percentage of the runner-up's costs that differ between clouds
+# (a judgment call: costs identical on every cloud cancel out and would otherwise make any gap look small).
 CLOSE_CALL_PCT = 2.0
 
 
@@ -148,9 +149,25 @@ class Comparison:
 
     @property
     def too_close_to_call(self) -> bool:
-        """The winner's margin is within what the inputs can tell apart (under CLOSE_CALL_PCT of the runner-up)."""
+        """The winner's margin is within what the inputs can tell apart: under CLOSE_CALL_PCT of the runner-up's
+        costs that differ between clouds (costs identical on every cloud -- edge devices, fixed costs -- cancel
+        out of the comparison, so they must not make a gap look small)."""
+        m = self.margin_of_differing_costs()
+        return m is not None and m < CLOSE_CALL_PCT
+
+    def identical_costs(self, c: CloudResult) -> Decimal:
+        """The part of a cloud's horizon cost that is the same on every cloud (edge devices and fixed costs)."""
+        return _sum([r["contracted_cost"] for r in c.by_month if r.get("kind") in ("edge", "fixed")])
+
+    def margin_of_differing_costs(self) -> float | None:
+        """The winner's margin as a percentage of the runner-up's horizon cost less the costs identical on
+        every cloud; None when there is no runner-up."""
+        r = [c for c in self.ranking if c.complete]
         m = self.margin()
-        return m is not None and m[1] < CLOSE_CALL_PCT
+        if m is None or len(r) < 2:
+            return None
+        differing = self.decisive(r[1]) - self.identical_costs(r[1])
+        return float(m[0] / differing * 100) if differing > 0 else 0.0
 
     def margin(self) -> tuple[Decimal, float] | None:
         """(USD, percent) by which the winner beats the next complete cloud over the horizon."""

@@ -195,6 +195,7 @@ def comparison_to_dict(cmp: Comparison) -> dict[str, Any]:
             "margin_usd": money(margin[0]) if margin else None,
             "margin_usd_per_month": money(margin[0] / sc.horizon_months) if margin else None,
             "margin_pct": round(margin[1], 1) if margin else None,
+            "margin_pct_of_differing_costs": None if (md := cmp.margin_of_differing_costs()) is None else round(md, 1),
             "too_close_to_call": cmp.too_close_to_call,
         },
         "budget": _budget(cmp),
@@ -414,13 +415,17 @@ def summary_lines(cmp: Comparison) -> list[str]:
             line += f" + {fmt_money(win.contracted_commitment_tail)} commitment tail after the horizon"
         if m is not None:
             runner = [c for c in cmp.ranking if c.complete][1]
-            line += f", {fmt_money(m[0])} ({m[1]:.1f}%) less than {runner.cloud.upper()}"
+            differing = cmp.margin_of_differing_costs()
+            same = cmp.identical_costs(runner)
+            extra = f"; {differing:.1f}% of the costs that differ between clouds" if same and differing is not None else ""
+            line += f", {fmt_money(m[0])} ({m[1]:.1f}%{extra}) less than {runner.cloud.upper()}"
         if cmp.too_close_to_call:
             from planner.comparison import CLOSE_CALL_PCT
 
             line = line.replace("Winner:", "Too close to call: cheapest is", 1)
-            line += (f". A margin under {CLOSE_CALL_PCT:g}% is within what list-price changes and sizing estimates "
-                     "can move; treat these clouds as tied and decide on other grounds")
+            line += (f". That is {cmp.margin_of_differing_costs() or 0:.1f}% of the costs that differ between clouds; "
+                     f"a margin under {CLOSE_CALL_PCT:g}% of them is within what list-price changes and sizing "
+                     "estimates can move, so treat these clouds as tied and decide on other grounds")
         lines.append(line + ".")
     else:
         lines.append("No winner: no cloud could price every workload over the horizon.")

@@ -419,3 +419,33 @@ def test_monthly_view_shows_count_split_and_cost(tmp_path):
     months = json.loads(r.stdout)["months"]
     # S3 Standard 0.023/GB-month: month 1 bills (1,000 + 2,000) / 2 = 1,500 GB-months = 34.50; month 2 2,500 = 57.50
     assert [(m["month"], m["cost"]) for m in months] == [(1, 34.5), (2, 57.5)]
+
+
+def test_too_close_to_call_is_judged_on_the_costs_that_differ():
+    # one serving workload (GCP 4 x 730 x 0.80 = 2,336 a month; Azure 7 x 730 x 0.50 = 2,555) plus edge devices
+    # that cost the same on every cloud. 3 months: GCP 7,008, Azure 7,665 -> margin 657, 8.6 % of Azure's
+    # differing costs, whatever the edge devices add.
+    edge = {"name": "kiosks", "type": "serving", "style": "edge", "devices": 1000, "device_unit_cost_usd": 3600,
+            "device_lifetime_months": 36}  # 1000 x 3,600 / 36 = 100,000 a month, 300,000 over 3 months
+    sc = _scenario(compare={"clouds": ["gcp", "azure"]}, workloads=[_scenario().workloads[0].model_dump(by_alias=True,
+                   exclude_none=True), edge])
+    res = compare(sc, _catalog())
+    m = res.margin()
+    assert m[0] == Decimal("657.00")
+    assert m[1] == pytest.approx(657 / 307665 * 100)  # 0.21 % of the total: diluted by the devices
+    assert res.margin_of_differing_costs() == pytest.approx(657 / 7665 * 100)
+    assert not res.too_close_to_call
+    assert res.to_dict()["winner"]["margin_pct_of_differing_costs"] == 8.6
+    # with the Azure T4 at 0.4625 the differing costs are 7 x 730 x 0.4625 x 3 = 7,090.125 against GCP's 7,008:
+    # margin 82.125 = 1.16 % of them -> too close to call
+    cat = _catalog()
+    cat.offers[:] = [o for o in cat.offers if o.instance_type != "Standard_NC4as_T4_v3"] + [
+        offer(provider="azure", region="eastus", instance_type="Standard_NC4as_T4_v3", accelerator="T4",
+              accelerator_count=1, vcpus=4.0, memory_gib=28.0, price=0.4625)]
+    close = compare(sc, cat)
+    assert close.margin()[0] == Decimal("82.125")
+    assert close.margin_of_differing_costs() == pytest.approx(82.125 / 7090.125 * 100)
+    assert close.too_close_to_call and close.to_dict()["winner"]["too_close_to_call"] is True
+    from planner.render import summary_lines
+
+    assert summary_lines(close)[0].startswith("Too close to call: cheapest is GCP (us-central1)")
