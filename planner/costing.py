@@ -32,6 +32,8 @@ from pricing.schema import SCHEDULED_OPTIONS, Offer
 
 HOURS_PER_MONTH = Decimal(730)
 HOURS_PER_DAY = 24
+# the most whole-day capacity a month can need: 730 h rounded up to whole days (31 days = 744 h)
+MONTH_IN_WHOLE_DAYS = Decimal(math.ceil(730 / HOURS_PER_DAY) * HOURS_PER_DAY)
 COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "committed_1y", "committed_3y")
 WHOLE_DAY_OPTIONS = ("capacity_block", "calendar")  # bought in whole days
 ON_DEMAND_RATE_OPTIONS = ("on_demand", "capacity_reservation")
@@ -182,13 +184,14 @@ def whole_days(option: ComputeOption, hours: Decimal) -> Decimal:
     """Hours billed when capacity is bought in whole days: each run rounded up to 24-hour days.
 
     A batch workload runs ``runs_per_month`` separate runs of ``run_hours`` (a block per run); other
-    work is one run of ``hours`` per month (or in total, for a one-off run).
+    work is one run of ``hours`` per month (or in total, for a one-off run). Runs that share a day share its
+    block: a month never needs more than its own days (``MONTH_IN_WHOLE_DAYS``).
     """
     runs = option.explain.get("runs_per_month")
     run_hours = option.explain.get("run_hours")
     if runs and run_hours and option.packing != "flexible":
         days = math.ceil(round(float(run_hours), 9) / HOURS_PER_DAY)
-        return Decimal(days * HOURS_PER_DAY) * dec(runs)
+        return min(Decimal(days * HOURS_PER_DAY) * dec(runs), MONTH_IN_WHOLE_DAYS)
     return Decimal(math.ceil(round(float(hours), 9) / HOURS_PER_DAY) * HOURS_PER_DAY)
 
 
@@ -369,7 +372,7 @@ def _alt(c: Candidate) -> dict[str, Any]:
     return {
         "instance_type": c.instance_label,
         "purchase_option": c.offer.purchase_option,
-        "count": c.count,
+        "count": c.instances,
         "hours": float(c.hours),
         "cost": None if c.cost is None else float(round(c.cost, 2)),
         "config": c.option.label,
@@ -495,8 +498,8 @@ def _mixed_item(best: Candidate, base: dict[str, Any], req: Requirement, purchas
         if od is not None:
             od_list, od_contracted = od.list_cost, od.cost
     n = best.instances
-    fleet = [{"instance_type": o.instance_type, "count": best.count, "unit_price": float(list_price(o) or 0)},
-             {"instance_type": x.instance_type, "count": best.extra_count, "unit_price": float(list_price(x) or 0)}]
+    fleet = [{"instance_type": t.instance_type, "count": k, "unit_price": None if (p := list_price(t)) is None else float(p)}
+             for t, k in ((o, best.count), (x, best.extra_count))]
     return LineItem(
         **base,
         description=f"{best.count}x {o.instance_type} + {best.extra_count}x {x.instance_type} ({best.option.label})",
