@@ -341,7 +341,8 @@ def _base_burst_item(item: LineItem, best: HorizonPlan, offers: Sequence[Offer],
         desc += f" + {float(best.burst_hours[0]):,.0f} instance-h {burst.replace('_', '-')}"
     if k > n1:
         desc += f" ({k - n1} committed idle)"
-    od = next((o for o in offers if o.instance_type == item.instance_type and o.purchase_option == burst), None)
+    # break-even against the on-demand rate, as for every other commitment (the burst may be spot)
+    od = next((o for o in offers if o.instance_type == item.instance_type and o.purchase_option == "on_demand"), None)
     commit = next((o for o in offers if o.instance_type == item.instance_type
                    and o.purchase_option == item.purchase_option), None)
     be = None

@@ -448,7 +448,8 @@ def cost_compute(
     note = "" if best.list_cost is not None else "no list price; priced at the price book's private rate"
     od_list = od_contracted = None
     if o.purchase_option != "on_demand":  # the same usage at the on-demand rate, for List/Contracted views
-        od = next((x for x in offers if x.instance_type == o.instance_type and x.purchase_option == "on_demand"), None)
+        od = next((x for x in offers if x.instance_type == o.instance_type and x.purchase_option == "on_demand"
+                   and sold(x)), None)
         if od is not None:
             used = best.used_hours if best.used_hours is not None else best.hours
             lp, ep = list_price(od), effective_price(od, overlay)

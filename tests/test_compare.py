@@ -449,3 +449,18 @@ def test_too_close_to_call_is_judged_on_the_costs_that_differ():
     from planner.render import summary_lines
 
     assert summary_lines(close)[0].startswith("Too close to call: cheapest is GCP (us-central1)")
+
+
+def test_base_burst_break_even_is_against_on_demand_even_when_the_burst_is_spot():
+    # interruptible serving, committed 0.50/h, on demand 0.80/h, spot 0.60/h: the rest of the fleet bursts on
+    # spot, but the commitment's break-even utilization is, as everywhere, its rate over the on-demand rate:
+    # 0.50 / 0.80 = 0.625 (not 0.50 / 0.60 against the spot burst)
+    cat = _committed_catalog()
+    cat.offers.append(offer(provider="gcp", region="us-central1", instance_type="g2-standard-4", accelerator="L4",
+                            accelerator_count=1, vcpus=4.0, memory_gib=16.0, price=0.60, purchase_option="spot"))
+    sc = _scenario(horizon_months=12, compare={"clouds": ["gcp"], "purchase_options": ["on_demand", "spot", "committed_1y"]},
+                   workloads=[_api(qps_mean=2, qps_growth_pct_per_month=20, interruptible=True)])
+    item = compare(sc, cat).cloud("gcp").items[0]
+    split = item.explain["base_burst"]
+    assert (item.purchase_option, split["burst_option"]) == ("committed_1y", "spot")
+    assert split["break_even_utilization"] == 0.625
