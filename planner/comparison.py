@@ -63,7 +63,8 @@ class CloudResult:
     contracted_horizon_cost: Decimal | None = None  # the same at contracted prices (= list without a price book)
     horizon_issues: tuple[str, ...] = ()  # later months that could not be priced, and why ("workload: why")
     monthly_spend: tuple[Decimal | None, ...] = ()  # contracted spend billed in each month of the horizon
-    commitment_tail: Decimal = Decimal(0)  # list: commitment months bought in the horizon, billed after it
+    # list: commitment months bought in the horizon, billed after it (None: a commitment there has no list price)
+    commitment_tail: Decimal | None = Decimal(0)
     contracted_commitment_tail: Decimal = Decimal(0)
     # month by month, per workload: month, workload, instance_type, count, purchase_option, committed, burst
     # instance-hours, cost (list) and contracted_cost; see Comparison.monthly_rows
@@ -207,7 +208,7 @@ class _Part:
     monthly: list[Decimal | None] = field(default_factory=list)  # contracted spend in each month
     monthly_list: list[Decimal | None] = field(default_factory=list)
     tail: Decimal = Decimal(0)  # commitment months billed after the horizon
-    tail_list: Decimal = Decimal(0)
+    tail_list: Decimal | None = Decimal(0)
     issue: tuple[str, str] | None = None  # (workload, why the horizon total is unknown), e.g. a tier ending in month 7
     notes: list[str] = field(default_factory=list)
 
@@ -403,7 +404,8 @@ def _result(cloud: str, region: str, parts: list[_Part]) -> tuple[CloudResult, l
         total = None if total is None or p.total is None else total + p.total
         contracted = None if contracted is None or p.contracted is None else contracted + p.contracted
     gaps = tuple(p.issue for p in parts if p.issue)
-    tail, tail_list = _sum([p.tail for p in parts]), _sum([p.tail_list for p in parts])
+    tail = _sum([p.tail for p in parts])
+    tail_list = None if any(p.tail_list is None for p in parts) else _sum([p.tail_list for p in parts])
     months = max((len(p.monthly) for p in parts), default=0)
     series: list[Decimal | None] = []
     for m in range(months):

@@ -690,7 +690,7 @@ class HorizonPlan:
     monthly: tuple[Decimal | None, ...]
     monthly_list: tuple[Decimal | None, ...]
     tail: Decimal
-    tail_list: Decimal
+    tail_list: Decimal | None  # None: a commitment billed after the horizon has no list price
     counts: tuple[int | None, ...]
     # committed base + burst: ``committed`` instances on the pin's commitment, the rest on ``burst_option``
     committed: int | None = None
@@ -760,7 +760,9 @@ def plan_horizon(
         monthly_list.append(None if c.list_cost is None else sum(lst, Decimal(0)))
     horizon = len(reqs)
     tail = sum((n * p * (exp - horizon) for n, exp, p, _ in bought if exp > horizon and p is not None), Decimal(0))
-    tail_list = sum((n * p * (exp - horizon) for n, exp, _, p in bought if exp > horizon and p is not None), Decimal(0))
+    after = [(n, exp, p) for n, exp, _, p in bought if exp > horizon]
+    tail_list = (None if any(p is None for _, _, p in after)
+                 else sum((n * p * (exp - horizon) for n, exp, p in after if p is not None), Decimal(0)))
     return HorizonPlan(pin, tuple(monthly), tuple(monthly_list), tail, tail_list, tuple(counts))
 
 
@@ -822,7 +824,8 @@ def plan_base_burst(
     after = Decimal(base) * HOURS_PER_MONTH * (bought_months - horizon)
     billed = Decimal(base) * HOURS_PER_MONTH * horizon
     return HorizonPlan(
-        pin, tuple(monthly), tuple(monthly_list), (rate or Decimal(0)) * after, (rate_list or Decimal(0)) * after,
+        pin, tuple(monthly), tuple(monthly_list), (rate or Decimal(0)) * after,
+        None if rate_list is None and after else (rate_list or Decimal(0)) * after,
         tuple(counts), committed=base, burst_option=burst.purchase_option, burst_hours=tuple(bursts),
         utilization=float(used_total / billed) if billed else None,
     )

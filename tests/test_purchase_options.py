@@ -318,3 +318,26 @@ def test_flagged_prices_are_warned_about_where_they_are_used() -> None:
     assert res.cloud("gcp").items[0].instance_type == "a2-ultragpu-1g"
     flagged = [w for w in res.warnings if w.startswith("price flagged by the catalog checks (larger_memory_cheaper)")]
     assert len(flagged) == 1 and "a2-ultragpu-1g" in flagged[0]
+
+
+def test_commitment_tail_without_a_list_price_is_unknown_not_zero(tmp_path: Path) -> None:
+    # a negotiated 1-year reservation at 15.00/h (price book only, no list price) on a 6-month horizon:
+    # 12 months are bought; 6 x 730 x 15.00 = 65,700 inside the horizon and 65,700 after it (the tail).
+    # On demand would be 6 x 730 x 55.04 = 241,075.20, so the reservation wins even with its tail.
+    book = tmp_path / "pricebook.yaml"
+    book.write_text("name: quote\nrates:\n  - provider: aws\n    instance_type: p5.48xlarge\n"
+                    "    purchase_option: reserved_1y\n    usd_per_hour: 15.00\n")
+    sc = scenario_from_dict({
+        "name": "t", "horizon_months": 6,
+        "compare": {"clouds": ["aws"], "purchase_options": ["on_demand", "reserved_1y"]},
+        "workloads": [{"name": "chat", "type": "serving", "qps_mean": 1, "utilization_target": 1.0,
+                       "replica": {"accelerator": "H100", "gpus": 8, "requests_per_s": 1}}],
+    })
+    cat = Catalog("hand", "test", "2026-11-01", [inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 55.04)])
+    res = compare(sc, cat, pricebook=book)
+    aws = res.cloud("aws")
+    assert aws.items[0].purchase_option == "reserved_1y"
+    assert aws.contracted_commitment_tail == Decimal("65700.00")
+    assert aws.commitment_tail is None  # no list price: unknown, never $0
+    doc = res.to_dict()["clouds"][0]
+    assert doc["commitment_tail"] is None and doc["contracted_commitment_tail"] == 65700.0
