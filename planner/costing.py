@@ -322,6 +322,13 @@ def with_spot_overhead(req: Requirement, c: Candidate) -> Candidate:
                    cost=None if c.cost is None else c.cost * factor, spot=ov.explain())
 
 
+def _spot_factor(req: Requirement, option: ComputeOption, offer: Offer, hours: Decimal) -> Decimal:
+    """1 + the interruption overhead a spot candidate of ``option`` on ``offer`` pays (1 when none applies)."""
+    probe = Candidate(offer, option, 1, hours, Decimal(0), Decimal(0))
+    spotted = with_spot_overhead(req, probe)
+    return spotted.hours / hours if hours else Decimal(1)
+
+
 def compute_candidates(
     req: Requirement, offers: Sequence[Offer], purchase_options: Iterable[str], overlay: PriceOverlay | None = None
 ) -> list[Candidate]:
@@ -813,6 +820,8 @@ def plan_base_burst(
             bursts.append(Decimal(0))
             continue
         above, used = hours_above(c.option, commit, base, largest=largest, allow_span=req.kind == "training")
+        if above and burst.purchase_option == "spot":  # spot bursts of training and batch redo interrupted work
+            above *= _spot_factor(req, c.option, burst, above)
         used_total += used
         bursts.append(above)
         fixed = base * HOURS_PER_MONTH

@@ -341,3 +341,23 @@ def test_commitment_tail_without_a_list_price_is_unknown_not_zero(tmp_path: Path
     assert aws.commitment_tail is None  # no list price: unknown, never $0
     doc = res.to_dict()["clouds"][0]
     assert doc["commitment_tail"] is None and doc["contracted_commitment_tail"] == 65700.0
+
+
+def test_spot_burst_of_a_committed_base_pays_the_interruption_overhead() -> None:
+    # monthly training of 8,000 GPU-hours on 8-GPU instances = 1,000 instance-hours a month. Hand-made rates:
+    # on demand 55.04, spot 30, committed 1 year 20. Best split: 1 instance committed (730 h x 20 = 14,600) and
+    # the other 270 instance-hours on spot, which redo interrupted work: 270 x (1 + 0.2 / 730 x 25 / 60)
+    # = 270.030822 h x 30 = 8,100.92 -> 22,700.92 a month (all spot: 1,000.114 h x 30 = 30,003.42;
+    # 2 committed: 29,200)
+    cat = Catalog("hand", "test", "2026-11-01", [
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 55.04),
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 30.0, "spot"),
+        inst("aws", "us-east-1", "p5.48xlarge", "H100-SXM", 8, 20.0, "reserved_1y"),
+    ])
+    sc = scenario_from_dict({"name": "t", "horizon_months": 12, "workloads": [
+        {"name": "run", "type": "training", "accelerator": "H100", "gpu_hours": 8000, "interruptible": True}],
+        "compare": {"clouds": ["aws"], "purchase_options": ["on_demand", "spot", "reserved_1y"]}})
+    item = compare(sc, cat).cloud("aws").items[0]
+    assert item.explain["base_burst"]["committed_instances"] == 1
+    assert item.explain["base_burst"]["burst_option"] == "spot"
+    assert round(item.cost, 2) == Decimal("22700.92")
