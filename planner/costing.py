@@ -34,7 +34,10 @@ HOURS_PER_MONTH = Decimal(730)
 HOURS_PER_DAY = 24
 # the most whole-day capacity a month can need: 730 h rounded up to whole days (31 days = 744 h)
 MONTH_IN_WHOLE_DAYS = Decimal(math.ceil(730 / HOURS_PER_DAY) * HOURS_PER_DAY)
-COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "committed_1y", "committed_3y")
+# commitments and the months each is bought for (billed every hour of the term)
+TERM_MONTHS = {"reserved_1y": 12, "savings_plan_1y": 12, "committed_1y": 12,
+               "reserved_3y": 36, "savings_plan_3y": 36, "committed_3y": 36}  # fmt: skip
+COMMITMENTS = tuple(TERM_MONTHS)
 WHOLE_DAY_OPTIONS = ("capacity_block", "calendar")  # bought in whole days
 ON_DEMAND_RATE_OPTIONS = ("on_demand", "capacity_reservation")
 MAX_ALTERNATIVES = 5
@@ -681,9 +684,6 @@ def cost_storage(
 
 
 # -- horizon -------------------------------------------------------------------------------------
-TERM_MONTHS = {"reserved_1y": 12, "savings_plan_1y": 12, "committed_1y": 12,
-               "reserved_3y": 36, "savings_plan_3y": 36, "committed_3y": 36}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class HorizonPlan:

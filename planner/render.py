@@ -513,12 +513,17 @@ def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in cells) + " |"
 
 
+def _md_section(c: CloudResult, heads: list[str]) -> list[str]:
+    """A cloud's Markdown heading and the head of its table."""
+    return [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
+
+
 def to_markdown(cmp: Comparison) -> str:
     book = cmp.pricebook is not None
     heads = _item_heads(cmp)
     out = [f"# {cut(cmp.scenario.name, TITLE_WIDTH)}", ""]
     for c in cmp.clouds:
-        out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
+        out += _md_section(c, heads)
         for i in c.items:
             out.append(_md_row(_item_cells(i, _per_workload(cmp)) + ([fmt_money(i.contracted_monthly_cost)] if book else [])))
         mark = " + no list price" if c.list_incomplete else " + unpriced" if c.unpriced else ""
@@ -668,7 +673,7 @@ def monthly_to_markdown(cmp: Comparison) -> str:
     heads = _month_heads(cmp)
     out = [f"# {cut(cmp.scenario.name, TITLE_WIDTH)}: month by month", ""]
     for c in cmp.clouds:
-        out += [f"## {c.cloud.upper()} ({c.region})", "", _md_row(heads), "|" + "---|" * len(heads)]
+        out += _md_section(c, heads)
         out += [_md_row(_month_cells({"region": c.region, **r}, book, _per_workload(cmp))) for r in c.by_month]
         out.append("")
     return "\n".join(out)

@@ -79,6 +79,9 @@ class _Refused:
         return "<refused>"
 
 
+_SCALAR_KINDS: dict[Any, str] = {bool: "bool", int: "int", float: "float", str: "text"}
+
+
 def _kinds(ann: Any) -> set[str]:
     """The scalar kinds a field annotation takes: 'bool', 'int', 'float', 'text', 'list:<kinds>', 'other'."""
     origin = typing.get_origin(ann)
@@ -90,15 +93,7 @@ def _kinds(ann: Any) -> set[str]:
         return {"text"}
     if origin is list:
         return {"list"}
-    if ann is bool:
-        return {"bool"}
-    if ann is int:
-        return {"int"}
-    if ann is float:
-        return {"float"}
-    if ann is str:
-        return {"text"}
-    return {"other"}
+    return {_SCALAR_KINDS.get(ann, "other")}
 
 
 def _check_value(value: Any, ann: Any, *, free_text: bool = False) -> Any:
