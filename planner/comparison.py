@@ -466,6 +466,8 @@ def compare(
     for rule in (*getattr(pricebook, "rates", ()), *getattr(pricebook, "discounts", ())):
         if not any(rule.matches(o) for o in cat.offers):  # likely a typo: say so rather than ignore it
             warnings.append(f"price book rule matches no offer in catalog {cat.name!r}: {rule.describe()}")
+    if sc.prices:  # a what-if price change: every list price of the cloud times its factor
+        cat = with_price_factors(cat, sc.prices)
     if regions:
         every = {r for c in KNOWN_CLOUDS for r in cat.regions(c)}
         for r in regions:
@@ -539,6 +541,16 @@ def compare(
         warnings=tuple(warnings),
         months=horizon,
     )
+
+
+def with_price_factors(cat: Catalog, factors: dict[str, float]) -> Catalog:
+    """The catalog with every list price of each cloud in ``factors`` multiplied by its factor (exact decimals)."""
+    scaled = {c: Decimal(repr(float(f))) for c, f in factors.items() if f != 1}
+    if not scaled:
+        return cat
+    offers = [replace(o, price=o.price * scaled[o.provider]) if o.provider in scaled and o.price is not None else o
+              for o in cat.offers]
+    return replace(cat, offers=offers)
 
 
 def _flagged_prices(cat: Catalog, results: Sequence[CloudResult]) -> list[str]:

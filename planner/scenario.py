@@ -364,8 +364,20 @@ class Scenario(_Model):
     budget_usd_per_month: float | None = Field(default=None, gt=0, le=MAX_USD)
     compare: Compare = Field(default_factory=Compare)
     fixed_costs: list[FixedCost] = Field(default_factory=list)
+    # what-if price change per cloud: every list price of that cloud times this factor (0.8 = 20% lower)
+    prices: dict[str, float] = Field(default_factory=dict)
     workloads: list[Workload] = Field(min_length=1)
     source_path: str | None = Field(default=None, exclude=True)
+
+    @field_validator("prices")
+    @classmethod
+    def _price_factors(cls, v: dict[str, float]) -> dict[str, float]:
+        _check_names(list(v), KNOWN_CLOUDS, "cloud")
+        for cloud, f in v.items():
+            if not 0 < f <= 100:
+                raise ValueError(f"price factor for {cloud} must be above 0 and at most 100 (1 = list price, "
+                                 f"0.8 = 20% lower), got {f:g}")
+        return v
 
     @model_validator(mode="after")
     def _unique(self) -> Scenario:
@@ -496,8 +508,7 @@ def _message(err: Any, loc: tuple[Any, ...]) -> str:
     if t == "list_type":
         return f"expected a list, got {type(err.get('input')).__name__}"
     msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    msg = msg.removeprefix("Value error, ")
     if "input" in err and t not in ("value_error",) and not isinstance(err["input"], (dict, list)):
         msg += f" (got {err['input']!r})"
     return msg
