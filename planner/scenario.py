@@ -357,6 +357,39 @@ class Storage(_Model):
 Workload = Annotated[Training | Serving | Storage, Field(discriminator="type")]
 
 
+_YYYY_MM = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def _month_text(v: str) -> str:
+    if not _YYYY_MM.match(v):
+        raise ValueError(f"a month is written YYYY-MM, e.g. 2026-03; got {v!r}")
+    return v
+
+
+class Volume(_Model):
+    """Work one workload did in one calendar month: what the report's unit costs divide by."""
+
+    month: str  # YYYY-MM
+    workload: str = Field(min_length=1)
+    requests: float | None = Field(default=None, ge=0, le=MAX_COUNT)
+    tokens: float | None = Field(default=None, ge=0, le=MAX_COUNT)
+    training_runs: float | None = Field(default=None, ge=0, le=1e6)
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return _month_text(v)
+
+
+class ActualsMapping(_Model):
+    """How billed spend maps to the scenario's workloads (``planner report``)."""
+
+    workload_tag: str = Field(default="workload", min_length=1)  # the resource tag that names the workload
+    # tag values per workload, when they differ from the workload's name
+    tag_values: dict[str, list[str]] = Field(default_factory=dict)
+    volumes: list[Volume] = Field(default_factory=list)  # measured work per month (or planner report --volumes)
+
+
 class Scenario(_Model):
     name: str = Field(min_length=1)
     description: str = ""
@@ -367,7 +400,14 @@ class Scenario(_Model):
     # what-if price change per cloud: every list price of that cloud times this factor (0.8 = 20% lower)
     prices: dict[str, float] = Field(default_factory=dict)
     workloads: list[Workload] = Field(min_length=1)
+    plan_start: str | None = None  # YYYY-MM: the calendar month of the plan's month 1 (planner report)
+    actuals: ActualsMapping | None = None  # billed spend -> workloads (planner report)
     source_path: str | None = Field(default=None, exclude=True)
+
+    @field_validator("plan_start")
+    @classmethod
+    def _plan_start(cls, v: str | None) -> str | None:
+        return None if v is None else _month_text(v)
 
     @field_validator("prices")
     @classmethod
@@ -386,6 +426,16 @@ class Scenario(_Model):
         dup = [n for n, k in Counter(w.name for w in self.workloads).items() if k > 1]
         if dup:
             raise ValueError(f"workload names must be unique; {', '.join(quoted(n) for n in sorted(dup))} repeated")
+        if self.actuals is not None:
+            names = [w.name for w in self.workloads]
+            for what, given in (("actuals.tag_values", list(self.actuals.tag_values)),
+                                ("actuals.volumes", [v.workload for v in self.actuals.volumes])):
+                for n in given:
+                    if n not in names:
+                        close = get_close_matches(n, names, n=1)
+                        hint = f"did you mean {close[0]!r}? " if close else ""
+                        raise ValueError(f"{what} names workload {n!r}, which the scenario does not have; {hint}"
+                                         f"workloads: {', '.join(names)}")
         return self
 
     def workload(self, name: str) -> Training | Serving | Storage:
