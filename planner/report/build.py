@@ -152,7 +152,7 @@ def _unit_of(sc: Scenario, workload: str) -> str | None:
 
 
 def _fmt_volume(x: float, unit: str) -> str:
-    label = {"requests": "requests", "tokens": "tokens", "training_runs": "training runs"}[unit]
+    label = {"requests": "requests", "tokens": "tokens", "training_runs": "training run" + "s" * (x != 1)}[unit]
     if x >= 1e9:
         return f"{x / 1e9:,.2f}B {label}"
     if x >= 1e6:

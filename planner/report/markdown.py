@@ -123,7 +123,7 @@ def to_markdown(report: Report) -> str:
         out += table(heads, rows, right=tuple(range(3, len(heads) - 1)))
     out += ["## By cloud", ""]
     heads = ["Cloud", "Plan"] + (["Actual" + (" (projected)" if proj else "")] if has_actual else [])
-    rows = [[c["cloud"] + (" (plan's cloud)" if c["chosen"] else ""), fmt_amount(c["plan"], cur, "-")]
+    rows = [[c["cloud"] + (" (plan's cloud)" if c["chosen"] else ""), fmt_amount(c["plan"], cur, "unpriced")]
             + ([fmt_amount(c["actual"], cur, "-")] if has_actual else []) for c in d["by_cloud"]]
     out += table(heads, rows, right=tuple(range(1, len(heads))))
     c = d["commitments"]

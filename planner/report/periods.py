@@ -94,10 +94,10 @@ def pct(part: Decimal | None, whole: Decimal | None) -> float | None:
 
 
 def fmt_unit(x: float | None, currency: str) -> str:
-    """A unit cost: 4 decimals below 100 (``$0.0271``), cents above; ``n/a`` when unknown."""
+    """A unit cost: 4 decimals below 1 (``$0.0271``), cents from 1 up; ``n/a`` when unknown."""
     if x is None:
         return "n/a"
-    body = f"{abs(x):,.2f}" if abs(x) >= 100 else f"{abs(x):.4f}"
+    body = f"{abs(x):,.2f}" if abs(x) >= 1 else f"{abs(x):.4f}"
     sign = "-" if x < 0 else ""
     sym = SYMBOLS.get(currency)
     return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"

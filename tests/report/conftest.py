@@ -129,7 +129,7 @@ VOLUMES = "month,workload,requests,tokens,training_runs\n2026-02,api,4000000,,\n
 @pytest.fixture
 def hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The hand scenario, its FOCUS file and volumes CSV on disk; the hand catalog for every comparison."""
-    import planner.comparison as comparison
+    from planner import comparison
 
     sc = tmp_path / "hand.yaml"
     sc.write_text(SCENARIO)

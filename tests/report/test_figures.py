@@ -31,7 +31,7 @@ def march(hand):
 def test_plan_and_budget(march):
     assert march["plan"]["start"].__str__() == "2026-02" and march["plan"]["plan_month"] == 2
     assert march["plan"]["month"] == Decimal("1600.00")  # 1,460 + 100 + 40
-    assert march["budget"]["monthly"] == Decimal("2000")
+    assert march["budget"]["monthly"] == Decimal(2000)
     assert march["budget"]["plan_vs_budget"] == Decimal("-400.00")
 
 
@@ -60,7 +60,7 @@ def test_by_workload_projected(march):
     assert rows["api"]["projected"] == Decimal("1860.00")  # 600 x 3.1
     assert rows["api"]["variance"] == Decimal("400.00")  # 1,860 - 1,460
     assert rows["train"]["actual"] == Decimal("110.00") and rows["train"]["projected"] == Decimal("341.00")
-    assert rows["tools"]["actual"] == Decimal("0") and rows["tools"]["variance"] == Decimal("-40.00")
+    assert rows["tools"]["actual"] == Decimal(0) and rows["tools"]["variance"] == Decimal("-40.00")
     assert rows["(untagged)"]["projected"] == Decimal("155.00")  # 50 x 3.1
     assert [r["workload"] for r in march["by_workload"]] == ["api", "train", "tools", "(untagged)"]
 
@@ -90,11 +90,11 @@ def test_drivers_name_new_vanished_and_untagged(march):
 def test_budget_burn(march):
     b = march["burn"]["monthly"]
     # $760 over 10 days = $76 a day; $1,240 left = 16 whole days (1,216), the 17th passes it: day 27
-    assert b["daily_burn"] == Decimal("76")
+    assert b["daily_burn"] == Decimal(76)
     assert b["runs_out_on"] == date(2026, 3, 27)
     h = march["burn"]["horizon"]
     # 3 x 2,000 = 6,000 from 2026-02; spent 1,550 + 2,356 = 3,906; April at 2,356 -> 6,262 > 6,000
-    assert h["budget"] == Decimal("6000") and h["spent_through_month"] == Decimal("3906.00")
+    assert h["budget"] == Decimal(6000) and h["spent_through_month"] == Decimal("3906.00")
     assert str(h["runs_out_in"]) == "2026-04"
 
 
@@ -187,8 +187,8 @@ def test_foreign_currency_needs_a_rate(hand, tmp_path):
         build_report(sc, "2026-03", actuals=frame)
     d = build_report(sc, "2026-03", actuals=frame, fx=["EUR=1.25"]).data
     assert d["currency"] == "EUR"
-    assert d["budget"]["monthly"] == Decimal("1600")  # 2,000 USD / 1.25 USD per EUR
-    assert d["plan"]["month"] == Decimal("1280")  # 1,600 USD / 1.25
+    assert d["budget"]["monthly"] == Decimal(1600)  # 2,000 USD / 1.25 USD per EUR
+    assert d["plan"]["month"] == Decimal(1280)  # 1,600 USD / 1.25
     assert d["actual"]["to_date"] == Decimal("1550.00")  # 31 x 50 EUR, complete
 
 
