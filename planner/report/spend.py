@@ -171,11 +171,12 @@ def prepare(frame: Any, scenario: Scenario, fx: dict[str, Decimal] | None = None
     out["commitment"] = (df["CommitmentDiscountId"].map(lambda v: _text(v, ""))
                          if "CommitmentDiscountId" in df.columns else "")
     resource = df["ResourceId"].map(lambda v: _text(v, "")) if "ResourceId" in df.columns else pd.Series("", df.index)
-    if "CommitmentDiscountStatus" in df.columns:
-        status = df["CommitmentDiscountStatus"].map(lambda v: _text(v, "").lower())
-        unused = status == "unused"
-    else:  # FOCUS 1.0: the unused part of a commitment is charged to the commitment itself
-        unused = (out["commitment"] != "") & (resource == out["commitment"]) & (out["charge"] == "Usage")
+    # FOCUS 1.1+: CommitmentDiscountStatus says Used/Unused; where it is not given (FOCUS 1.0), the unused part of
+    # a commitment is the usage charged to the commitment itself (ResourceId = CommitmentDiscountId)
+    status = (df["CommitmentDiscountStatus"].map(lambda v: _text(v, "").lower())
+              if "CommitmentDiscountStatus" in df.columns else pd.Series("", df.index))
+    by_resource = (out["commitment"] != "") & (resource == out["commitment"]) & (out["charge"] == "Usage")
+    unused = (status == "unused") | ((status == "") & by_resource)
     out["unused"] = unused.to_numpy()
 
     mapping = scenario.actuals
