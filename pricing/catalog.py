@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -50,12 +51,50 @@ class CatalogInfo:
         return out
 
 
-@dataclass(eq=False)
+Key = tuple[str, str, str]  # (provider, region, resource): the slice a query on one region reads
+
+
+@dataclass(eq=False, init=False)
 class Catalog:
+    """A named set of offers. Built from a list (``Catalog(name, source, fetched_at, offers)``) it queries that
+    list; loaded by :func:`load_catalog` it reads its offers lazily from its layers (stored snapshots, the
+    embedded data): a query on one provider and region reads only that region's offers, and ``offers``
+    (every offer, in catalog order) is made only when asked for. A loaded catalog is read-only: to change
+    its offers, build a new catalog from a list."""
+
     name: str
     source: str
     fetched_at: str
     offers: list[Offer] = field(repr=False)
+
+    def __init__(self, name: str, source: str, fetched_at: str, offers: list[Offer] | None = None, *,
+                 layers: Layers | None = None) -> None:
+        self.name, self.source, self.fetched_at = name, source, fetched_at
+        if layers is not None and offers is None:
+            self.__dict__["_layers"] = layers
+        else:
+            self.offers = offers if offers is not None else []
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "offers":  # a loaded catalog makes its offer list on first use
+            layers = self.__dict__.get("_layers")
+            if layers is not None:
+                offers: list[Offer] = layers.offers()
+                self.__dict__["offers"] = offers
+                return offers
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
+    @property
+    def layers(self) -> Layers | None:
+        """Where a loaded catalog reads its offers from (None: a catalog built from a list)."""
+        return self.__dict__.get("_layers")
+
+    def as_layers(self) -> Layers:
+        """This catalog's offers as layers (a catalog built from a list is one layer of that list)."""
+        layers = self.layers
+        if layers is None:
+            layers = self.__dict__["_as_layers"] = self.__dict__.get("_as_layers") or Layers([ListOffers(self.offers)])
+        return layers
 
     @cached_property
     def _by_provider_region(self) -> dict[tuple[str, str], list[Offer]]:
@@ -63,6 +102,10 @@ class Catalog:
         for o in self.offers:
             idx[(o.provider, o.region)].append(o)
         return dict(idx)
+
+    def offer_count(self) -> int:
+        layers = self.layers
+        return len(self.offers) if layers is None else layers.count()
 
     def age_days(self, now: datetime | None = None) -> int:
         fetched = parse_when(self.fetched_at)
@@ -72,21 +115,33 @@ class Catalog:
         return self.age_days(now) > max_days
 
     def info(self, active: bool = False) -> CatalogInfo:
-        return CatalogInfo(self.name, self.source, len(self.offers), self.fetched_at, active)
+        return CatalogInfo(self.name, self.source, self.offer_count(), self.fetched_at, active)
 
     # -- vocabulary (for validation and "did you mean") -------------------------------------------
     def providers(self) -> list[str]:
+        layers = self.layers
+        if layers is not None:
+            return sorted({k[0] for k in layers.region_keys()})
         return sorted({p for p, _ in self._by_provider_region})
 
     def regions(self, provider: str | None = None) -> list[str]:
+        layers = self.layers
+        if layers is not None:
+            return sorted({r for p, r, _ in layers.region_keys() if provider in (None, p)})
         return sorted({r for p, r in self._by_provider_region if provider in (None, p)})
 
     def instance_types(self, provider: str | None = None) -> list[str]:
+        layers = self.layers
+        if layers is not None:
+            return layers.distinct("instance_type", provider)
         return sorted(
             {o.instance_type for o in self.offers if o.instance_type and provider in (None, o.provider)}
         )
 
     def accelerators(self, provider: str | None = None) -> list[str]:
+        layers = self.layers
+        if layers is not None:
+            return layers.distinct("accelerator", provider)
         return sorted({o.accelerator for o in self.offers if o.accelerator and provider in (None, o.provider)})
 
     # -- queries --------------------------------------------------------------------------------
@@ -101,12 +156,18 @@ class Catalog:
         purchase_option: str | None = None,
         storage_class: str | None = None,
     ) -> list[Offer]:
-        if provider is not None and region is not None:
-            pool: list[Offer] = self._by_provider_region.get((provider, region), [])
-        else:
-            pool = self.offers
+        layers = self.layers
         acc = accelerator.lower() if accelerator else None
         itype = instance_type.lower() if instance_type else None
+        if layers is not None:
+            if provider is None or region is None:  # across regions: filtered column by column
+                return layers.select(provider=provider, region=region, resource=resource, instance_type=itype,
+                                     accelerator=acc, purchase_option=purchase_option, storage_class=storage_class)
+            pool = layers.region_offers(provider, region, resource)
+        elif provider is not None and region is not None:
+            pool = self._by_provider_region.get((provider, region), [])
+        else:
+            pool = self.offers
         return [
             o
             for o in pool
@@ -118,6 +179,306 @@ class Catalog:
             and (purchase_option is None or o.purchase_option == purchase_option)
             and (storage_class is None or o.storage_class == storage_class)
         ]
+
+
+# -- layers: the offers of a loaded catalog, read lazily ---------------------------------------------
+
+Positioned = tuple[tuple[int, int], Offer]  # ((layer, row in that layer), offer): its place in catalog order
+
+
+class ListOffers:
+    """Offers held in a list (the embedded catalog, a catalog built by hand): one layer.
+
+    ``ident`` names the content for caches that outlive the process (None: not cached there)."""
+
+    def __init__(self, offers: list[Offer], ident: str | None = None) -> None:
+        self._offers = offers
+        self.ident = ident
+
+    @cached_property
+    def _index(self) -> dict[Key, list[tuple[int, Offer]]]:
+        idx: dict[Key, list[tuple[int, Offer]]] = defaultdict(list)
+        for i, o in enumerate(self._offers):
+            idx[(o.provider, o.region, o.resource)].append((i, o))
+        return dict(idx)
+
+    def count(self) -> int:
+        return len(self._offers)
+
+    def region_keys(self) -> set[Key]:
+        return set(self._index)
+
+    def partition(self, key: Key) -> list[tuple[int, Offer]]:
+        return self._index.get(key, [])
+
+    def offers(self) -> list[Offer]:
+        return self._offers
+
+    @cached_property
+    def _table(self) -> Any:
+        from pricing.store import offers_table
+
+        return offers_table(self._offers)
+
+    def columns(self, names: Sequence[str]) -> Any:
+        """Columns ``names`` of every offer, in list order (a pyarrow Table)."""
+        return self._table.select(list(names))
+
+    def order(self) -> Any:
+        """File rows in catalog order (numpy): the list is in catalog order already."""
+        import numpy as np
+
+        return np.arange(len(self._offers))
+
+    def rows_at(self, rows: Any) -> list[Offer]:
+        offers = self._offers
+        return [offers[i] for i in rows.tolist()]
+
+
+class Layers:
+    """The offers of a catalog: one layer, or several merged as :func:`layer` merges catalogs.
+
+    Layers are read lazily. A query on one provider and region merges only that region's offers (the
+    unit a later layer replaces lies within one provider, region and resource), once per process;
+    whole-catalog views (every offer, a column, a filter across regions) merge the key columns of all
+    layers once (:meth:`plan`) and make offers only for the rows asked for."""
+
+    merges = 0  # whole-catalog merges made (plan), for tests
+    region_merges = 0  # one-region merges made, for tests
+
+    def __init__(self, sources: Sequence[Any], merge: bool = False) -> None:
+        # a layer listed again later is replaced by the later copy whole: keep the last copy only
+        kept: list[Any] = []
+        for i, src in enumerate(sources):
+            if not any(later is src for later in sources[i + 1:]):
+                kept.append(src)
+        self.sources = kept
+        self.merge = merge or len(sources) > 1
+        self._regions: dict[tuple[str, str, str | None], list[Positioned]] = {}
+        self._plan: list[Any] | None = None
+        self._columns: dict[str, Any] = {}
+
+    @property
+    def ident(self) -> str | None:
+        """What the merged offers are, as text (None when a layer has no lasting identity)."""
+        parts = []
+        for src in self.sources:
+            if src.ident is None:
+                return None
+            parts.append(src.ident)
+        return ("merge:" if self.merge else "") + "|".join(parts)
+
+    def region_keys(self) -> set[Key]:
+        out: set[Key] = set()
+        for src in self.sources:
+            out |= src.region_keys()
+        return out
+
+    def count(self) -> int:
+        if not self.merge:
+            return int(self.sources[0].count())
+        return sum(len(rows) for rows in self.plan())
+
+    # -- one region ---------------------------------------------------------------------------------
+    def region_offers(self, provider: str, region: str, resource: str | None) -> list[Offer]:
+        """The offers of one provider and region (and resource), in catalog order."""
+        key = (provider, region, resource)
+        rows = self._regions.get(key)
+        if rows is None:
+            if resource is None:
+                rows = [r for res in sorted({k[2] for k in self.region_keys() if k[0] == provider and k[1] == region})
+                        for r in self._merged_partition((provider, region, res))]
+                rows.sort(key=lambda r: r[0])
+            else:
+                rows = self._merged_partition((provider, region, resource))
+            self._regions[key] = rows
+        return [o for _, o in rows]
+
+    def _merged_partition(self, key: Key) -> list[Positioned]:
+        got = self._regions.get(key)  # type: ignore[arg-type]
+        if got is not None:
+            return got
+        parts = [src.partition(key) for src in self.sources]
+        if not self.merge:
+            out = [((0, i), o) for i, o in parts[0]]
+        else:
+            Layers.region_merges += 1
+            out = _merge_rows(parts)
+        self._regions[key] = out  # type: ignore[index]
+        return out
+
+    # -- the whole catalog --------------------------------------------------------------------------
+    def plan(self) -> list[Any]:
+        """Per layer, its file rows that the merged catalog keeps, in catalog order (numpy arrays)."""
+        if self._plan is None:
+            if not self.merge:
+                self._plan = [self.sources[0].order()]
+            else:
+                Layers.merges += 1
+                self._plan = _merge_plan(self.sources)
+        return self._plan
+
+    def column(self, name: str) -> Any:
+        """Column ``name`` of the merged catalog, in catalog order (a pyarrow Array)."""
+        col = self._columns.get(name)
+        if col is None:
+            import pyarrow as pa
+
+            chunks: list[Any] = []
+            typ = None
+            for src, rows in zip(self.sources, self.plan(), strict=True):
+                c = src.columns([name]).column(0)
+                typ = c.type
+                chunks += c.take(pa.array(rows)).chunks
+            col = pa.chunked_array(chunks, type=typ).combine_chunks() if typ is not None else pa.array([], pa.string())
+            self._columns[name] = col
+        return col
+
+    def offers_at(self, selected: Any) -> list[Offer]:
+        """Offers at merged positions ``selected`` (ascending numpy array), in catalog order."""
+        import numpy as np
+
+        out: list[Offer] = []
+        start = 0
+        for src, rows in zip(self.sources, self.plan(), strict=True):
+            end = start + len(rows)
+            lo, hi = np.searchsorted(selected, [start, end])
+            if hi > lo:
+                out += src.rows_at(rows[selected[lo:hi] - start])
+            start = end
+        return out
+
+    def offers(self) -> list[Offer]:
+        if not self.merge:
+            return list(self.sources[0].offers()) if isinstance(self.sources[0], ListOffers) else \
+                self.sources[0].rows_at(self.plan()[0])
+        out: list[Offer] = []
+        for src, rows in zip(self.sources, self.plan(), strict=True):
+            out += src.rows_at(rows)
+        return out
+
+    def mask(self, **equal: str | None) -> Any:
+        """Merged positions (numpy, ascending) whose columns equal the given values; ``instance_type`` and
+        ``accelerator`` match case-insensitively (give them lower-case)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        keep = np.ones(self.count(), dtype=bool)
+        for name, value in equal.items():
+            if value is None:
+                continue
+            col = self.column(name)
+            enc = col.dictionary_encode() if not pa.types.is_dictionary(col.type) else col
+            vocab = enc.dictionary.to_pylist()
+            fold = name in ("instance_type", "accelerator")
+            hits = [i for i, v in enumerate(vocab) if v is not None and (v.lower() if fold else v) == value]
+            if not hits:
+                return np.zeros(0, dtype=np.int64)
+            idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
+            keep &= np.isin(idx, hits)
+        return np.nonzero(keep)[0]
+
+    def select(self, **equal: str | None) -> list[Offer]:
+        return self.offers_at(self.mask(**equal))
+
+    def distinct(self, name: str, provider: str | None) -> list[str]:
+        import pyarrow.compute as pc
+
+        col = self.column(name)
+        if provider is not None:
+            col = col.filter(pc.equal(self.column("provider"), provider))
+        return sorted(v for v in pc.unique(col.drop_null()).to_pylist() if v)
+
+
+def _merge_rows(parts: list[list[tuple[int, Offer]]]) -> list[Positioned]:
+    """:func:`layer`'s rule over the offers of one partition, each layer's in its own order, keeping each
+    offer's place in catalog order: (layer, row of the first offer with its key)."""
+    merged: dict[tuple[object, ...], Positioned] = {}
+    for li, rows in enumerate(parts):
+        if not rows:
+            continue
+        groups = {_group(o) for _, o in rows}
+        for k in [k for k, (_, o) in merged.items() if _group(o) in groups]:
+            del merged[k]
+        for row, o in rows:
+            k = offer_key(o)
+            prev = merged.get(k)
+            merged[k] = ((li, row) if prev is None else prev[0], o)
+    return sorted(merged.values(), key=lambda r: r[0])
+
+
+_KEY_COLUMNS = ("provider", "region", "resource", "instance_type", "storage_class", "purchase_option")
+
+
+def key_codes(tables: Sequence[Any], *, tiers: bool = True) -> list[Any]:
+    """Integer codes of each row's group (provider, region, resource, instance type, storage class,
+    purchase option) -- and with ``tiers`` its price point (the tier start, as a number) -- equal across
+    ``tables`` exactly when the values are (numpy int64 arrays, one per table)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sizes = [t.num_rows for t in tables]
+    code = np.zeros(sum(sizes), dtype=np.int64)
+    span = 1
+    names = [*_KEY_COLUMNS, *(["tier_start"] if tiers else [])]
+    for name in names:
+        col = pa.chunked_array([t.column(name).cast(pa.string()) for t in tables], type=pa.string()).combine_chunks()
+        enc = col.dictionary_encode()
+        idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        n = len(enc.dictionary) + 1
+        if name == "tier_start":  # "0", "0.0" and null are one price point: compare as numbers
+            from decimal import Decimal
+
+            canon: dict[Decimal, int] = {}
+            remap = [0]
+            for text in enc.dictionary.to_pylist():
+                remap.append(canon.setdefault(Decimal(text) if text else Decimal(0), len(canon) + 1))
+            canon.setdefault(Decimal(0), len(canon) + 1)
+            remap[0] = canon[Decimal(0)]
+            idx = np.asarray(remap, dtype=np.int64)[idx]
+            n = len(canon) + 1
+        if span * n >= 1 << 62:  # renumber before the codes could overflow
+            _, code = np.unique(code, return_inverse=True)
+            span = int(code.max()) + 1 if len(code) else 1
+        code = code * n + idx
+        span *= n
+    out, start = [], 0
+    for size in sizes:
+        out.append(code[start:start + size])
+        start += size
+    return out
+
+
+def _merge_plan(sources: Sequence[Any]) -> list[Any]:
+    """Per layer, the file rows :func:`layer` keeps, in catalog order: a layer's offers of units a later
+    layer carries are replaced; a price point listed twice in one layer keeps its first place and its
+    last offer."""
+    import numpy as np
+
+    orders = [src.order() for src in sources]  # file rows in catalog order
+    tables = [src.columns([*_KEY_COLUMNS, "tier_start"]).take(order) for src, order in zip(sources, orders, strict=True)]
+    groups = key_codes(tables, tiers=False)
+    keys = key_codes(tables)
+    _, ginv = np.unique(np.concatenate(groups) if groups else np.zeros(0, np.int64), return_inverse=True)
+    seen = np.zeros(int(ginv.max()) + 1 if len(ginv) else 0, dtype=bool)
+    starts = np.cumsum([0, *[len(g) for g in groups]])
+    plan: list[Any] = [None] * len(sources)
+    for li in range(len(sources) - 1, -1, -1):
+        g = ginv[starts[li]:starts[li + 1]]
+        alive = np.nonzero(~seen[g])[0]
+        seen[g] = True
+        k = keys[li][alive]
+        if len(k):
+            _, first = np.unique(k, return_index=True)
+            _, last_rev = np.unique(k[::-1], return_index=True)
+            last = len(k) - 1 - last_rev
+            pick = alive[last[np.argsort(first, kind="stable")]]
+        else:
+            pick = alive
+        plan[li] = orders[li][pick]
+    return plan
 
 
 def today() -> datetime:
@@ -145,13 +506,55 @@ def embedded_csv_paths(d: Path | None = None) -> list[Path]:
     return [d / "embedded.csv", *sorted(d.glob("embedded-*.csv"))]
 
 
-def load_embedded() -> Catalog:
+_embedded_cache: dict[tuple[object, ...], tuple[str, str, ListOffers]] = {}
+
+
+def _embedded() -> tuple[str, str, ListOffers]:
+    """(source, fetched_at, offers) of the embedded catalog, read once per process (again when its files change)."""
+    import hashlib
+
     d = embedded_dir()
-    manifest = json.loads((d / "embedded.json").read_text(encoding="utf-8"))
-    offers = [o for path in embedded_csv_paths(d) for o in read_offers_csv(path)]
+    paths = [d / "embedded.json", *embedded_csv_paths(d)]
+    stamp = []
+    for path in paths:
+        try:
+            st = path.stat()
+            stamp.append((str(path), st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamp.append((str(path), -1, -1))
+    key = tuple(stamp)
+    got = _embedded_cache.get(key)
+    if got is not None:
+        return got
+    manifest = json.loads(paths[0].read_text(encoding="utf-8"))
+    digest = hashlib.sha256()
+    offers = []
+    for path in paths[1:]:
+        digest.update(path.read_bytes())
+        offers += read_offers_csv(path)
     # the catalog is as old as its oldest figure, not as its last edit
     oldest = min((o.fetched_at for o in offers), key=parse_when, default=manifest["fetched_at"])
-    return Catalog(EMBEDDED, manifest["source"], oldest[:10], offers)
+    got = (manifest["source"], oldest[:10], ListOffers(offers, ident=f"embedded:{digest.hexdigest()}"))
+    _embedded_cache.clear()
+    _embedded_cache[key] = got
+    return got
+
+
+def load_embedded() -> Catalog:
+    source, fetched_at, layer_ = _embedded()
+    cat = Catalog(EMBEDDED, source, fetched_at, list(layer_.offers()))
+    cat.__dict__["_layer_hint"] = layer_  # the shared, read-only list it was copied from
+    return cat
+
+
+def _as_source(cat: Catalog) -> Any:
+    """A catalog built from a list, as one layer (the embedded catalog's shared layer when unchanged)."""
+    hint = cat.__dict__.get("_layer_hint")
+    if hint is not None:
+        mine, theirs = cat.offers, hint.offers()
+        if len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs, strict=True)):
+            return hint
+    return ListOffers(cat.offers)
 
 
 def offer_key(o: Offer) -> tuple[object, ...]:
@@ -193,6 +596,13 @@ def layer(catalogs: list[Catalog]) -> Catalog:
     """
     if len(catalogs) == 1:
         return catalogs[0]
+    oldest = min(catalogs, key=lambda c: parse_when(c.fetched_at))
+    name, source = "+".join(c.name for c in catalogs), " + ".join(c.source for c in catalogs)
+    if any(c.layers is not None for c in catalogs):  # loaded catalogs: merged lazily, by region or whole
+        sources: list[Any] = []
+        for c in catalogs:
+            sources += c.layers.sources if c.layers is not None else [_as_source(c)]
+        return Catalog(name, source, oldest.fetched_at, layers=Layers(sources, merge=True))
     merged: dict[tuple[object, ...], Offer] = {}
     for cat in catalogs:
         groups = {_group(o) for o in cat.offers}
@@ -200,13 +610,7 @@ def layer(catalogs: list[Catalog]) -> Catalog:
             del merged[k]
         for o in cat.offers:
             merged[offer_key(o)] = o
-    oldest = min(catalogs, key=lambda c: parse_when(c.fetched_at))
-    return Catalog(
-        "+".join(c.name for c in catalogs),
-        " + ".join(c.source for c in catalogs),
-        oldest.fetched_at,
-        list(merged.values()),
-    )
+    return Catalog(name, source, oldest.fetched_at, list(merged.values()))
 
 
 @dataclass(frozen=True)
@@ -281,7 +685,23 @@ def load_catalog(name: str | None = None) -> Catalog:
         from pricing.errors import InputError
 
         raise InputError(f"no catalog named in {name!r}; give a name such as embedded, or a,b to layer", field="--catalog")
-    return layer([_load_one(n, store, ()) for n in names])
+    cat = layer([_load_one(n, store, ()) for n in names])
+    layers = cat.layers
+    if layers is None:
+        return cat
+    # the same names and the same stored content (checksums verified above): the catalog already loaded,
+    # with whatever it has merged and read so far
+    key = (tuple(names), layers.ident or id(layers), cat.name, cat.source, cat.fetched_at, str(store.home()))
+    got = _loaded.get(key)
+    if got is None:
+        _loaded[key] = got = cat
+        while len(_loaded) > _LOADED_MAX:
+            del _loaded[next(iter(_loaded))]
+    return got
+
+
+_LOADED_MAX = 8
+_loaded: dict[tuple[object, ...], Catalog] = {}
 
 
 def _load_one(name: str, store: Any, seen: tuple[str, ...]) -> Catalog:
@@ -309,6 +729,8 @@ def _load_one(name: str, store: Any, seen: tuple[str, ...]) -> Catalog:
         raise CatalogError(f"snapshot {name!r} is layered on {base!r}, which cannot be loaded ({detail}); "
                            f"import or refresh again, or use --catalog {name} after restoring {base!r}") from None
     merged = layer([under, snap])
+    if merged.layers is not None:
+        return Catalog(name, merged.source, merged.fetched_at, layers=merged.layers)
     return Catalog(name, merged.source, merged.fetched_at, merged.offers)
 
 

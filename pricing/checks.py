@@ -332,10 +332,128 @@ def check_offers(offers: Iterable[Offer]) -> list[Finding]:
 
 def check_catalog(catalog: Any, justifications: Sequence[Justification] = ()) -> list[Finding]:
     """The findings of a :class:`pricing.catalog.Catalog`; those a justification accepts carry its ``why``."""
+    found = catalog_findings(catalog)
     if not justifications:
-        return check_offers(catalog.offers)
-    result = justify(check_offers(catalog.offers), justifications)
+        return found
+    result = justify(found, justifications)
     return sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.provider, f.region, f.rows))
+
+
+# -- findings of loaded catalogs, kept --------------------------------------------------------------
+# The findings are a function of the offers and of this code. A loaded catalog (pricing.catalog.load_catalog)
+# keeps them while the process runs, and a catalog whose layers are stored snapshots and the embedded data
+# keeps them under <home>/.cache/findings, named by a hash of its layers' checksums and of the files the
+# checks read: a new import, a refresh or an edit of the checks gives a new name, so they are made again.
+
+_CODE_FILES = ("checks.py", "instances.py", "schema.py", "data/instances.csv")
+_code_digest: str | None = None
+
+
+def _code_id() -> str:
+    global _code_digest
+    if _code_digest is None:
+        import hashlib
+        from pathlib import Path
+
+        h = hashlib.sha256()
+        here = Path(__file__).resolve().parent
+        for name in _CODE_FILES:
+            try:
+                h.update((here / name).read_bytes())
+            except OSError:
+                h.update(name.encode())
+        _code_digest = h.hexdigest()
+    return _code_digest
+
+
+def _fingerprint(catalog: Any) -> str | None:
+    layers = getattr(catalog, "layers", None)
+    ident = getattr(layers, "ident", None)
+    if not ident or not any(not s.startswith("embedded:") for s in ident.removeprefix("merge:").split("|")):
+        return None  # only catalogs with stored layers are worth keeping on disk
+    import hashlib
+
+    return hashlib.sha256(f"{ident}\n{_code_id()}".encode()).hexdigest()
+
+
+def _cache_path(fp: str) -> Any:
+    from pricing.store import CACHE_DIR, home
+
+    return home() / CACHE_DIR / "findings" / f"{fp}.json"
+
+
+def _read_kept(fp: str) -> list[Finding] | None:
+    import json
+
+    try:
+        data = json.loads(_cache_path(fp).read_text(encoding="utf-8"))
+        if data.get("fingerprint") != fp:
+            return None
+        return [Finding(str(d["kind"]), str(d["provider"]), str(d["region"]), tuple(str(r) for r in d["rows"]),
+                        str(d["message"])) for d in data["findings"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent or damaged: made again
+        return None
+
+
+def _keep(fp: str, findings: Sequence[Finding]) -> None:
+    import json
+    import os
+    import secrets
+
+    path = _cache_path(fp)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
+        tmp.write_text(json.dumps({"fingerprint": fp, "findings": [f.to_dict() for f in findings]}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # derived data: the next run makes it again
+        pass
+
+
+def _check_input(catalog: Any) -> list[Offer]:
+    """The offers the checks look at (priced hourly instance offers), read column by column when the
+    catalog is a loaded one with stored layers, in catalog order."""
+    layers = getattr(catalog, "layers", None)
+    if layers is None or "offers" in catalog.__dict__ or all(
+            type(s).__name__ == "ListOffers" for s in layers.sources):
+        return list(catalog.offers)
+    import numpy as np
+    import pyarrow.compute as pc
+
+    keep = np.ones(layers.count(), dtype=bool)
+    for name, value in (("resource", "instance"), ("unit", "hour")):
+        keep &= pc.fill_null(pc.equal(layers.column(name), value), False).to_numpy(zero_copy_only=False)
+    for name in ("price", "instance_type"):
+        keep &= pc.is_valid(layers.column(name)).to_numpy(zero_copy_only=False)
+    result: list[Offer] = layers.offers_at(np.nonzero(keep)[0])
+    return result
+
+
+def catalog_findings(catalog: Any) -> list[Finding]:
+    """:func:`check_offers` of a catalog, kept for a loaded catalog (see above)."""
+    if getattr(catalog, "layers", None) is None:  # a catalog built from a list may change: checked every time
+        return check_offers(catalog.offers)
+    found = catalog.__dict__.get("_check_findings")
+    if found is None:
+        fp = _fingerprint(catalog)
+        found = _read_kept(fp) if fp else None
+        if found is None:
+            found = check_offers(_check_input(catalog))
+            if fp:
+                _keep(fp, found)
+        catalog.__dict__["_check_findings"] = found
+    return list(found)
+
+
+def remember_findings(catalog: Any, findings: Sequence[Finding]) -> None:
+    """Keep ``findings`` as those of loaded ``catalog`` (computed on the same offers in another form, as
+    ``catalog import`` does before writing the snapshot)."""
+    if getattr(catalog, "layers", None) is None:
+        return
+    catalog.__dict__["_check_findings"] = list(findings)
+    fp = _fingerprint(catalog)
+    if fp:
+        _keep(fp, findings)
 
 
 def justify(findings: Sequence[Finding], justifications: Sequence[Justification]) -> CheckResult:

@@ -28,6 +28,7 @@ falls back to ``embedded`` with a one-line warning (logger ``pricing.store``).
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -37,14 +38,14 @@ import secrets
 import shutil
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from pricing.catalog import EMBEDDED, Catalog, CatalogInfo
+from pricing.catalog import EMBEDDED, Catalog, CatalogInfo, Layers
 from pricing.errors import CatalogError, InputError, suggest
 from pricing.limits import (
     ACCELERATORS_MAX,
@@ -64,6 +65,12 @@ except ImportError:  # pragma: no cover - not POSIX: writers rely on the rename 
 
 SCHEMA_VERSION = 1
 OFFERS_FILE = "offers.parquet"
+ROW_COLUMN = "_row"  # an offer's place in catalog order (files are stored by provider, region and resource)
+LAYOUT_KEY = b"planner.layout"
+LAYOUT = b"by-region-1"
+ROW_GROUP_MAX = 65_536
+CACHE_DIR = ".cache"  # derived data only (checksums of files already checked, check findings): safe to delete
+VERIFIED_VERSION = 1  # bump when table_problem checks more, so files checked before are checked again
 MANIFEST_FILE = "manifest.json"
 ACTIVE_FILE = "active"
 TMP_PREFIX = ".tmp-"
@@ -398,12 +405,53 @@ def _arrow_schema() -> Any:
 def _to_table(offers: list[Offer]) -> Any:
     import pyarrow as pa
 
-    cols: dict[str, list[Any]] = {f: [] for f in FIELDS}
-    for o in offers:
-        for f in FIELDS:
-            v = getattr(o, f)
-            cols[f].append(str(v) if f in _DECIMAL_FIELDS and v is not None else v)
+    cols: dict[str, list[Any]] = {}
+    for f in FIELDS:
+        values = [getattr(o, f) for o in offers]
+        if f in _DECIMAL_FIELDS:
+            values = [None if v is None else str(v) for v in values]
+        cols[f] = values
     return pa.Table.from_pydict(cols, schema=_arrow_schema())
+
+
+def offers_table(offers: list[Offer]) -> Any:
+    """``offers`` as a pyarrow Table of :data:`pricing.schema.FIELDS` (prices as exact decimal strings)."""
+    return _to_table(offers)
+
+
+def _by_region(table: Any) -> list[Any]:
+    """The table in the stored order -- by provider, region and resource, each slice in catalog order -- with
+    each offer's place in catalog order (``_row``), cut into slices (one row group each when written)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    table = table.append_column(ROW_COLUMN, pa.array(np.arange(n, dtype=np.int64)))
+    if n == 0:
+        return [table]
+    order = pc.sort_indices(table, sort_keys=[("provider", "ascending"), ("region", "ascending"),
+                                              ("resource", "ascending"), (ROW_COLUMN, "ascending")])
+    table = table.take(order)
+    parts = []
+    cols = [table.column(c).to_pylist() for c in ("provider", "region", "resource")]
+    keys = list(zip(*cols, strict=True))
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or keys[i] != keys[start] or i - start >= ROW_GROUP_MAX:
+            parts.append(table.slice(start, i - start))
+            start = i
+    return parts
+
+
+def _write_offers(table: Any, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    parts = _by_region(table)
+    schema = parts[0].schema.with_metadata({LAYOUT_KEY: LAYOUT})
+    with pq.ParquetWriter(path, schema, compression="zstd") as w:
+        for part in parts:
+            w.write_table(part.replace_schema_metadata(schema.metadata))
 
 
 def table_problem(table: Any) -> str | None:
@@ -615,8 +663,6 @@ def write_snapshot(
     ``base_as_of``: for a snapshot layered on a base, the date of the base's oldest price it keeps, so the
     snapshot's age (``oldest_fetched_at``) is that of the catalog it makes, as ``compare`` will see it.
     Offers with numbers out of range (:func:`table_problem`) are refused: a snapshot never holds them."""
-    import pyarrow.parquet as pq
-
     check_name(name)
     offers = list(offers)
     table = _to_table(offers)
@@ -641,7 +687,7 @@ def write_snapshot(
         try:
             tmp.mkdir()
             parquet = tmp / OFFERS_FILE
-            pq.write_table(table, parquet, compression="zstd")
+            _write_offers(table, parquet)
             with open(parquet, "rb+") as fh:
                 os.fsync(fh.fileno())
             manifest = {
@@ -665,6 +711,7 @@ def write_snapshot(
                 fh.flush()
                 os.fsync(fh.fileno())
             _fsync_dir(tmp)
+            written_sha = manifest["files"][OFFERS_FILE]["sha256"]  # type: ignore[index]
             os.rename(tmp, final)
             _fsync_dir(d)
         except BaseException as exc:
@@ -674,6 +721,7 @@ def write_snapshot(
                     _refuse_existing(name)
                 raise _write_error(f"write snapshot {name!r} under {d}", exc) from exc
             raise
+    _mark_checked(written_sha)  # checked before it was written
     return CatalogInfo(name, source, len(offers), fetched_at, name == active_name(), oldest)
 
 
@@ -761,29 +809,262 @@ def _open_offers(name: str) -> IO[bytes]:
 
 def load_snapshot(name: str) -> Catalog:
     """Load snapshot ``name``, checking offers.parquet against the checksum in its manifest, then its columns
-    and values (a damaged snapshot is a CatalogError naming it)."""
-    import pyarrow.parquet as pq
-
+    and values (a damaged snapshot is a CatalogError naming it). The offers are read when used: a query on
+    one provider and region reads only that region's part of the file (see :class:`StoredOffers`)."""
     m = _load_manifest(name)
+    src = open_offers(name, m)
+    return Catalog(name, m["source"], m.get("oldest_fetched_at") or m["fetched_at"], layers=Layers([src]))
+
+
+_opened: dict[tuple[str, str], StoredOffers] = {}
+_OPENED_MAX = 16
+
+
+def open_offers(name: str, m: dict[str, Any] | None = None) -> StoredOffers:
+    """The checked offers file of snapshot ``name``; the same object again while the file is unchanged (its
+    checksum is verified on every call)."""
+    m = _load_manifest(name) if m is None else m
+    path = snapshots_dir() / name / OFFERS_FILE
     try:
         with _open_offers(name) as fh:
-            _check_sum(name, m, _sha256_fh(fh))
-            fh.seek(0)
-            try:
-                table = pq.read_table(fh)
-            except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged file
-                raise _damaged(name, f"{OFFERS_FILE} cannot be read ({type(exc).__name__})") from None
+            data = fh.read()
     except FileNotFoundError:
         raise _damaged(name, f"{OFFERS_FILE} is missing") from None
     except OSError as exc:
         raise _damaged(name, f"{OFFERS_FILE} cannot be read ({exc.strerror or exc})") from None
-    if table.num_rows != m["offers"]:
-        raise _damaged(name, f"{OFFERS_FILE} has {table.num_rows} offers, the manifest says {m['offers']}")
-    problem = table_problem(table)
-    if problem:
-        raise _damaged(name, f"{OFFERS_FILE}: {problem}")
-    offers = _from_table(table)
-    return Catalog(name, m["source"], m.get("oldest_fetched_at") or m["fetched_at"], offers)
+    sha = hashlib.sha256(data).hexdigest()
+    _check_sum(name, m, sha)
+    key = (str(path), sha)
+    src = _opened.get(key)
+    if src is None or src.num_rows != m["offers"]:
+        src = StoredOffers(name, data, sha, m["offers"])
+        _opened[key] = src
+        while len(_opened) > _OPENED_MAX:
+            del _opened[next(iter(_opened))]
+    return src
+
+
+def _checked_marker(sha: str) -> Path:
+    return home() / CACHE_DIR / "checked" / f"{sha}.v{VERIFIED_VERSION}"
+
+
+def _is_checked(sha: str) -> bool:
+    try:
+        return _checked_marker(sha).is_file()
+    except OSError:
+        return False
+
+
+def _mark_checked(sha: str) -> None:
+    """Remember that the offers file with checksum ``sha`` passed :func:`table_problem` (derived data: a
+    failure to write it only means the next load checks the file again)."""
+    marker = _checked_marker(sha)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        tmp = marker.with_name(f".{marker.name}-{os.getpid()}-{secrets.token_hex(4)}")
+        tmp.write_bytes(b"")
+        os.replace(tmp, marker)
+    except OSError:
+        pass
+
+
+class StoredOffers:
+    """The offers of one snapshot file, read lazily (one layer of a loaded catalog).
+
+    Files written by this version are stored by (provider, region, resource), one row group per slice,
+    with each offer's place in catalog order in column ``_row``: a query on one region reads only its row
+    groups (found from the row groups' min/max statistics). Older files (one block in catalog order) are
+    read whole on first use. The checksum is verified on every load; the values (:func:`table_problem`) are
+    checked when the file is first loaded, and a file whose checksum is remembered as checked (under
+    ``<home>/.cache/checked``, written after a check or a write) is not checked again."""
+
+    def __init__(self, name: str, data: bytes, sha: str, expected_rows: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.name = name
+        self.ident = f"parquet:{sha}"
+        self._columns: dict[str, Any] = {}
+        self._full: Any = None
+        try:
+            self._pf = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
+            md = self._pf.metadata
+            schema = self._pf.schema_arrow
+        except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged file
+            raise _damaged(name, f"{OFFERS_FILE} cannot be read ({type(exc).__name__})") from None
+        self.num_rows = md.num_rows
+        if md.num_rows != expected_rows:
+            raise _damaged(name, f"{OFFERS_FILE} has {md.num_rows} offers, the manifest says {expected_rows}")
+        self._names = [f for f in FIELDS if f in schema.names]
+        has_row = ROW_COLUMN in schema.names and str(schema.field(ROW_COLUMN).type) == "int64"
+        self._starts: list[int] = []
+        self._index: dict[tuple[str, str, str], list[int]] = {}
+        self._mixed: list[int] = []
+        pos = 0
+        for i in range(md.num_row_groups):
+            rg = md.row_group(i)
+            self._starts.append(pos)
+            pos += rg.num_rows
+            key = self._rg_key(rg, schema) if has_row else None
+            if key is None:
+                self._mixed.append(i)
+            else:
+                self._index.setdefault(key, []).append(i)
+        self._has_row = has_row
+        if not _is_checked(sha):
+            self._check(sha)
+
+    @staticmethod
+    def _rg_key(rg: Any, schema: Any) -> tuple[str, str, str] | None:
+        out = []
+        for name in ("provider", "region", "resource"):
+            i = schema.get_field_index(name)
+            if i < 0:
+                return None
+            st = rg.column(i).statistics
+            if st is None or not st.has_min_max or st.null_count or st.min != st.max or not isinstance(st.min, str):
+                return None
+            out.append(st.min)
+        return (out[0], out[1], out[2])
+
+    def _check(self, sha: str) -> None:
+        """Read the whole file and check its values; remember the checksum when they and the layout are right."""
+        import pyarrow.compute as pc
+
+        try:
+            table = self._pf.read()
+        except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged file
+            raise _damaged(self.name, f"{OFFERS_FILE} cannot be read ({type(exc).__name__})") from None
+        problem = table_problem(table)
+        if problem:
+            raise _damaged(self.name, f"{OFFERS_FILE}: {problem}")
+        self._full = table
+        layout_ok = True
+        if self._has_row:  # the statistics and the places must tell the truth before they are trusted
+            import numpy as np
+
+            rows = table.column(ROW_COLUMN)
+            if rows.null_count or not np.array_equal(np.sort(rows.to_numpy()), np.arange(table.num_rows)):
+                layout_ok = False
+            for key, groups in self._index.items():
+                for g in groups:
+                    start = self._starts[g]
+                    part = table.slice(start, self._pf.metadata.row_group(g).num_rows)
+                    for col, want in zip(("provider", "region", "resource"), key, strict=True):
+                        if not pc.all(pc.equal(part.column(col), want)).as_py():
+                            layout_ok = False
+        if not layout_ok:  # read as a file of no particular order
+            self._has_row = False
+            self._mixed = list(range(self._pf.metadata.num_row_groups))
+            self._index = {}
+        _mark_checked(sha)
+
+    # -- the layer protocol (see pricing.catalog.Layers) ------------------------------------------------
+    def count(self) -> int:
+        return int(self.num_rows)
+
+    def _read(self, groups: list[int], columns: list[str]) -> Any:
+        if self._full is not None:
+            import pyarrow as pa
+
+            parts = [self._full.select(columns).slice(self._starts[g], self._pf.metadata.row_group(g).num_rows)
+                     for g in groups]
+            return pa.concat_tables(parts) if parts else self._full.select(columns).slice(0, 0)
+        return self._pf.read_row_groups(groups, columns=columns, use_threads=False)
+
+    @property
+    def _row_columns(self) -> list[str]:
+        return [*self._names, ROW_COLUMN] if self._has_row else list(self._names)
+
+    @functools.cached_property
+    def _mixed_index(self) -> dict[tuple[str, str, str], list[int]]:
+        """File rows by (provider, region, resource) of the row groups that are not one slice each."""
+        idx: dict[tuple[str, str, str], list[int]] = {}
+        if not self._mixed:
+            return idx
+        t = self.columns(["provider", "region", "resource"])
+        keys = zip(*(t.column(c).to_pylist() for c in ("provider", "region", "resource")), strict=True)
+        mixed = set(self._mixed)
+        starts = self._starts
+        import bisect
+
+        for i, key in enumerate(keys):
+            if bisect.bisect_right(starts, i) - 1 in mixed:
+                idx.setdefault(key, []).append(i)
+        return idx
+
+    def region_keys(self) -> set[tuple[str, str, str]]:
+        return set(self._index) | set(self._mixed_index)
+
+    def partition(self, key: tuple[str, str, str]) -> list[tuple[int, Offer]]:
+        """The offers of one (provider, region, resource), in catalog order, with their places."""
+        out: list[tuple[int, Offer]] = []
+        groups = self._index.get(key)
+        if groups:
+            t = self._read(groups, self._row_columns)
+            offers = _from_table(t)
+            places = t.column(ROW_COLUMN).to_pylist() if self._has_row else range(len(offers))
+            out = list(zip(places, offers, strict=True))
+        rows = self._mixed_index.get(key)
+        if rows:
+            import numpy as np
+
+            file_rows = np.asarray(rows)
+            out += list(zip(self._places(file_rows).tolist(), self.rows_at(file_rows), strict=True))
+        if groups and rows:
+            out.sort(key=lambda r: r[0])
+        return out
+
+    def _places(self, file_rows: Any) -> Any:
+        if not self._has_row:
+            return file_rows
+        return self.columns([ROW_COLUMN]).column(0).to_numpy()[file_rows]
+
+    def columns(self, names: Sequence[str]) -> Any:
+        """Columns ``names`` of every offer, in file order (a pyarrow Table)."""
+        import pyarrow as pa
+
+        missing = [n for n in names if n not in self._columns]
+        if missing:
+            if self._full is not None:
+                got = self._full.select(missing)
+            else:
+                got = self._pf.read(columns=missing, use_threads=False)
+            for n in missing:
+                self._columns[n] = got.column(n)
+        return pa.table({n: self._columns[n] for n in names})
+
+    def order(self) -> Any:
+        """File rows in catalog order (numpy)."""
+        import numpy as np
+
+        if not self._has_row:
+            return np.arange(self.num_rows)
+        return np.argsort(self.columns([ROW_COLUMN]).column(0).to_numpy(), kind="stable")
+
+    def rows_at(self, file_rows: Any) -> list[Offer]:
+        """The offers at file rows ``file_rows`` (numpy), in that order."""
+        import numpy as np
+        import pyarrow as pa
+
+        if len(file_rows) == 0:
+            return []
+        if self._full is not None or len(file_rows) * 4 >= self.num_rows:
+            table = self._full if self._full is not None else self._pf.read(columns=self._names)
+            return _from_table(table.select(self._names).take(pa.array(file_rows)))
+        groups = sorted(set((np.searchsorted(self._starts, file_rows, side="right") - 1).tolist()))
+        t = self._read(groups, self._names)
+        # file row -> row of the groups read
+        offset, local = 0, {}
+        for g in groups:
+            local[g] = offset - self._starts[g]
+            offset += self._pf.metadata.row_group(g).num_rows
+        gi = np.searchsorted(self._starts, file_rows, side="right") - 1
+        take = file_rows + np.asarray([local[g] for g in gi.tolist()])
+        return _from_table(t.take(pa.array(take)))
+
+    def offers(self) -> list[Offer]:
+        return self.rows_at(self.order())
 
 
 def delete(name: str) -> None:

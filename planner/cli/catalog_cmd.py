@@ -490,10 +490,11 @@ def _print_checks(name: str, base: str | None, offers: list[Any], source: str, f
     The new offers are layered on ``base`` in memory, as loading snapshot ``name`` would, without reading
     the snapshot back."""
     from pricing.catalog import Catalog, layer, load_catalog
-    from pricing.checks import check_catalog, summary
+    from pricing.checks import check_catalog, remember_findings, summary
 
     new = Catalog(name, source, fetched_at, offers)
     findings = check_catalog(layer([load_catalog(base), new]) if base else new)
+    remember_findings(load_catalog(name), findings)  # the stored snapshot holds the same offers: not checked again
     click.echo(f"Checks: {summary(findings)}" + (f"; see 'planner catalog check {name}'" if findings else ""))
 
 
