@@ -24,6 +24,8 @@ import click
 @click.option("--baseline", default=None, metavar="YYYY-MM", help="Month unit costs are compared with [previous month].")
 @click.option("--fx", "fx", multiple=True, metavar="CUR=RATE",
               help="Exchange rate as USD per unit, e.g. EUR=1.08 (repeat). Needed whenever currencies differ.")
+@click.option("--billing-currency", default=None, metavar="CUR",
+              help="Currency of charges whose BillingCurrency is empty (never assumed), e.g. USD.")
 @click.option("--basis", type=click.Choice(["effective", "billed"]), default="effective", show_default=True,
               help="Cost compared with plan and budget: effective (amortized) or billed (as invoiced).")
 @click.option("--catalog", "catalog_name", default=None, help="Catalog snapshot for the plan (default: the active one).")
@@ -36,7 +38,7 @@ import click
 @click.option("--fail-over-budget", is_flag=True, help="Exit 4 when the month's spend is over budget.")
 def report(scenario: str, month: str, budget: str | None, actuals: tuple[str, ...], actuals_format: str | None,
            volumes: str | None, cloud: str | None, plan_start: str | None, baseline: str | None,
-           fx: tuple[str, ...], basis: str, catalog_name: str | None, pricebook: str | None, fmt: str | None,
+           fx: tuple[str, ...], billing_currency: str | None, basis: str, catalog_name: str | None, pricebook: str | None, fmt: str | None,
            out: str | None, warn_at: str | None, fail_over_budget: bool) -> None:
     """Monthly budget report for SCENARIO: plan vs budget vs actual spend for --month.
 
@@ -81,7 +83,8 @@ def report(scenario: str, month: str, budget: str | None, actuals: tuple[str, ..
         frame = read_actuals(list(actuals), format=actuals_format)
     rep = build_report(sc, month, actuals=frame, budget=given_budget, volumes=vols, cloud=cloud,
                        plan_start=plan_start, baseline=baseline, fx=rates, basis=basis, catalog=catalog_name,
-                       pricebook=pricebook, warn_at=thresholds, fail_over_budget=fail_over_budget)
+                       pricebook=pricebook, warn_at=thresholds, fail_over_budget=fail_over_budget,
+                       billing_currency=billing_currency)
     if out is None:
         click.echo(render(rep, kind).rstrip("\n"))
         click.echo(rep.summary_line, err=True)

@@ -177,9 +177,11 @@ def build_report(
     warn_at: list[float] | None = None,
     fail_over_budget: bool = False,
     comparison: Any = None,
+    billing_currency: str | None = None,
 ) -> Report:
     """Plan vs budget vs actual for ``month`` (YYYY-MM). ``actuals``: a FOCUS DataFrame (see
-    :func:`planner.actuals.read_actuals`) or None for a plan-and-budget report."""
+    :func:`planner.actuals.read_actuals`) or None for a plan-and-budget report; ``billing_currency``: the currency
+    of charges whose BillingCurrency is empty (never assumed)."""
     from planner.comparison import compare
 
     sc = scenario
@@ -187,7 +189,10 @@ def build_report(
     if basis not in BASES:
         raise InputError(f"basis is effective (amortized) or billed, got {basis!r}", field="--basis")
     rates = fx if isinstance(fx, dict) and all(isinstance(v, Decimal) for v in fx.values()) else parse_fx(fx)
-    spend = sp.prepare(actuals, sc, rates) if actuals is not None else None
+    if billing_currency is not None and not (len(billing_currency) == 3 and billing_currency.isalpha()):
+        raise InputError(f"takes a 3-letter currency code such as USD, got {billing_currency!r}",
+                         field="--billing-currency")
+    spend = sp.prepare(actuals, sc, rates, billing_currency=billing_currency) if actuals is not None else None
     notes: list[str] = list(spend.notes) if spend else []
 
     # -- plan start and the plan ------------------------------------------------------------------

@@ -27,11 +27,11 @@ def _money_axis(ax: Any, currency: str, axis: str = "y") -> None:
     def fmt(v: float, _pos: int) -> str:
         a = abs(v)
         if a >= 1e6:
-            s = f"{v / 1e6:,.1f}M"
+            s = f"{v / 1e6:,.2f}".rstrip("0").rstrip(".") + "M"
         elif a >= 1e3:
-            s = f"{v / 1e3:,.0f}k"
+            s = f"{v / 1e3:,.2f}".rstrip("0").rstrip(".") + "k"
         else:
-            s = f"{v:,.0f}"
+            s = f"{v:,.2f}".rstrip("0").rstrip(".")
         return f"{'-' if s.startswith('-') else ''}{sym}{s.lstrip('-')}{tail}"
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))

@@ -97,16 +97,20 @@ def _times(df: Any, col: str, where: str) -> Any:
     return t
 
 
-def _currency(df: Any, fx: dict[str, Decimal], where: str) -> tuple[str, Any, dict[str, Decimal]]:
-    """(report currency, USD-or-billing multiplier per row, rates used)."""
-    if "BillingCurrency" not in df.columns:
-        raise InputError("actual spend has no BillingCurrency column; amounts without a currency cannot be "
-                         "compared with a budget", where=where, field="BillingCurrency")
-    cur = df["BillingCurrency"].map(lambda v: _text(v, "").upper())
+def _currency(df: Any, fx: dict[str, Decimal], where: str, default: str | None) -> tuple[str, Any, dict[str, Decimal]]:
+    """(report currency, USD-or-billing multiplier per row, rates used). ``default``: the currency of charges that
+    name none (said by the user, never assumed)."""
+    import pandas as pd
+
+    given = df["BillingCurrency"] if "BillingCurrency" in df.columns else pd.Series([None] * len(df), index=df.index)
+    cur = given.map(lambda v: _text(v, "").upper())
+    if default:
+        cur = cur.where(cur != "", default.upper())
     if (cur == "").any():
         i = int((cur == "").to_numpy().nonzero()[0][0])
-        raise InputError(f"row {i + 1} has no BillingCurrency; every charge needs its currency", where=where,
-                         field="BillingCurrency")
+        raise InputError(f"row {i + 1} has no BillingCurrency; amounts without a currency cannot be checked against "
+                         "a budget: give the currency of such charges with --billing-currency (e.g. USD)",
+                         where=where, field="BillingCurrency")
     kinds = sorted(set(cur))
     if len(kinds) == 1:
         return kinds[0], cur.map(lambda _: 1.0), {}
@@ -121,7 +125,7 @@ def _currency(df: Any, fx: dict[str, Decimal], where: str) -> tuple[str, Any, di
 
 
 def prepare(frame: Any, scenario: Scenario, fx: dict[str, Decimal] | None = None, *,
-            where: str = "actual spend") -> Spend:
+            where: str = "actual spend", billing_currency: str | None = None) -> Spend:
     """Validate and normalize a FOCUS frame (see :func:`planner.actuals.read_actuals`) for a report."""
     import pandas as pd
 
@@ -134,7 +138,7 @@ def prepare(frame: Any, scenario: Scenario, fx: dict[str, Decimal] | None = None
         raise InputError(f"actual spend lacks the FOCUS column{'s' * (len(missing) > 1)} {', '.join(missing)}",
                          where=where, field=missing[0])
     df = frame.reset_index(drop=True)
-    currency, mult, rates = _currency(df, fx, where)
+    currency, mult, rates = _currency(df, fx, where, billing_currency)
     out = pd.DataFrame(index=df.index)
     start = _times(df, "ChargePeriodStart", where)
     if start.isna().any():

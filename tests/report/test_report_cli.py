@@ -13,11 +13,9 @@ from planner.cli import main
 
 
 def _has_reader() -> bool:
-    try:
-        from planner.actuals import read_actuals  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("planner.actuals.reader") is not None
 
 
 needs_reader = pytest.mark.skipif(not _has_reader(), reason="planner.actuals.read_actuals not installed")
