@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -97,7 +98,11 @@ def fmt_unit(x: float | None, currency: str) -> str:
     """A unit cost: 4 decimals below 1 (``$0.0271``), cents from 1 up; ``n/a`` when unknown."""
     if x is None:
         return "n/a"
-    body = f"{abs(x):,.2f}" if abs(x) >= 1 else f"{abs(x):.4f}"
+    a = abs(x)
+    if a >= 1 or a == 0:
+        body = f"{a:,.2f}"
+    else:  # at least 4 decimals, and 3 significant digits however small
+        body = f"{a:.{max(4, 2 - math.floor(math.log10(a)))}f}"
     sign = "-" if x < 0 else ""
     sym = SYMBOLS.get(currency)
     return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"
