@@ -225,3 +225,49 @@ def test_empty_actuals(hand, tmp_path):
     frame = pd.DataFrame(columns=FOCUS_COLUMNS)  # the reader refuses an empty file itself; the API refuses a frame
     with pytest.raises(InputError, match="actual spend has no rows"):
         build_report(load_scenario(hand["scenario"]), "2026-03", actuals=frame)
+
+
+def test_volumes_in_the_scenario_and_csv_override(hand, tmp_path):
+    """Scenario volumes count; a CSV row for the same month and workload replaces them."""
+    text = hand["scenario"].read_text().replace(
+        "    train: [train, trainer]\n",
+        "    train: [train, trainer]\n  volumes:\n    - {month: 2026-03, workload: api, requests: 1500000}\n"
+        "    - {month: 2026-02, workload: api, requests: 3500000}\n")
+    hand["scenario"].write_text(text)
+    sc = load_scenario(hand["scenario"])
+    frame = load_focus(hand["focus"])
+    k = {r["kpi"]: r for r in build_report(sc, "2026-03", actuals=frame).data["kpis"]["rows"] if r["workload"] == "api"}
+    assert k["cost_per_1k_requests"]["value"] == pytest.approx(0.40)  # 600 / 1,500,000 x 1,000
+    assert k["cost_per_1k_requests"]["baseline_value"] == pytest.approx(0.40)  # 1,400 / 3,500,000 x 1,000
+    csv = tmp_path / "v.csv"
+    csv.write_text("month,workload,requests\n2026-03,api,2000000\n")
+    k = {r["kpi"]: r for r in build_report(sc, "2026-03", actuals=frame, volumes=read_volumes(csv, sc))
+         .data["kpis"]["rows"] if r["workload"] == "api"}
+    assert k["cost_per_1k_requests"]["value"] == pytest.approx(0.30)  # 600 / 2,000,000 x 1,000
+    assert k["cost_per_1k_requests"]["change_vs_baseline_pct"] == -25.0  # (0.30 - 0.40) / 0.40
+
+
+def test_unmatched_tag_value_is_a_note(hand, tmp_path):
+    rows = [charge("2026-03-01", 10.00, workload="api"), charge("2026-03-01", 7.00, workload="batch-x")]
+    sc = load_scenario(hand["scenario"])
+    d = build_report(sc, "2026-03", actuals=load_focus(write_focus(tmp_path / "n.csv", rows))).data
+    assert "actuals.tag_values of train: no charge has tag workload = train, trainer" in d["notes"]
+    unplanned = next(r for r in d["by_workload"] if r["workload"] == "batch-x")
+    assert not unplanned["planned"] and unplanned["actual"] == Decimal("7.00")
+    assert any(x["kind"] == "unplanned" and x["name"] == "batch-x" for x in d["drivers"])
+
+
+@pytest.mark.parametrize("text,field", [
+    ("month,workload,requests\n2026-3,api,10\n", "line 2: month"),
+    ("month,workload,requests\n2026-03,api,-1\n", "line 2: requests"),
+    ("month,workload,requests\n2026-03,api,lots\n", "line 2: requests"),
+    ("month,requests\n2026-03,10\n", "header"),
+])
+def test_bad_volume_files(hand, tmp_path, text, field):
+    from planner.errors import InputError
+
+    p = tmp_path / "v.csv"
+    p.write_text(text)
+    with pytest.raises(InputError) as e:
+        read_volumes(p, load_scenario(hand["scenario"]))
+    assert e.value.field == field
