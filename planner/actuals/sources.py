@@ -1,0 +1,281 @@
+"""Source files: finding them, telling their format from the header, and reading them in Arrow batches.
+
+A source is a CSV file (optionally gzip-compressed, optionally with a UTF-8 byte-order mark), a parquet
+file, or a folder of those (a CUR delivery is a folder of parts). Only the columns a request needs are read:
+parquet by column projection, CSV with pyarrow's streaming reader restricted to those columns. Text columns
+are read dictionary-encoded, numbers as float64.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from planner.actuals.formats import Format, Header, detect, format_named
+from planner.actuals.formats.base import NUM, RAW, TEXT, TIME, TIME_LAX
+from planner.errors import InputError, quoted
+
+NULLS = ["", "null", "NULL", "None", "NaN", "nan"]
+CSV_BLOCK = 8 << 20  # bytes per CSV block read at a time
+PARQUET_BATCH = 1 << 20  # rows per parquet batch
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz", ".txt")
+_URI = re.compile(r"^(aws-ce|azure-cm|bq|bigquery|gcp-billing|ce|cm):", re.IGNORECASE)
+
+
+def is_api_uri(source: Any) -> bool:
+    return isinstance(source, str) and bool(_URI.match(source))
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    kind: str  # "csv" or "parquet"
+    compression: str | None
+    header: Header
+    fmt: Format
+    fmt_name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    nested: dict[str, str] = field(default_factory=dict)  # flattened parquet name -> top-level column
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+
+def expand(sources: Any) -> list[Path]:
+    """Files named by ``sources`` (one or a list; folders give the billing files inside, sorted)."""
+    items = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    if not items:
+        raise InputError("no source given; name one or more billing export files")
+    out: list[Path] = []
+    for s in items:
+        p = Path(s)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(SUFFIXES))
+            if not found:
+                raise InputError("folder has no .csv, .csv.gz or .parquet files", where=str(p))
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        elif p.exists():
+            raise InputError("not a regular file", where=str(p))
+        else:
+            raise InputError("no such file", where=str(p))
+    return out
+
+
+def _magic(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(4)
+
+
+def _csv_header(path: Path, compression: str | None) -> list[str]:
+    opener = gzip.open if compression == "gzip" else open
+    try:
+        with opener(path, "rb") as f:  # type: ignore[operator]
+            head = f.read(1 << 20)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc})", where=str(path)) from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("file is UTF-16 text; save it as UTF-8 (CSV UTF-8) and try again", where=str(path))
+    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise InputError("file is empty; give an export with a header row and charges", where=str(path))
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            raise InputError("file is not UTF-8 text (nor parquet); give the export as CSV or parquet",
+                             where=str(path)) from None
+        text = head[: exc.start].decode("utf-8-sig")
+    first = next(csv.reader(io.StringIO(text)), [])
+    names = [n.strip() for n in first]
+    if len([n for n in names if n]) < 2:
+        raise InputError("first line is not a CSV header of a billing export (fewer than two columns)",
+                         where=str(path))
+    return names
+
+
+def _parquet_header(path: Path) -> tuple[list[str], dict[str, str]]:
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"unreadable parquet file ({exc})", where=str(path)) from None
+    names: list[str] = []
+    nested: dict[str, str] = {}
+
+    def walk(prefix: str, top: str, t: pa.DataType) -> None:
+        if pa.types.is_struct(t):
+            for f in t:
+                walk(f"{prefix}.{f.name}", top, f.type)
+        else:
+            names.append(prefix)
+            nested[prefix] = top
+
+    for f in schema:
+        walk(f.name, f.name, f.type)
+    return names, nested
+
+
+def open_file(path: Path, format: str | None = None) -> SourceFile:
+    if path.stat().st_size == 0:
+        raise InputError("file is empty; give an export with a header row and charges", where=str(path))
+    magic = _magic(path)
+    nested: dict[str, str] = {}
+    if magic == b"PAR1":
+        kind, compression = "parquet", None
+        names, nested = _parquet_header(path)
+    elif magic[:2] == b"PK":
+        raise InputError("file is a zip archive; unzip it and give the CSV inside", where=str(path))
+    else:
+        kind, compression = "csv", ("gzip" if magic[:2] == b"\x1f\x8b" else None)
+        names = _csv_header(path, compression)
+    header = Header(names)
+    if format:
+        fmt = format_named(format)
+        fmt_name = fmt.name
+    else:
+        fmt, fmt_name = detect(header, str(path))
+    missing = fmt.missing(header)
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        raise InputError(f"{fmt_name} file lacks the mandatory column{s} {', '.join(missing)}; export it with "
+                         "all FOCUS columns", where=str(path))
+    return SourceFile(path, kind, compression, header, fmt, fmt_name, nested=nested)
+
+
+def detect_format(path: str | Path) -> str:
+    """The format name of a billing export file, read from its header (``focus``, ``aws-cur``, ``azure-ea``...)."""
+    return open_file(Path(path)).fmt_name
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    if kind == NUM:
+        return pa.float64()
+    if kind in (TEXT, TIME, TIME_LAX):
+        return pa.dictionary(pa.int32(), pa.string())
+    return pa.string()
+
+
+def batches(src: SourceFile, plan: dict[str, tuple[str, str]]) -> Iterator[pa.RecordBatch]:
+    """Record batches of ``src`` with the columns of ``plan`` (logical -> (column, kind))."""
+    names = list(dict.fromkeys(name for name, _ in plan.values()))
+    if src.kind == "parquet":
+        yield from _parquet_batches(src, plan, names)
+    else:
+        yield from _csv_batches(src, plan, names)
+
+
+def _csv_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]) -> Iterator[pa.RecordBatch]:
+    """Streamed CSV batches. A row with fewer fields than the header (some exporters drop trailing empty
+    fields) is read with its missing fields empty, as spreadsheet tools read it; a row with more fields is
+    an error."""
+    import pyarrow.csv as pcsv
+
+    kinds = {name: kind for name, kind in plan.values()}
+    if not names:  # nothing but the row count is needed
+        names = [src.header.names[0]]
+        kinds = {names[0]: RAW}
+    types = {n: _arrow_type(kinds[n]) for n in names}
+    convert = pcsv.ConvertOptions(include_columns=names, column_types=types,
+                                  null_values=NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True)
+    short: list[str] = []
+    too_long: list[Any] = []
+
+    def on_bad_row(row: Any) -> str:
+        if row.actual_columns < row.expected_columns and len(short) < 1_000_000:
+            short.append(row.text)
+            return "skip"
+        too_long.append(row)
+        return "error"
+
+    stream = pa.input_stream(str(src.path), compression=src.compression)
+    try:
+        reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK),
+                               parse_options=pcsv.ParseOptions(newlines_in_values=True,
+                                                               invalid_row_handler=on_bad_row),
+                               convert_options=convert)
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        if too_long:
+            r = too_long[0]
+            raise InputError(f"row {r.number or '?'} has {r.actual_columns} fields where the header has "
+                             f"{r.expected_columns}; the file is not a well-formed CSV export",
+                             where=src.where) from None
+        raise InputError(_csv_problem(str(exc), names), where=src.where) from None
+    finally:
+        stream.close()
+    if short:
+        yield _padded_rows(src, short, names, types)
+
+
+def _padded_rows(src: SourceFile, texts: list[str], names: list[str], types: dict[str, pa.DataType]) -> pa.RecordBatch:
+    width = len(src.header.names)
+    pos = {n: src.header.names.index(n) for n in names}
+    rows = [r + [""] * (width - len(r)) for r in csv.reader(io.StringIO("\n".join(texts)))]
+    cols = []
+    for n in names:
+        vals = [r[pos[n]] if r[pos[n]] not in NULLS else None for r in rows]
+        arr = pa.array(vals, type=pa.string())
+        t = types[n]
+        if pa.types.is_floating(t):
+            try:
+                arr = arr.cast(t)
+            except pa.ArrowInvalid:
+                bad = next(v for v in vals if v is not None and not _is_number(v))
+                raise InputError(f"column {quoted(n)}: {quoted(bad)} is not a number; amounts must be plain "
+                                 "numbers such as 12.5", where=src.where) from None
+        elif pa.types.is_dictionary(t):
+            arr = arr.dictionary_encode()
+        cols.append(arr)
+    return pa.RecordBatch.from_arrays(cols, names=names)
+
+
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_problem(msg: str, names: list[str]) -> str:
+    m = re.search(r"In CSV column #(\d+): CSV conversion error to (\w+): invalid value '([^']*)'", msg)
+    if m:
+        col = int(m.group(1))
+        name = names[col] if col < len(names) else f"#{col}"
+        return (f"column {quoted(name)}: {quoted(m.group(3))} is not a number; amounts must be plain numbers "
+                "such as 12.5")
+    return "not readable as CSV: " + msg.splitlines()[0]
+
+
+def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
+    tops = list(dict.fromkeys(src.nested.get(n, n) for n in names))
+    text_tops = [src.nested.get(n, n) for n, k in plan.values() if k in (TEXT, TIME, TIME_LAX) and n == src.nested.get(n, n)]
+    try:
+        pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None)
+        schema = pf.schema_arrow
+        # only string columns can be read as dictionaries
+        text_tops = [n for n in text_tops if n in schema.names and
+                     (pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type))]
+        pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None)
+        for b in pf.iter_batches(batch_size=PARQUET_BATCH, row_groups=src.options.get("row_groups"),
+                                 columns=tops or None):
+            if any(pa.types.is_struct(t) for t in b.schema.types):
+                t = pa.Table.from_batches([b]).flatten()
+                yield from t.to_batches()
+            else:
+                yield b
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"unreadable parquet file ({str(exc).splitlines()[0]})", where=src.where) from None

@@ -1,0 +1,368 @@
+"""Spend summaries: billed, effective (amortized) and list cost per month, provider, service and tags.
+
+**Streaming.** Files are read batch by batch (pyarrow's parquet reader and streaming CSV reader, only the
+columns the summary needs) and each batch is reduced to partial sums per group at once, so memory depends
+on the batch size and the number of groups, not on the file: a year of hourly CUR (tens of millions of
+rows) is summarized in the memory of a few batches. pyarrow rather than DuckDB: pyarrow is already a core
+dependency, its readers give column projection and dictionary-encoded text (each distinct service, hour or
+tag set is handled once per batch, not once per row), and the same per-format code then serves both
+:func:`planner.actuals.read_actuals` and the summaries — one place where each provider's amortization rules
+live, instead of a second copy in SQL.
+
+**Dask.** ``engine="dask"`` runs the same per-batch reduction as tasks of a ``dask.dataframe`` (one
+partition per parquet row group, or per CSV file) and combines the partial sums with a dask groupby, so
+the work spreads over the cores of a machine or the workers of a ``distributed`` cluster when a client is
+active.
+
+**Rules.** A row's month is its ``BillingPeriodStart`` (the invoice month), its ``ChargePeriodStart`` where
+the source has no billing period. Amounts in different currencies are never added: the currency is always
+part of the group. A total is missing (NaN/null), not 0, when any row in its group lacks that amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.actuals.focus import short_provider
+from planner.actuals.formats.base import parse_tag_text
+from planner.errors import InputError, quoted
+
+DIMENSIONS = {  # summary dimension -> FOCUS column
+    "month": "BillingPeriodStart", "provider": "ProviderName", "service": "ServiceName",
+    "category": "ServiceCategory", "region": "RegionId", "account": "SubAccountId", "charge": "ChargeCategory",
+    "pricing": "PricingCategory", "sku": "SkuId", "resource": "ResourceId",
+}
+VALUES = (("BilledCost", "billed_cost"), ("EffectiveCost", "effective_cost"), ("ListCost", "list_cost"))
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ROUND = 10  # decimals kept in totals: below any billed amount, above float summation noise
+_COMBINE_EVERY = 64  # partial results kept before they are merged
+
+
+def parse_by(by: str | Iterable[str]) -> tuple[list[str], list[str]]:
+    """(dimensions in order, tag keys) of ``by``: ``"month,provider,tag:team"`` or a sequence of names."""
+    items = [p.strip() for p in (by.split(",") if isinstance(by, str) else by)]
+    dims: list[str] = []
+    tags: list[str] = []
+    for item in items:
+        if not item:
+            continue
+        if item.lower().startswith("tag:"):
+            key = item[4:].strip()
+            if not key:
+                raise InputError("tag: needs a tag key, e.g. tag:team", field="by")
+            dims.append(f"tag:{key}")
+            tags.append(key)
+        elif item.lower() in DIMENSIONS:
+            dims.append(item.lower())
+        else:
+            from planner.errors import suggest
+
+            raise InputError(suggest(item, [*DIMENSIONS, "tag:KEY"], what="summary dimension"), field="by")
+    if len(set(dims)) != len(dims):
+        raise InputError(f"a dimension is given twice in {','.join(items)}", field="by")
+    return dims, tags
+
+
+def check_month(month: str | None) -> str | None:
+    if month is None:
+        return None
+    m = str(month).strip()
+    if not _MONTH.match(m):
+        raise InputError(f"{quoted(month)} is not a month; give it as YYYY-MM, e.g. 2026-03", field="month")
+    return m
+
+
+def column_name(dim: str) -> str:
+    return "tag_" + dim[4:] if dim.startswith("tag:") else dim
+
+
+# -- per-batch reduction ----------------------------------------------------------------------------
+
+def _month_codes(cols: dict[str, Any], where: str) -> np.ndarray:
+    """Months since 1970-01 (int) per row, from BillingPeriodStart, else ChargePeriodStart."""
+    out = None
+    for c in ("BillingPeriodStart", "ChargePeriodStart"):
+        s = cols.get(c)
+        if s is None:
+            continue
+        m = pd.to_datetime(s, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[M]")
+        out = m if out is None else np.where(np.isnat(out), m, out)
+    if out is None or np.isnat(out).any():
+        raise InputError("a charge has no BillingPeriodStart or ChargePeriodStart date, so it has no month",
+                         where=where)
+    return out.astype(np.int64)
+
+
+def _key_series(s: Any, n: int) -> pd.Series:
+    if s is None:
+        return pd.Series(pd.Categorical([None] * n))
+    if isinstance(s, pd.Series) and isinstance(s.dtype, pd.CategoricalDtype):
+        return s.reset_index(drop=True)
+    return pd.Series(pd.Categorical(pd.Series(s).astype(object).where(pd.Series(s).notna(), None)), copy=False)
+
+
+def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where: str) -> pd.DataFrame:
+    """Partial sums of one batch of FOCUS columns, grouped by ``dims`` and currency."""
+    n = len(cols["BilledCost"])
+    keys: dict[str, Any] = {}
+    months = _month_codes(cols, where) if ("month" in dims or month) else None
+    for d in dims:
+        if d == "month":
+            keys["month"] = months
+        elif d.startswith("tag:"):
+            keys[column_name(d)] = _key_series(cols.get(d), n)
+        else:
+            keys[d] = _key_series(cols.get(DIMENSIONS[d]), n)
+    keys["currency"] = _key_series(cols.get("BillingCurrency"), n)
+    frame = pd.DataFrame(keys)
+    for src, name in VALUES:
+        v = pd.Series(cols[src]).reset_index(drop=True).astype("float64")
+        frame[name] = v.fillna(0.0).to_numpy()
+        frame[name + "_missing"] = v.isna().to_numpy().astype(np.int64)
+    frame["rows"] = 1
+    if month is not None:
+        y, mo = int(month[:4]), int(month[5:])
+        frame = frame[months == (y - 1970) * 12 + (mo - 1)]  # type: ignore[operator]
+    return _group(frame, [*map(column_name, dims), "currency"])
+
+
+def _group(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return frame.iloc[0:0]
+    return frame.groupby(keys, dropna=False, observed=True, sort=False).sum().reset_index()
+
+
+def combine(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame()
+    for p in parts:  # categories differ from batch to batch: group on plain values
+        for k in keys:
+            if isinstance(p[k].dtype, pd.CategoricalDtype):
+                p[k] = p[k].astype(object)
+    both = pd.concat(parts, ignore_index=True)
+    for k in keys:
+        if both[k].dtype == object:
+            both[k] = both[k].where(both[k].notna(), None)
+    return both.groupby(keys, dropna=False, sort=False).sum().reset_index()
+
+
+def finalize(total: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    cols = [*map(column_name, dims), "billed_cost", "effective_cost", "list_cost", "currency"]
+    if total.empty:
+        return pd.DataFrame(columns=cols)
+    out = total.copy()
+    if "month" in dims:
+        codes = out["month"].astype(np.int64).to_numpy()
+        out["month"] = [f"{1970 + c // 12:04d}-{c % 12 + 1:02d}" for c in codes]
+    if "provider" in dims:
+        out["provider"] = out["provider"].map(short_provider)
+    for _, name in VALUES:
+        out[name] = out[name].where(out[name + "_missing"] == 0, np.nan).round(ROUND)
+        out[name] = out[name].where(out[name] != 0, 0.0)  # no -0.0
+    out = out[cols]
+    for c in cols:
+        if out[c].dtype == object or isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+    sort = [*map(column_name, dims), "currency"]
+    out = out.sort_values(sort, key=lambda s: s.map(lambda v: (v is None, str(v))) if s.dtype == object else s,
+                          kind="stable").reset_index(drop=True)
+    return out
+
+
+# -- entry points -----------------------------------------------------------------------------------
+
+def wanted_columns(dims: list[str]) -> set[str]:
+    w = {"BilledCost", "EffectiveCost", "ListCost", "ChargeCategory", "BillingCurrency",
+         "BillingPeriodStart", "ChargePeriodStart"}
+    w.update(DIMENSIONS[d] for d in dims if not d.startswith("tag:"))
+    return w
+
+
+def summarize(sources_or_frame: Any, *, by: str | Sequence[str] = ("month", "provider", "service"),
+              format: str | None = None, month: str | None = None, engine: str = "pandas") -> pd.DataFrame:
+    """Billed, effective and list cost per group of ``by`` and currency.
+
+    ``sources_or_frame``: billing export files/folders/cost API URIs (streamed; see the module docstring), or
+    a FOCUS frame from :func:`planner.actuals.read_actuals`. ``by``: ``month``, ``provider``, ``service``,
+    ``category``, ``region``, ``account``, ``charge``, ``pricing``, ``sku``, ``resource`` and ``tag:KEY``.
+    ``month``: only charges of that month (YYYY-MM). ``engine``: ``"pandas"`` (streaming, one process) or
+    ``"dask"``.
+
+    Returns columns: the dimensions (``tag:KEY`` as ``tag_KEY``), ``billed_cost``, ``effective_cost``,
+    ``list_cost``, ``currency``; one row per group and currency, sorted.
+    """
+    dims, tags = parse_by(by)
+    month = check_month(month)
+    if engine not in ("pandas", "dask"):
+        raise InputError(f"unknown engine {quoted(engine)}; use 'pandas' or 'dask'", field="engine")
+    keys = [*map(column_name, dims), "currency"]
+    wanted = wanted_columns(dims)
+    seen_tags: set[str] = set()
+    if isinstance(sources_or_frame, pd.DataFrame):
+        parts = [reduce_batch(_frame_columns(sources_or_frame, tags, seen_tags), dims, month, "the frame")]
+        total = combine(parts, keys)
+    else:
+        from planner.actuals.reader import _api_frame, split_sources
+
+        uris, files = split_sources(sources_or_frame)
+        parts = []
+        for uri in uris:
+            parts.append(reduce_batch(_frame_columns(_api_frame(uri), tags, seen_tags), dims, month, uri))
+        if files:
+            from planner.actuals.reader import open_sources
+            from planner.actuals.sources import expand
+
+            srcs = open_sources(expand(files), format)
+            if engine == "dask":
+                parts.append(_dask_total(srcs, wanted, dims, tags, month, keys, seen_tags))
+            else:
+                parts.append(_stream_total(srcs, wanted, dims, tags, month, keys, seen_tags))
+        elif not uris:
+            raise InputError("no source given; name one or more billing export files")
+        total = combine(parts, keys)
+    _check_result(total, dims, tags, month, seen_tags, sources_or_frame, format)
+    return finalize(total, dims)
+
+
+def _stream_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[str], month: str | None,
+                  keys: list[str], seen_tags: set[str]) -> pd.DataFrame:
+    from planner.actuals.reader import normalized
+
+    parts: list[pd.DataFrame] = []
+    for src in srcs:
+        first = True
+        for cols, raw in normalized(src, wanted, tags):
+            if first and tags:
+                seen_tags |= src.fmt.seen_tag_keys(raw)
+                first = False
+            parts.append(reduce_batch(cols, dims, month, src.where))
+            if len(parts) >= _COMBINE_EVERY:
+                parts = [combine(parts, keys)]
+    return combine(parts, keys)
+
+
+def _piece(src: Any, wanted: set[str], dims: list[str], tags: list[str], month: str | None,
+           row_groups: list[int] | None) -> pd.DataFrame:
+    """One dask partition: the partial sums of one CSV file or of some row groups of a parquet file."""
+    from planner.actuals.reader import normalized
+
+    keys = [*map(column_name, dims), "currency"]
+    if row_groups is not None:
+        src = _with_row_groups(src, row_groups)
+    parts = [reduce_batch(cols, dims, month, src.where) for cols, _ in normalized(src, wanted, tags)]
+    out = combine(parts, keys)
+    return _typed(out, dims)
+
+
+def _typed(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    keys = [*map(column_name, dims), "currency"]
+    cols = [*keys, *[n for _, name in VALUES for n in (name, name + "_missing")], "rows"]
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="int64" if c == "month" or c.endswith("_missing") or c == "rows"
+                                           else ("float64" if c.endswith("_cost") else object)) for c in cols})
+    frame = frame[cols].copy()
+    for k in keys:
+        if k != "month":
+            frame[k] = frame[k].astype(object).where(frame[k].notna(), "\x00")  # dask groupby: no nulls in keys
+    return frame
+
+
+def _with_row_groups(src: Any, row_groups: list[int]) -> Any:
+    import copy
+
+    s = copy.copy(src)
+    s.options = dict(src.options, row_groups=row_groups)
+    return s
+
+
+def _dask_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[str], month: str | None,
+                keys: list[str], seen_tags: set[str]) -> pd.DataFrame:
+    try:
+        import dask.dataframe as dd
+    except ModuleNotFoundError:
+        raise InputError("engine='dask' needs dask: pip install 'planner[dask]'", field="engine") from None
+    import pyarrow.parquet as pq
+
+    pieces: list[tuple[Any, list[int] | None]] = []
+    for src in srcs:
+        if tags:  # tag keys come from the header (per-tag columns) or the first batch (tag objects)
+            from planner.actuals.reader import normalized
+
+            for _cols, raw in normalized(src, wanted, tags):
+                seen_tags |= src.fmt.seen_tag_keys(raw)
+                break
+        if src.kind == "parquet":
+            n = pq.ParquetFile(str(src.path)).metadata.num_row_groups
+            step = max(1, n // 64) if n > 64 else 1
+            pieces.extend((src, list(range(i, min(n, i + step)))) for i in range(0, max(n, 1), step))
+        else:
+            pieces.append((src, None))
+    meta = _typed(pd.DataFrame(), dims)
+    ddf = dd.from_map(lambda p: _piece(p[0], wanted, dims, tags, month, p[1]), pieces, meta=meta,
+                      enforce_metadata=False)
+    total = ddf.groupby(keys, dropna=False, sort=False).sum(split_out=1).compute().reset_index()
+    for k in keys:
+        if k != "month":
+            total[k] = total[k].where(total[k] != "\x00", None)
+    return total
+
+
+def _frame_columns(frame: pd.DataFrame, tags: list[str], seen: set[str]) -> dict[str, Any]:
+    """The FOCUS columns of a frame as the per-batch reduction takes them (tag values picked from Tags)."""
+    if len(frame) == 0:
+        raise InputError("the frame has no rows of charges")
+    missing = [c for c in ("BilledCost", "EffectiveCost") if c not in frame.columns]
+    if "ChargePeriodStart" not in frame.columns and "BillingPeriodStart" not in frame.columns:
+        missing.append("ChargePeriodStart")
+    if missing:
+        raise InputError(f"the frame lacks the FOCUS column{'s' * (len(missing) > 1)} {', '.join(missing)}")
+    df = frame.reset_index(drop=True)
+    cols: dict[str, Any] = {c: df[c] for c in df.columns}
+    for c in ("BilledCost", "EffectiveCost", "ListCost"):
+        cols[c] = pd.to_numeric(df[c], errors="coerce") if c in df.columns else \
+            pd.Series(np.nan, index=df.index, dtype="float64")
+    for c in ("BillingPeriodStart", "ChargePeriodStart"):
+        if c in df.columns:
+            cols[c] = pd.to_datetime(df[c], utc=True, errors="coerce", format="mixed")
+    if tags:
+        parsed = df["Tags"].map(parse_tag_text) if "Tags" in df.columns else pd.Series([{}] * len(df))
+        for d in parsed:
+            seen.update(d)
+            if len(seen) > 200:
+                break
+        for key in tags:
+            folded = key.casefold()
+
+            def pick(d: dict[str, Any], key: str = key, folded: str = folded) -> Any:
+                v = d.get(key)
+                if v is None:
+                    v = next((x for k, x in d.items() if k.casefold() == folded), None)
+                return None if v is None or v == "" else str(v)
+            cols[f"tag:{key}"] = parsed.map(pick)
+    return cols
+
+
+def _check_result(total: pd.DataFrame, dims: list[str], tags: list[str], month: str | None, seen_tags: set[str],
+                  sources: Any, format: str | None) -> None:
+    if total.empty:
+        if month:
+            raise InputError(f"no charges in {month}; check --month against the months the export covers",
+                             field="month")
+        raise InputError("the sources have no charges")
+    for key in tags:
+        col = column_name(f"tag:{key}")
+        if col in total.columns and not total[col].notna().any():
+            known = sorted(seen_tags)
+            hint = (f"tag keys in the data: {', '.join(known[:15])}{', ...' if len(known) > 15 else ''}"
+                    if known else "the data has no tags")
+            raise InputError(f"no charge has tag {quoted(key)}{' in ' + month if month else ''} ({hint})",
+                             field=f"tag:{key}")
+
+
+__all__ = ["DIMENSIONS", "check_month", "parse_by", "summarize"]
