@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -191,9 +191,13 @@ class ListOffers:
 
     ``ident`` names the content for caches that outlive the process (None: not cached there)."""
 
-    def __init__(self, offers: list[Offer], ident: str | None = None) -> None:
+    def __init__(self, offers: list[Offer], ident: str | Callable[[], str] | None = None) -> None:
         self._offers = offers
-        self.ident = ident
+        self._ident = ident
+
+    @cached_property
+    def ident(self) -> str | None:
+        return self._ident() if callable(self._ident) else self._ident
 
     @cached_property
     def _index(self) -> dict[Key, list[tuple[int, Offer]]]:
@@ -329,8 +333,8 @@ class Layers:
             for src, rows in zip(self.sources, self.plan(), strict=True):
                 c = src.columns([name]).column(0)
                 typ = c.type
-                chunks += c.take(pa.array(rows)).chunks
-            col = pa.chunked_array(chunks, type=typ).combine_chunks() if typ is not None else pa.array([], pa.string())
+                chunks += c.take(arrow_ints(rows)).chunks
+            col = pa.chunked_array(chunks, type=typ).combine_chunks() if typ is not None else pa.nulls(0, pa.string())
             self._columns[name] = col
         return col
 
@@ -361,21 +365,16 @@ class Layers:
         """Merged positions (numpy, ascending) whose columns equal the given values; ``instance_type`` and
         ``accelerator`` match case-insensitively (give them lower-case)."""
         import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         keep = np.ones(self.count(), dtype=bool)
         for name, value in equal.items():
             if value is None:
                 continue
-            col = self.column(name)
-            enc = col.dictionary_encode() if not pa.types.is_dictionary(col.type) else col
-            vocab = enc.dictionary.to_pylist()
+            idx, vocab = codes(self.column(name))
             fold = name in ("instance_type", "accelerator")
             hits = [i for i, v in enumerate(vocab) if v is not None and (v.lower() if fold else v) == value]
             if not hits:
                 return np.zeros(0, dtype=np.int64)
-            idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
             keep &= np.isin(idx, hits)
         return np.nonzero(keep)[0]
 
@@ -383,12 +382,60 @@ class Layers:
         return self.offers_at(self.mask(**equal))
 
     def distinct(self, name: str, provider: str | None) -> list[str]:
-        import pyarrow.compute as pc
+        import numpy as np
 
-        col = self.column(name)
+        idx, vocab = codes(self.column(name))
         if provider is not None:
-            col = col.filter(pc.equal(self.column("provider"), provider))
-        return sorted(v for v in pc.unique(col.drop_null()).to_pylist() if v)
+            pidx, pvocab = codes(self.column("provider"))
+            idx = idx[pidx == (pvocab.index(provider) if provider in pvocab else -2)]
+        return sorted(vocab[i] for i in np.unique(idx).tolist() if i >= 0 and vocab[i])
+
+
+# -- arrow <-> numpy without pandas ------------------------------------------------------------------
+# pyarrow converts Python values and numpy arrays through its pandas shim, which imports pandas (a quarter of
+# a second) on first use; these read and build buffers directly instead.
+
+def np_values(values: Any, dtype: Any) -> Any:
+    """A fixed-width arrow array's values as numpy, read from its buffer (null slots hold anything)."""
+    import numpy as np
+
+    arr = values.combine_chunks() if hasattr(values, "combine_chunks") else values
+    if len(arr) == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
+
+
+def np_valid(values: Any) -> Any:
+    """Which entries of an arrow array are not null (numpy bool)."""
+    import numpy as np
+
+    arr = values.combine_chunks() if hasattr(values, "combine_chunks") else values
+    if arr.null_count == 0:
+        return np.ones(len(arr), dtype=bool)
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[0], dtype=np.uint8), bitorder="little")
+    return bits[arr.offset:arr.offset + len(arr)].astype(bool)
+
+
+def arrow_ints(values: Any) -> Any:
+    """A numpy array of indices as an arrow int64 array (for ``take``)."""
+    import numpy as np
+    import pyarrow as pa
+
+    arr = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(arr), [None, pa.py_buffer(arr)])
+
+
+def codes(values: Any) -> tuple[Any, list[Any]]:
+    """(each entry's index in the list of distinct values, -1 for null (numpy int64); those values)."""
+    import numpy as np
+    import pyarrow as pa
+
+    arr = values.combine_chunks() if hasattr(values, "combine_chunks") else values
+    enc = arr if pa.types.is_dictionary(arr.type) else arr.dictionary_encode()
+    idx = np_values(enc.indices, np.int32).astype(np.int64)
+    if enc.indices.null_count:
+        idx[~np_valid(enc.indices)] = -1
+    return idx, enc.dictionary.to_pylist()
 
 
 def _merge_rows(parts: list[list[tuple[int, Offer]]]) -> list[Positioned]:
@@ -417,23 +464,22 @@ def key_codes(tables: Sequence[Any], *, tiers: bool = True) -> list[Any]:
     ``tables`` exactly when the values are (numpy int64 arrays, one per table)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     sizes = [t.num_rows for t in tables]
     code = np.zeros(sum(sizes), dtype=np.int64)
     span = 1
     names = [*_KEY_COLUMNS, *(["tier_start"] if tiers else [])]
     for name in names:
-        col = pa.chunked_array([t.column(name).cast(pa.string()) for t in tables], type=pa.string()).combine_chunks()
-        enc = col.dictionary_encode()
-        idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        n = len(enc.dictionary) + 1
+        col = pa.chunked_array([t.column(name).cast(pa.string()) for t in tables], type=pa.string())
+        idx, vocab = codes(col)
+        idx += 1
+        n = len(vocab) + 1
         if name == "tier_start":  # "0", "0.0" and null are one price point: compare as numbers
             from decimal import Decimal
 
             canon: dict[Decimal, int] = {}
             remap = [0]
-            for text in enc.dictionary.to_pylist():
+            for text in vocab:
                 remap.append(canon.setdefault(Decimal(text) if text else Decimal(0), len(canon) + 1))
             canon.setdefault(Decimal(0), len(canon) + 1)
             remap[0] = canon[Decimal(0)]
@@ -458,7 +504,8 @@ def _merge_plan(sources: Sequence[Any]) -> list[Any]:
     import numpy as np
 
     orders = [src.order() for src in sources]  # file rows in catalog order
-    tables = [src.columns([*_KEY_COLUMNS, "tier_start"]).take(order) for src, order in zip(sources, orders, strict=True)]
+    tables = [src.columns([*_KEY_COLUMNS, "tier_start"]).take(arrow_ints(order))
+              for src, order in zip(sources, orders, strict=True)]
     groups = key_codes(tables, tiers=False)
     keys = key_codes(tables)
     _, ginv = np.unique(np.concatenate(groups) if groups else np.zeros(0, np.int64), return_inverse=True)
@@ -491,7 +538,7 @@ def today() -> datetime:
 def parse_when(text: str) -> date:
     text = text.strip()
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return datetime.fromisoformat(text).date()
     except ValueError:
         return date.fromisoformat(text[:10])
 
@@ -511,8 +558,6 @@ _embedded_cache: dict[tuple[object, ...], tuple[str, str, ListOffers]] = {}
 
 def _embedded() -> tuple[str, str, ListOffers]:
     """(source, fetched_at, offers) of the embedded catalog, read once per process (again when its files change)."""
-    import hashlib
-
     d = embedded_dir()
     paths = [d / "embedded.json", *embedded_csv_paths(d)]
     stamp = []
@@ -527,14 +572,19 @@ def _embedded() -> tuple[str, str, ListOffers]:
     if got is not None:
         return got
     manifest = json.loads(paths[0].read_text(encoding="utf-8"))
-    digest = hashlib.sha256()
-    offers = []
-    for path in paths[1:]:
-        digest.update(path.read_bytes())
-        offers += read_offers_csv(path)
+    offers = [o for path in paths[1:] for o in read_offers_csv(path)]
+
+    def ident() -> str:  # what the offers are (for findings kept on disk), read when first asked for
+        import hashlib
+
+        digest = hashlib.sha256()
+        for path in paths[1:]:
+            digest.update(path.read_bytes())
+        return f"embedded:{digest.hexdigest()}"
+
     # the catalog is as old as its oldest figure, not as its last edit
     oldest = min((o.fetched_at for o in offers), key=parse_when, default=manifest["fetched_at"])
-    got = (manifest["source"], oldest[:10], ListOffers(offers, ident=f"embedded:{digest.hexdigest()}"))
+    got = (manifest["source"], oldest[:10], ListOffers(offers, ident=ident))
     _embedded_cache.clear()
     _embedded_cache[key] = got
     return got

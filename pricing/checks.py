@@ -418,13 +418,13 @@ def _check_input(catalog: Any) -> list[Offer]:
             type(s).__name__ == "ListOffers" for s in layers.sources):
         return list(catalog.offers)
     import numpy as np
-    import pyarrow.compute as pc
 
-    keep = np.ones(layers.count(), dtype=bool)
-    for name, value in (("resource", "instance"), ("unit", "hour")):
-        keep &= pc.fill_null(pc.equal(layers.column(name), value), False).to_numpy(zero_copy_only=False)
+    from pricing.catalog import np_valid
+
+    keep = np.zeros(layers.count(), dtype=bool)
+    keep[layers.mask(resource="instance", unit="hour")] = True
     for name in ("price", "instance_type"):
-        keep &= pc.is_valid(layers.column(name)).to_numpy(zero_copy_only=False)
+        keep &= np_valid(layers.column(name))
     result: list[Offer] = layers.offers_at(np.nonzero(keep)[0])
     return result
 

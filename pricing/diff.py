@@ -134,8 +134,46 @@ def _index(cat: Catalog) -> dict[Key, Offer]:
     return idx
 
 
+def _compare_pair(out: CatalogDiff, key: Key, old: Offer, new: Offer, threshold_pct: float) -> None:
+    ch = PriceChange(key, new.unit, old.price, new.price)
+    if old.price is not None and new.price is None:
+        out.lost_price.append(ch)
+    elif old.price is None and new.price is not None:
+        out.gained_price.append(ch)
+    elif old.price is None or new.price is None or old.price == new.price:
+        out.unchanged_by_group[_group_of_key(key)] += 1
+    elif old.price == 0:
+        # free -> priced: no percentage exists; always report
+        out.dearer.append(ch)
+    else:
+        pct = ch.change_pct or 0.0
+        if abs(pct) < threshold_pct:
+            out.unchanged_by_group[_group_of_key(key)] += 1
+        elif pct < 0:
+            out.cheaper.append(ch)
+        else:
+            out.dearer.append(ch)
+
+
+def _finish(out: CatalogDiff) -> CatalogDiff:
+    out.unchanged = sum(out.unchanged_by_group.values())
+    out.cheaper.sort(key=lambda c: c.change_pct or 0.0)
+    out.dearer.sort(key=lambda c: -(c.change_pct if c.change_pct is not None else float("inf")))
+    return out
+
+
+def _stored(cat: Catalog) -> bool:
+    layers = cat.layers
+    return layers is not None and any(type(s).__name__ != "ListOffers" for s in layers.sources)
+
+
 def diff_catalogs(a: Catalog, b: Catalog, *, threshold_pct: float = 0.0) -> CatalogDiff:
-    """Compare ``a`` (old) with ``b`` (new); changes smaller than ``threshold_pct`` % count as unchanged."""
+    """Compare ``a`` (old) with ``b`` (new); changes smaller than ``threshold_pct`` % count as unchanged.
+
+    Loaded catalogs with stored snapshots are compared column by column (:func:`_diff_columns`): offers
+    are made only for the price points that changed, appeared or vanished, with the same result."""
+    if _stored(a) or _stored(b):
+        return _diff_columns(a, b, threshold_pct)
     ia, ib = _index(a), _index(b)
     out = CatalogDiff(a.name, b.name)
     for key, old in ia.items():
@@ -143,26 +181,52 @@ def diff_catalogs(a: Catalog, b: Catalog, *, threshold_pct: float = 0.0) -> Cata
         if new is None:
             out.vanished.append(old)
             continue
-        ch = PriceChange(key, new.unit, old.price, new.price)
-        if old.price is not None and new.price is None:
-            out.lost_price.append(ch)
-        elif old.price is None and new.price is not None:
-            out.gained_price.append(ch)
-        elif old.price is None or new.price is None or old.price == new.price:
-            out.unchanged_by_group[_group_of_key(key)] += 1
-        elif old.price == 0:
-            # free -> priced: no percentage exists; always report
-            out.dearer.append(ch)
-        else:
-            pct = ch.change_pct or 0.0
-            if abs(pct) < threshold_pct:
-                out.unchanged_by_group[_group_of_key(key)] += 1
-            elif pct < 0:
-                out.cheaper.append(ch)
-            else:
-                out.dearer.append(ch)
+        _compare_pair(out, key, old, new, threshold_pct)
     out.appeared = [o for k, o in ib.items() if k not in ia]
-    out.unchanged = sum(out.unchanged_by_group.values())
-    out.cheaper.sort(key=lambda c: c.change_pct or 0.0)
-    out.dearer.sort(key=lambda c: -(c.change_pct if c.change_pct is not None else float("inf")))
-    return out
+    return _finish(out)
+
+
+def _diff_columns(a: Catalog, b: Catalog, threshold_pct: float) -> CatalogDiff:
+    """:func:`diff_catalogs` over columns: price points matched by key codes (the first offer of a key in each
+    catalog, as :func:`_index` keeps); a pair whose price text is the same is unchanged without parsing it;
+    every other pair, and every offer that appeared or vanished, is made and compared as above."""
+    import numpy as np
+    import pyarrow as pa
+
+    from pricing.catalog import codes, key_codes
+
+    la, lb = a.as_layers(), b.as_layers()
+    cols = [*KEY_FIELDS, "price"]
+    ta = pa.table({c: la.column(c) for c in cols})
+    tb = pa.table({c: lb.column(c) for c in cols})
+    ka, kb = key_codes([ta, tb])
+    ua, fa = np.unique(ka, return_index=True)
+    ub, fb = np.unique(kb, return_index=True)
+    _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    order = np.argsort(fa[ia], kind="stable")  # in the order of the first catalog
+    pa_pos, pb_pos = fa[ia][order], fb[ib][order]
+    out = CatalogDiff(a.name, b.name)
+    out.vanished = la.offers_at(np.sort(fa[~np.isin(ua, ub, assume_unique=True)]))
+    out.appeared = lb.offers_at(np.sort(fb[~np.isin(ub, ua, assume_unique=True)]))
+    prices, _ = codes(pa.chunked_array([*ta.column("price").chunks, *tb.column("price").chunks], type=pa.string()))
+    same = prices[:ta.num_rows][pa_pos] == prices[ta.num_rows:][pb_pos]  # the same text, or both missing
+    # unchanged without a doubt: counted per (provider, region, purchase option)
+    keep = pa_pos[same]
+    group = [codes(ta.column(c)) for c in GROUP_FIELDS]
+    combined = np.zeros(len(keep), dtype=np.int64)
+    for idx, vocab in group:
+        combined = combined * (len(vocab) + 1) + idx[keep] + 1
+    _, first, counts = np.unique(combined, return_index=True, return_counts=True)
+    for at, n in zip(first.tolist(), counts.tolist(), strict=True):
+        row = int(keep[at])
+        out.unchanged_by_group[tuple(vocab[int(idx[row])] for idx, vocab in group)] += n  # type: ignore[index]
+    # every other pair: made into offers and compared exactly
+    pick = np.nonzero(~same)[0]
+    olds = la.offers_at(np.sort(pa_pos[pick]))
+    by_a = dict(zip(np.sort(pa_pos[pick]).tolist(), olds, strict=True))
+    news = lb.offers_at(np.sort(pb_pos[pick]))
+    by_b = dict(zip(np.sort(pb_pos[pick]).tolist(), news, strict=True))
+    for i in pick.tolist():
+        old, new = by_a[int(pa_pos[i])], by_b[int(pb_pos[i])]
+        _compare_pair(out, offer_key(old), old, new, threshold_pct)
+    return _finish(out)

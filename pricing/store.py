@@ -45,7 +45,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from pricing.catalog import EMBEDDED, Catalog, CatalogInfo, Layers
+from pricing.catalog import EMBEDDED, Catalog, CatalogInfo, Layers, arrow_ints, codes, np_valid, np_values
 from pricing.errors import CatalogError, InputError, suggest
 from pricing.limits import (
     ACCELERATORS_MAX,
@@ -423,11 +423,10 @@ def _by_region(table: Any) -> list[Any]:
     """The table in the stored order -- by provider, region and resource, each slice in catalog order -- with
     each offer's place in catalog order (``_row``), cut into slices (one row group each when written)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     n = table.num_rows
-    table = table.append_column(ROW_COLUMN, pa.array(np.arange(n, dtype=np.int64)))
+    table = table.append_column(ROW_COLUMN, arrow_ints(np.arange(n, dtype=np.int64)))
     if n == 0:
         return [table]
     order = pc.sort_indices(table, sort_keys=[("provider", "ascending"), ("region", "ascending"),
@@ -457,7 +456,7 @@ def _write_offers(table: Any, path: Path) -> None:
 def table_problem(table: Any) -> str | None:
     """What is wrong with an offers table, or None: columns and types, required fields, vocabularies,
     non-finite or out-of-range numbers (names the column and the first bad value)."""
-    import pyarrow as pa
+    import numpy as np
     import pyarrow.compute as pc
 
     schema = _arrow_schema()
@@ -470,17 +469,18 @@ def table_problem(table: Any) -> str | None:
         if table.column(f).null_count:
             return f"column {f!r} has empty values"
     for f, allowed in _VOCAB.items():
-        col = table.column(f)
-        ok = pc.or_(pc.is_null(col), pc.is_in(col, value_set=pa.array(list(allowed))))
-        if pc.all(ok, min_count=0).as_py() is False:
-            bad = col.filter(pc.invert(ok))[0].as_py()
+        idx, vocab = codes(table.column(f))
+        wrong = [i for i, v in enumerate(vocab) if v not in allowed]
+        if wrong:
+            bad = vocab[int(idx[np.isin(idx, wrong)][0])]
             return f"column {f!r} has {show(bad)}, not one of {', '.join(allowed)}"
     for f in _FLOAT_FIELDS:
         col = table.column(f)
-        ok = pc.and_(pc.is_finite(col), pc.and_(pc.greater(col, 0), pc.less_equal(col, _FLOAT_MAX[f])))
-        ok = pc.fill_null(ok, True)
-        if pc.all(ok, min_count=0).as_py() is False:
-            bad = col.filter(pc.invert(ok))[0].as_py()
+        vals = np_values(col, np.float64)
+        with np.errstate(invalid="ignore"):
+            wrong_at = np.nonzero(np_valid(col) & ~(np.isfinite(vals) & (vals > 0) & (vals <= _FLOAT_MAX[f])))[0]
+        if len(wrong_at):
+            bad = col[int(wrong_at[0])].as_py()
             return f"column {f!r} has {show(bad)} (not a positive number up to {_FLOAT_MAX[f]:g})"
     n = table.column("accelerator_count")
     lo, hi = pc.min(n).as_py(), pc.max(n).as_py()
@@ -944,14 +944,14 @@ class StoredOffers:
             import numpy as np
 
             rows = table.column(ROW_COLUMN)
-            if rows.null_count or not np.array_equal(np.sort(rows.to_numpy()), np.arange(table.num_rows)):
+            if rows.null_count or not np.array_equal(np.sort(np_values(rows, np.int64)), np.arange(table.num_rows)):
                 layout_ok = False
             for key, groups in self._index.items():
                 for g in groups:
                     start = self._starts[g]
                     part = table.slice(start, self._pf.metadata.row_group(g).num_rows)
                     for col, want in zip(("provider", "region", "resource"), key, strict=True):
-                        if not pc.all(pc.equal(part.column(col), want)).as_py():
+                        if part.column(col).null_count or set(pc.unique(part.column(col)).to_pylist()) != {want}:
                             layout_ok = False
         if not layout_ok:  # read as a file of no particular order
             self._has_row = False
@@ -1018,7 +1018,9 @@ class StoredOffers:
     def _places(self, file_rows: Any) -> Any:
         if not self._has_row:
             return file_rows
-        return self.columns([ROW_COLUMN]).column(0).to_numpy()[file_rows]
+        import numpy as np
+
+        return np_values(self.columns([ROW_COLUMN]).column(0), np.int64)[file_rows]
 
     def columns(self, names: Sequence[str]) -> Any:
         """Columns ``names`` of every offer, in file order (a pyarrow Table)."""
@@ -1040,18 +1042,17 @@ class StoredOffers:
 
         if not self._has_row:
             return np.arange(self.num_rows)
-        return np.argsort(self.columns([ROW_COLUMN]).column(0).to_numpy(), kind="stable")
+        return np.argsort(np_values(self.columns([ROW_COLUMN]).column(0), np.int64), kind="stable")
 
     def rows_at(self, file_rows: Any) -> list[Offer]:
         """The offers at file rows ``file_rows`` (numpy), in that order."""
         import numpy as np
-        import pyarrow as pa
 
         if len(file_rows) == 0:
             return []
         if self._full is not None or len(file_rows) * 4 >= self.num_rows:
             table = self._full if self._full is not None else self._pf.read(columns=self._names)
-            return _from_table(table.select(self._names).take(pa.array(file_rows)))
+            return _from_table(table.select(self._names).take(arrow_ints(file_rows)))
         groups = sorted(set((np.searchsorted(self._starts, file_rows, side="right") - 1).tolist()))
         t = self._read(groups, self._names)
         # file row -> row of the groups read
@@ -1061,7 +1062,7 @@ class StoredOffers:
             offset += self._pf.metadata.row_group(g).num_rows
         gi = np.searchsorted(self._starts, file_rows, side="right") - 1
         take = file_rows + np.asarray([local[g] for g in gi.tolist()])
-        return _from_table(t.take(pa.array(take)))
+        return _from_table(t.take(arrow_ints(take)))
 
     def offers(self) -> list[Offer]:
         return self.rows_at(self.order())
