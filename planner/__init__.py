@@ -7,13 +7,25 @@ Python API (the CLI is a thin layer over these)::
     result = planner.compare(sc)            # catalog=None: the active catalog
     result.to_frame()                       # line items as a pandas DataFrame
     planner.scale_curve(sc, "chat", qps=[1, 10, 100])
+    planner.sweep(sc, {"workloads.chat.qps_peak": [20, 40, 80]}).plot()   # what-if: see docs/api.md
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_scenario", "compare", "scale_curve", "PlannerError", "load_catalog"]
+__all__ = [
+    "PlannerError",
+    "compare",
+    "diff",
+    "load_catalog",
+    "load_scenario",
+    "monte_carlo",
+    "scale_curve",
+    "sensitivity",
+    "sweep",
+    "what_if",
+]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -22,6 +34,11 @@ _LAZY = {
     "scale_curve": ("planner.comparison", "scale_curve"),
     "PlannerError": ("planner.errors", "PlannerError"),
     "load_catalog": ("pricing.catalog", "load_catalog"),
+    "what_if": ("planner.whatif.overrides", "what_if"),
+    "sweep": ("planner.whatif.api", "sweep"),
+    "monte_carlo": ("planner.whatif.api", "monte_carlo"),
+    "sensitivity": ("planner.whatif.api", "sensitivity"),
+    "diff": ("planner.whatif.api", "diff"),
 }
 
 

@@ -1,0 +1,324 @@
+"""The what-if Python API: :func:`sweep`, :func:`monte_carlo`, :func:`sensitivity` and :func:`diff`.
+
+Each takes a :class:`~planner.scenario.Scenario` (or the path of a scenario file) and returns a result with
+``.to_frame()`` and ``.plot()`` (see :mod:`planner.whatif.results`). Paths are the dotted paths of
+:func:`planner.whatif.what_if`. Costs are contracted US dollars: ``horizon_cost`` is what is billed within
+the horizon, ``monthly_cost`` the horizon's average month, ``month_1_cost`` month 1 as billed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from planner.scenario import Scenario
+from planner.whatif.core import MAX_LOCAL_VARIANTS, GridError, check_engine, check_paths, evaluate, grid_table
+from planner.whatif.overrides import OverrideError, scenario_data, what_if
+from planner.whatif.results import (
+    METRICS,
+    DiffResult,
+    McResult,
+    SensitivityResult,
+    SweepResult,
+    check_metric,
+)
+
+Progress = Callable[[int, int], None]  # (variants done, variants in all)
+# with a progress callback, the variants are evaluated in about this many chunks (each reports when done)
+PROGRESS_CHUNKS = 40
+
+
+def _scenario(sc: Scenario | str | Path) -> Scenario:
+    if isinstance(sc, Scenario):
+        return sc
+    if isinstance(sc, (str, Path)):
+        from planner.scenario import load_scenario
+
+        return load_scenario(str(sc))
+    raise GridError(f"expected a Scenario or the path of a scenario file, got {type(sc).__name__}", field="scenario")
+
+
+def _catalog(catalog: Any) -> Any:
+    from pricing.catalog import Catalog, load_catalog
+
+    return catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+
+
+def workload_of(scenario: Scenario, paths: Sequence[str]) -> str | None:
+    """The workload the first workload path names (its hardware is the one reported), else None."""
+    names = [w.name for w in scenario.workloads]
+    for p in paths:
+        parts = p.split(".")
+        if parts[0] == "workloads" and len(parts) > 2:
+            return parts[1] if parts[1] in names else names[int(parts[1])] if parts[1].isdigit() else None
+        if parts[0] in names and parts[0] not in Scenario.model_fields:
+            return parts[0]
+    return None
+
+
+def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catalog: Any = None, client: Any = None,
+                 workload: str | None = None, progress: Progress | None = None) -> Any:
+    """:func:`planner.whatif.core.evaluate`, in chunks that report to ``progress`` when one is given."""
+    import pandas as pd
+
+    check_engine(engine)
+    if engine == "dask":
+        from planner.whatif.dask_engine import evaluate_dask
+
+        if len(table) == 0:
+            raise GridError("no variants to evaluate", field="grid")
+        check_paths(scenario, list(table.columns), table.iloc[0].to_dict())
+        return evaluate_dask(scenario, table, catalog=catalog, client=client, workload=workload, progress=progress)
+    cat = _catalog(catalog)
+    n = len(table)
+    if progress is None or n < 2:
+        out = evaluate(scenario, table, catalog=cat, engine=engine, workload=workload)
+        if progress is not None:
+            progress(n, n)
+        return out
+    size = max(1, math.ceil(n / PROGRESS_CHUNKS))
+    parts = []
+    for start in range(0, n, size):
+        chunk = table.iloc[start:start + size].reset_index(drop=True)
+        df = evaluate(scenario, chunk, catalog=cat, engine=engine, workload=workload)
+        df["variant"] += start
+        parts.append(df)
+        progress(min(n, start + size), n)
+    return pd.concat(parts, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------------------ sweep
+def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]], *, engine: str = "numpy",
+          catalog: Any = None, client: Any = None, workload: str | None = None,
+          progress: Progress | None = None) -> SweepResult:
+    """Every combination of the values in ``grid`` ({path: values}), each compared on every cloud.
+
+    >>> r = planner.sweep(sc, {"workloads.chat.qps_peak": [20, 40, 80], "prices.gcp": [1.0, 0.8]})
+    >>> r.to_frame()      # one row per variant and cloud
+    >>> r.plot()          # a line per cloud over qps_peak, one line style per GCP price factor
+
+    ``engine``: ``"numpy"`` (vectorised), ``"exact"`` (every variant through :func:`planner.compare`) or
+    ``"dask"`` (partitions on a cluster: ``client`` is a ``distributed.Client`` or a scheduler address; none
+    starts a local one). ``workload`` names the workload whose hardware the rows report (default: the first
+    one the grid's paths name, else each cloud's costliest compute). An unknown path, a value the field does
+    not accept or an empty grid raise a :class:`planner.PlannerError`.
+    """
+    sc = _scenario(scenario)
+    table = grid_table(grid)
+    axes = {str(p): _values(v) for p, v in grid.items()}
+    wl = workload or workload_of(sc, list(axes))
+    frame = run_variants(sc, table, engine=engine, catalog=catalog, client=client, workload=wl, progress=progress)
+    return SweepResult(sc, axes, frame, engine)
+
+
+def _values(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple, range)) or hasattr(v, "__array__"):
+        return [x.item() if hasattr(x, "item") else x for x in v]
+    return [v]
+
+
+# ------------------------------------------------------------------------------------------------ monte carlo
+def monte_carlo(scenario: Scenario | str | Path, assumptions: Mapping[str, Any], n: int = 1000, seed: int | None = 0,
+                *, engine: str = "numpy", catalog: Any = None, client: Any = None, workload: str | None = None,
+                progress: Progress | None = None) -> McResult:
+    """``n`` scenarios with the assumptions drawn at random, each compared on every cloud.
+
+    >>> mc = planner.monte_carlo(sc, {"workloads.chat.qps_peak": {"dist": "normal", "mean": 40, "sd": 8},
+    ...                               "prices.gcp": ("uniform", 0.8, 1.0)}, n=1000, seed=0)
+    >>> mc.summary()      # per cloud: P10/P50/P90 of monthly and horizon cost, probability of winning
+
+    Assumptions are scipy.stats frozen distributions or simple specs (see :mod:`planner.whatif.distributions`):
+    draws are taken from each distribution truncated to what its field accepts, so every draw is a valid
+    scenario, or refused with an error naming the draw when it breaks a rule between fields. Sampling uses
+    ``numpy.random.default_rng(seed)``, assumptions in the order given: the same seed gives the same draws.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from planner.whatif.distributions import draw, field_bounds, to_assumption
+
+    sc = _scenario(scenario)
+    if not assumptions:
+        raise GridError("no assumptions; give at least one path with a distribution, e.g. "
+                        "{'workloads.chat.qps_peak': 'normal(40, 8)'}", field="assumptions")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_LOCAL_VARIANTS:
+        raise GridError(f"n must be a whole number of draws from 1 to {MAX_LOCAL_VARIANTS:,}, got {n!r}", field="n")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise GridError(f"seed must be a non-negative whole number or None, got {seed!r}", field="seed")
+    check_engine(engine)
+    parsed = [to_assumption(str(p), spec) for p, spec in assumptions.items()]
+    bounds = {a.path: field_bounds(sc, a.path) for a in parsed}  # unknown paths fail here, with suggestions
+    rng = np.random.default_rng(seed)
+    cols: dict[str, Any] = {}
+    truncated: dict[str, float] = {}
+    for a in parsed:
+        cols[a.path], truncated[a.path] = draw(a, int(n), rng, bounds[a.path])
+    table = pd.DataFrame(cols)
+    validate_draws(sc, table)
+    wl = workload or workload_of(sc, list(cols))
+    frame = run_variants(sc, table, engine=engine, catalog=catalog, client=client, workload=wl, progress=progress)
+    return McResult(sc, tuple(parsed), table.rename_axis("variant").reset_index(), frame, int(n), seed, truncated)
+
+
+def validate_draws(sc: Scenario, table: Any) -> None:
+    """Every drawn variant is a valid scenario; the first that is not is refused, naming the draw."""
+    from planner.whatif.core import _plain
+
+    paths = list(table.columns)
+    seen: set[tuple[Any, ...]] = set()
+    for i, values in enumerate(table.itertuples(index=False, name=None)):
+        key = tuple(repr(v) for v in values)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            what_if(sc, {p: _plain(v) for p, v in zip(paths, values, strict=True)})
+        except OverrideError as exc:
+            drawn = ", ".join(f"{p}={_plain(v)!r}" for p, v in zip(paths, values, strict=True))
+            raise GridError(f"draw {i} ({drawn}) is not a valid scenario: {exc.message}; keep the distribution "
+                            "inside the rule with min/max, e.g. normal(40, 8, min=15)", field=exc.field) from None
+
+
+# ------------------------------------------------------------------------------------------------ sensitivity
+def current_value(scenario: Scenario, path: str) -> Any:
+    """The value ``path`` has in ``scenario`` (its default when the file does not set it; price factors 1)."""
+    from planner.whatif.overrides import _resolve
+
+    full = scenario.model_dump(mode="json", by_alias=True, exclude={"source_path"})
+    node, key, _ = _resolve(full, path)
+    value = node.get(key) if isinstance(node, dict) else None
+    if value is None and path.split(".")[0] == "prices":
+        return 1.0
+    return value
+
+
+def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, Sequence[float]], metric: str = "horizon_cost",
+                cloud: str | None = None, *, engine: str = "numpy", catalog: Any = None,
+                workload: str | None = None) -> SensitivityResult:
+    """One assumption at a time moved to its low and its high value, the others at the scenario's: a tornado.
+
+    >>> t = planner.sensitivity(sc, {"workloads.chat.qps_peak": (30, 60), "prices.aws": (0.9, 1.1)})
+    >>> t.to_frame()      # per path and cloud: cost at low, base, high and the swing, largest swing first
+    >>> t.plot()          # tornado chart for the winning cloud
+
+    ``metric``: horizon_cost (default), monthly_cost (average month) or month_1_cost. ``cloud`` keeps one
+    cloud's rows. ``low``/``high`` must be numbers the field accepts.
+    """
+    import pandas as pd
+
+    sc = _scenario(scenario)
+    check_metric(metric)
+    if not ranges:
+        raise GridError("no ranges; give at least one path with (low, high), e.g. "
+                        "{'workloads.chat.qps_peak': (30, 60)}", field="ranges")
+    lows: dict[str, float] = {}
+    highs: dict[str, float] = {}
+    base: dict[str, float] = {}
+    for path, rng in ranges.items():
+        p = str(path)
+        if isinstance(rng, str) or not isinstance(rng, Sequence) or len(rng) != 2:
+            raise GridError(f"range for {p} must be (low, high), got {rng!r}", field=p)
+        lo, hi = (_num(p, x) for x in rng)
+        if lo == hi:
+            raise GridError(f"range for {p}: low and high are both {lo:g}; give two different values", field=p)
+        cur = current_value(sc, p)  # unknown paths fail here, with suggestions
+        if isinstance(cur, bool) or not isinstance(cur, (int, float)):
+            raise GridError(f"{p} is {cur!r} in the scenario, not a number; sensitivity moves numeric fields "
+                            "(set it in the scenario first)", field=p)
+        lows[p], highs[p], base[p] = min(lo, hi), max(lo, hi), float(cur)
+    paths = list(lows)
+    rows = [dict(base)]
+    for p in paths:
+        rows.append({**base, p: lows[p]})
+        rows.append({**base, p: highs[p]})
+    table = pd.DataFrame(rows, columns=paths)
+    wl = workload or workload_of(sc, paths)
+    frame = run_variants(sc, table, engine=engine, catalog=catalog, workload=wl)
+    at = frame.set_index(["variant", "cloud"])
+    clouds = list(dict.fromkeys(frame["cloud"]))
+    if cloud is not None and cloud not in clouds:
+        raise GridError(f"cloud {cloud!r} is not compared in this scenario; clouds: {', '.join(clouds)}",
+                        field="cloud")
+    winners = frame[frame["winner"]].set_index("variant")["cloud"]
+    out = []
+    for i, p in enumerate(paths):
+        v_lo, v_hi = 1 + 2 * i, 2 + 2 * i
+        for c in clouds if cloud is None else [cloud]:
+            cost = {k: float(at.loc[(v, c), metric]) if (v, c) in at.index else math.nan
+                    for k, v in (("low", v_lo), ("base", 0), ("high", v_hi))}
+            out.append({"path": p, "cloud": c, "low": lows[p], "base": base[p], "high": highs[p],
+                        "cost_low": cost["low"], "cost_base": cost["base"], "cost_high": cost["high"],
+                        "swing": abs(cost["high"] - cost["low"]),
+                        "winner_low": winners.get(v_lo), "winner_high": winners.get(v_hi)})
+    table_out = pd.DataFrame(out).sort_values("swing", ascending=False, kind="stable", na_position="last")
+    return SensitivityResult(sc, metric, table_out.reset_index(drop=True), winners.get(0))
+
+
+def _num(path: str, x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(float(x)):
+        raise GridError(f"range for {path} takes two finite numbers, got {x!r}", field=path)
+    return float(x)
+
+
+# ------------------------------------------------------------------------------------------------ diff
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A scenario mapping as {dotted path: value}; workloads and fixed costs by name, other lists whole."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        p = f"{prefix}{k}"
+        if k in ("workloads", "fixed_costs") and not prefix and isinstance(v, list):
+            for i, item in enumerate(v):
+                name = item.get("name", str(i)) if isinstance(item, dict) else str(i)
+                out.update(flatten({kk: vv for kk, vv in item.items() if kk != "name"}, f"{p}.{name}."))
+        elif isinstance(v, dict):  # an empty mapping has no leaves: the same as an absent one
+            out.update(flatten(v, f"{p}."))
+        else:
+            out[p] = v
+    return out
+
+
+def diff(a: Scenario | str | Path, b: Scenario | str | Path, *, catalog: Any = None,
+         workload: str | None = None) -> DiffResult:
+    """What changed from scenario ``a`` to ``b`` and what it did to each cloud's cost.
+
+    >>> d = planner.diff(sc, planner.what_if(sc, {"prices.gcp": 0.8}))
+    >>> d.changes        # path, old, new (dotted paths, as what_if takes them)
+    >>> d.to_frame()     # per cloud: horizon and average-month cost before/after, winner before/after
+
+    A path only one scenario has shows ``None`` on the other side (a workload added or removed shows as its
+    fields). Both are priced with the same catalog.
+    """
+    import pandas as pd
+
+    from planner.comparison import compare
+    from planner.whatif.core import comparison_rows
+
+    sa, sb = _scenario(a), _scenario(b)
+    fa = flatten(sa.model_dump(mode="json", by_alias=True, exclude={"source_path"}))
+    fb = flatten(sb.model_dump(mode="json", by_alias=True, exclude={"source_path"}))
+    changes = [{"path": p, "old": fa.get(p), "new": fb.get(p)} for p in dict.fromkeys([*fa, *fb])
+               if fa.get(p) != fb.get(p)]
+    cat = _catalog(catalog)
+    ca, cb = compare(sa, cat), compare(sb, cat)
+    ra = {r["cloud"]: r for r in comparison_rows(ca, workload)}
+    rb = {r["cloud"]: r for r in comparison_rows(cb, workload)}
+    nan = math.nan
+    rows = []
+    for c in dict.fromkeys([*ra, *rb]):
+        x, y = ra.get(c, {}), rb.get(c, {})
+        hb, ha = x.get("horizon_cost", nan), y.get("horizon_cost", nan)
+        mb, ma = x.get("monthly_cost", nan), y.get("monthly_cost", nan)
+        rows.append({"cloud": c, "horizon_before": hb, "horizon_after": ha, "horizon_change": ha - hb,
+                     "horizon_change_pct": (ha - hb) / hb * 100 if hb else nan,
+                     "monthly_before": mb, "monthly_after": ma, "monthly_change": ma - mb,
+                     "instance_before": x.get("instance_type"), "instance_after": y.get("instance_type"),
+                     "winner_before": bool(x.get("winner", False)), "winner_after": bool(y.get("winner", False))})
+    wa, wb = ca.winner, cb.winner
+    return DiffResult(sa, sb, pd.DataFrame(changes, columns=["path", "old", "new"], dtype=object), pd.DataFrame(rows),
+                      None if wa is None else wa.cloud, None if wb is None else wb.cloud)
+
+
+__all__ = ["METRICS", "current_value", "diff", "flatten", "monte_carlo", "run_variants", "scenario_data",
+           "sensitivity", "sweep", "validate_draws", "workload_of"]

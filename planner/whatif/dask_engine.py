@@ -1,0 +1,110 @@
+"""The Dask engine: variants partitioned across a cluster, each partition on the numpy engine.
+
+``client`` is a ``distributed.Client`` or a scheduler address (``"tcp://host:8786"``). With none, a local
+cluster is started for the call and closed afterwards: threads in this process (``processes=False``), as many
+workers as ``PLANNER_DASK_WORKERS`` says (default: the machine's cores, at most 4), one thread each.
+
+The catalog (a name, ``None`` for the active one, or a catalog object) is loaded once by the caller, with the
+caller's snapshot store, and sent to every worker once (``Client.scatter(..., broadcast=True)``): workers need
+no store of their own. Results come back in the variants' order with the same numbering as
+:func:`planner.whatif.core.evaluate` on one machine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+from planner.scenario import Scenario
+from planner.whatif.core import GridError
+
+WORKERS_ENV = "PLANNER_DASK_WORKERS"
+PARTITIONS_PER_WORKER = 4
+
+
+def _worker_count() -> int:
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if not raw:
+        return max(1, min(4, os.cpu_count() or 1))
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 256:
+        raise GridError(f"{WORKERS_ENV} must be a whole number from 1 to 256, got {raw!r}", field=WORKERS_ENV)
+    return n
+
+
+def evaluate_partition(scenario: Scenario, part: Any, start: int, catalog: Any, workload: str | None) -> Any:
+    """One partition on the numpy engine, its variants numbered from ``start``."""
+    from planner.whatif.core import evaluate
+
+    out = evaluate(scenario, part.reset_index(drop=True), catalog=catalog, engine="numpy", workload=workload)
+    out["variant"] += start
+    return out
+
+
+def _connect(client: Any) -> tuple[Any, list[Any]]:
+    """(client, things to close afterwards)."""
+    from distributed import Client
+
+    if client is None:
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=_worker_count(), threads_per_worker=1, processes=False,
+                               dashboard_address=None)
+        c = Client(cluster)
+        return c, [c, cluster]
+    if isinstance(client, str):
+        try:
+            c = Client(client, timeout=10)
+        except OSError as exc:
+            raise GridError(f"cannot reach the Dask scheduler at {client}: {exc}; start one (dask scheduler) or "
+                            "give client=None for a local cluster", field="client") from None
+        return c, [c]
+    if not hasattr(client, "submit") or not hasattr(client, "gather"):
+        raise GridError(f"client must be a distributed.Client or a scheduler address, got {type(client).__name__}",
+                        field="client")
+    return client, []
+
+
+def evaluate_dask(scenario: Scenario, table: Any, *, catalog: Any = None, client: Any = None,
+                  workload: str | None = None, progress: Callable[[int, int], None] | None = None) -> Any:
+    """Every variant of ``table`` evaluated across a Dask cluster: the same frame as the numpy engine."""
+    import pandas as pd
+    from distributed import as_completed
+
+    n = len(table)
+    if n == 0:
+        raise GridError("no variants to evaluate", field="grid")
+    from pricing.catalog import Catalog, load_catalog
+
+    cat_obj = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)  # a bad name fails before any cluster
+    c, owned = _connect(client)
+    try:
+        workers = max(1, len(c.scheduler_info().get("workers", {})))
+        size = max(1, math.ceil(n / (workers * PARTITIONS_PER_WORKER)))
+        cat = c.scatter(cat_obj, broadcast=True)
+        sc = c.scatter(scenario, broadcast=True)
+        futures = {}
+        for start in range(0, n, size):
+            part = table.iloc[start:start + size]
+            fut = c.submit(evaluate_partition, sc, part, start, cat, workload, pure=False)
+            futures[fut] = (start, len(part))
+        results: dict[int, Any] = {}
+        done = 0
+        for fut in as_completed(list(futures)):
+            start, k = futures[fut]
+            results[start] = fut.result()
+            done += k
+            if progress is not None:
+                progress(done, n)
+        return pd.concat([results[s] for s in sorted(results)], ignore_index=True)
+    finally:
+        for thing in owned:
+            thing.close()
+
+
+__all__ = ["WORKERS_ENV", "evaluate_dask", "evaluate_partition"]
