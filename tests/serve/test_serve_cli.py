@@ -1,0 +1,80 @@
+"""`planner serve`: where it listens, what it warns about, and its one-line errors."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from planner.cli import main
+from tests.serve.conftest import REPO
+
+CHAT = str(REPO / "scenarios" / "chat-assistant.yaml")
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Runs `planner serve` up to the point it would serve; records the socket and app instead of serving."""
+    import uvicorn
+
+    seen: dict = {}
+
+    def run(self, sockets=None):
+        seen["app"] = self.config.app
+        seen["address"] = sockets[0].getsockname()
+        for s in sockets:
+            s.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    return seen
+
+
+def test_binds_to_loopback_by_default(runner, served):
+    r = runner.invoke(main, ["serve", CHAT, "--port", "0"])
+    assert r.exit_code == 0, r.output
+    assert served["address"][0] == "127.0.0.1"
+    port = served["address"][1]
+    assert r.stdout.startswith(f"planner what-if page: http://127.0.0.1:{port}/  (1 scenario; catalog embedded;")
+    assert r.stderr == ""
+
+
+def test_another_host_is_served_with_a_warning(runner, served):
+    r = runner.invoke(main, ["serve", CHAT, "--port", "0", "--host", "0.0.0.0"])
+    assert r.exit_code == 0, r.output
+    assert served["address"][0] == "0.0.0.0"
+    assert r.stderr.startswith("Warning: listening on 0.0.0.0: anyone who can reach this machine")
+
+
+def test_without_scenarios_the_examples_are_offered(runner, served, monkeypatch):
+    monkeypatch.chdir(REPO)
+    r = runner.invoke(main, ["serve", "--port", "0"])
+    assert r.exit_code == 0, r.output
+    n = len(list((REPO / "scenarios").glob("*.yaml")))
+    assert f"({n} scenarios; " in r.stdout
+
+
+def test_a_bad_scenario_is_the_one_line_error_and_nothing_is_served(runner, served, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nworkloads: [\n")
+    r = runner.invoke(main, ["serve", str(bad), "--port", "0"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: {bad}") and r.stderr.count("\n") == 1
+    assert "app" not in served and r.stdout == ""
+
+
+def test_a_port_in_use_is_the_one_line_error(runner, served):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        r = runner.invoke(main, ["serve", CHAT, "--port", str(port)])
+    assert r.exit_code == 2
+    assert r.stderr == f"Error: --port: 127.0.0.1 port {port} is in use; choose another with --port (or --port 0 for " \
+                       "any free one)\n"
+
+
+def test_help_names_the_options(runner):
+    r = runner.invoke(main, ["serve", "--help"])
+    assert r.exit_code == 0
+    for opt in ("--port", "--host", "--catalog", "--pricebook"):
+        assert opt in r.output
