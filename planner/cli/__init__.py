@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "scale": ("planner.cli.compare_cmd", "scale", "Cost and capacity of one workload as its QPS grows."),
     "catalog": ("planner.cli.catalog_cmd", "catalog", "Browse, import, refresh and switch price catalogs."),
     "capacity": ("planner.cli.capacity_cmd", "capacity", "Size hardware for LLM serving and training."),
+    "serve": ("planner.cli.serve_cmd", "serve", "A local what-if web page: move a lever, see each cloud's bill."),
     "report": ("planner.cli.report_cmd", "report", "Monthly budget report: plan vs budget vs actual spend."),
 }
 
