@@ -392,8 +392,8 @@ class Layers:
 
 
 # -- arrow <-> numpy without pandas ------------------------------------------------------------------
-# pyarrow converts Python values and numpy arrays through its pandas shim, which imports pandas (a quarter of
-# a second) on first use; these read and build buffers directly instead.
+# pyarrow converts Python values and numpy arrays through its pandas shim, which imports pandas (half a
+# second) on first use; these read and build buffers directly instead.
 
 def np_values(values: Any, dtype: Any) -> Any:
     """A fixed-width arrow array's values as numpy, read from its buffer (null slots hold anything)."""
@@ -423,6 +423,46 @@ def arrow_ints(values: Any) -> Any:
 
     arr = np.ascontiguousarray(values, dtype=np.int64)
     return pa.Array.from_buffers(pa.int64(), len(arr), [None, pa.py_buffer(arr)])
+
+
+def arrow_strings(values: Sequence[str | None]) -> Any:
+    """Python strings (None: null) as an arrow string array, built from its buffers."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(values)
+    data = [b"" if v is None else v.encode() for v in values]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=n)
+    total = int(lengths.sum())
+    if total >= 1 << 31 and n > 1:  # beyond 32-bit offsets: in two chunks
+        half = n // 2
+        return pa.chunked_array([*arrow_strings(values[:half]).chunks, *arrow_strings(values[half:]).chunks],
+                                type=pa.string())
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    nulls = sum(v is None for v in values)
+    validity = None
+    if nulls:
+        validity = pa.py_buffer(np.packbits(np.fromiter((v is not None for v in values), dtype=bool, count=n),
+                                            bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))],
+                                 null_count=nulls)
+
+
+def arrow_numbers(values: Sequence[float | int | None], dtype: Any) -> Any:
+    """Python numbers (None: null) as an arrow array of numpy ``dtype`` (float64 or int64), built from its buffers."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(values)
+    nulls = sum(v is None for v in values)
+    arr = np.fromiter((0 if v is None else v for v in values), dtype=dtype, count=n)
+    validity = None
+    if nulls:
+        validity = pa.py_buffer(np.packbits(np.fromiter((v is not None for v in values), dtype=bool, count=n),
+                                            bitorder="little"))
+    typ = pa.from_numpy_dtype(np.dtype(dtype))
+    return pa.Array.from_buffers(typ, n, [validity, pa.py_buffer(arr)], null_count=nulls)
 
 
 def codes(values: Any) -> tuple[Any, list[Any]]:
@@ -470,7 +510,8 @@ def key_codes(tables: Sequence[Any], *, tiers: bool = True) -> list[Any]:
     span = 1
     names = [*_KEY_COLUMNS, *(["tier_start"] if tiers else [])]
     for name in names:
-        col = pa.chunked_array([t.column(name).cast(pa.string()) for t in tables], type=pa.string())
+        # chunks, not chunked arrays: pa.chunked_array converts those value by value
+        col = pa.chunked_array([c for t in tables for c in t.column(name).cast(pa.string()).chunks], type=pa.string())
         idx, vocab = codes(col)
         idx += 1
         n = len(vocab) + 1

@@ -45,7 +45,18 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from pricing.catalog import EMBEDDED, Catalog, CatalogInfo, Layers, arrow_ints, codes, np_valid, np_values
+from pricing.catalog import (
+    EMBEDDED,
+    Catalog,
+    CatalogInfo,
+    Layers,
+    arrow_ints,
+    arrow_numbers,
+    arrow_strings,
+    codes,
+    np_valid,
+    np_values,
+)
 from pricing.errors import CatalogError, InputError, suggest
 from pricing.limits import (
     ACCELERATORS_MAX,
@@ -403,15 +414,22 @@ def _arrow_schema() -> Any:
 
 
 def _to_table(offers: list[Offer]) -> Any:
+    import numpy as np
     import pyarrow as pa
 
-    cols: dict[str, list[Any]] = {}
+    schema = _arrow_schema()
+    arrays = []
     for f in FIELDS:
         values = [getattr(o, f) for o in offers]
         if f in _DECIMAL_FIELDS:
-            values = [None if v is None else str(v) for v in values]
-        cols[f] = values
-    return pa.Table.from_pydict(cols, schema=_arrow_schema())
+            arrays.append(arrow_strings([None if v is None else str(v) for v in values]))
+        elif f in _FLOAT_FIELDS:
+            arrays.append(arrow_numbers(values, np.float64))
+        elif f == "accelerator_count":
+            arrays.append(arrow_numbers(values, np.int64))
+        else:
+            arrays.append(arrow_strings(values))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def offers_table(offers: list[Offer]) -> Any:
