@@ -23,6 +23,9 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--explain", is_flag=True, help="After the table, say what bound each sizing and which assumptions it used.")
 @click.option("--monthly", is_flag=True,
               help="Month by month instead: each month's count, purchase split and cost per workload and cloud.")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+              help="Change the scenario at a dotted path first, e.g. --set workloads.chat.qps_mean=30 "
+                   "--set prices.gcp=0.8 (as planner.what_if). Repeat.")
 def compare(
     scenario: str,
     catalog_name: str | None,
@@ -33,6 +36,7 @@ def compare(
     pricebook: str | None,
     explain: bool,
     monthly: bool,
+    sets: tuple[str, ...] = (),
 ) -> None:
     """Compare what SCENARIO (a YAML file) costs on AWS, GCP and Azure.
 
@@ -44,6 +48,11 @@ def compare(
     from planner.scenario import load_scenario
 
     sc = load_scenario(scenario)
+    if sets:
+        from planner.cli.whatif_cmd import parse_sets
+        from planner.whatif.overrides import what_if
+
+        sc = what_if(sc, parse_sets(sets))
     result = run(
         sc,
         catalog_name,

@@ -72,7 +72,7 @@ class Assumption:
 
 
 def _err(path: str, msg: str) -> GridError:
-    return GridError(f"assumption for {path}: {msg}", field=path)
+    return GridError(msg, field=path)  # shown as "PATH: MSG"
 
 
 def _number(path: str, name: str, value: Any) -> float:
