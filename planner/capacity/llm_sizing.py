@@ -99,6 +99,53 @@ def ttft_quantile_ms(rep: Replica, qps_per_replica: float, batch: int, served: M
     return (slot_wait + prefill_wait + prefill_s + served["step_s"]) * 1000.0
 
 
+_Best = tuple[float, Replica, int, str, int, dict[str, float]]
+_LAYOUT_MEMO: dict[tuple[object, ...], tuple[_Best | None, float, float]] = {}
+_LAYOUT_MEMO_MAX = 4096
+
+
+def _best_layout(spec: ModelSpec, acc: Accelerator, tp: int, dtype: str,
+                 overrides: Calibration | Mapping[str, float] | None, s: int, o: int, tpot_ms: float | None,
+                 ttft_ms: float | None) -> tuple[_Best | None, float, float]:
+    """The fastest layout of ``spec`` on ``tp`` x ``acc`` at its largest batch that meets the SLOs:
+    (requests/s, replica, batch, the limit that set the batch, max batch, serving figures) or None, and
+    the best TPOT and idle TTFT (ms) of layouts where even batch 1 misses an SLO (inf when none).
+
+    None of it depends on the request rate, so it is remembered for the same inputs (a horizon sizes the
+    same workload at a new rate every month); calibration overrides are never remembered."""
+    key: tuple[object, ...] | None = None
+    if overrides is None:
+        key = (spec, acc, tp, dtype, s, o, tpot_ms, ttft_ms)
+        try:
+            got = _LAYOUT_MEMO.get(key)
+        except TypeError:  # an unhashable spec: computed every time
+            key, got = None, None
+        if got is not None:
+            return got
+    best: _Best | None = None
+    best_tpot = best_ttft = math.inf
+    for rep in _layouts(spec, acc, tp, dtype, overrides):
+        max_batch = rep.max_batch(s + o)
+        if max_batch < 1:
+            continue
+        cap = min(max_batch, rep.batch_cap)
+        batch, slo_limit = _largest_batch(rep, cap, s, o, tpot_ms, ttft_ms)
+        if batch == 0:
+            one = rep.serve(1, s, o)
+            best_tpot = min(best_tpot, one["tpot_s"] * 1000.0)
+            best_ttft = min(best_ttft, ttft_quantile_ms(rep, 0.0, 1, one, s))
+            continue
+        served = rep.serve(batch, s, o)
+        if best is None or served["requests_per_s"] > best[0]:
+            best = (served["requests_per_s"], rep, batch, slo_limit, max_batch, served)
+    out = (best, best_tpot, best_ttft)
+    if key is not None:
+        if len(_LAYOUT_MEMO) >= _LAYOUT_MEMO_MAX:
+            _LAYOUT_MEMO.clear()
+        _LAYOUT_MEMO[key] = out
+    return out
+
+
 def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: float, input_tokens: int,
                      output_tokens: int, ttft_p95_ms: float | None = None, tpot_ms: float | None = None,
                      dtype: str = "bf16", utilization_target: float = DEFAULT_UTILIZATION_TARGET, max_gpus_per_replica: int = 8,
@@ -126,21 +173,9 @@ def size_llm_serving(model: str | ModelSpec, accelerators: Sequence[str], qps: f
         overrides = (calib or {}).get(acc.id) or (calib or {}).get(acc.family)
         for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
             largest_usable = max(largest_usable, tp * acc.memory_bytes)
-            best: tuple[float, Replica, int, str, int, dict[str, float]] | None = None
-            for rep in _layouts(spec, acc, tp, dtype, overrides):
-                max_batch = rep.max_batch(input_tokens + output_tokens)
-                if max_batch < 1:
-                    continue
-                cap = min(max_batch, rep.batch_cap)
-                batch, slo_limit = _largest_batch(rep, cap, input_tokens, output_tokens, tpot_ms, ttft_p95_ms)
-                if batch == 0:
-                    one = rep.serve(1, input_tokens, output_tokens)
-                    best_tpot = min(best_tpot, one["tpot_s"] * 1000.0)
-                    best_ttft = min(best_ttft, ttft_quantile_ms(rep, 0.0, 1, one, input_tokens))
-                    continue
-                served = rep.serve(batch, input_tokens, output_tokens)
-                if best is None or served["requests_per_s"] > best[0]:
-                    best = (served["requests_per_s"], rep, batch, slo_limit, max_batch, served)
+            best, tpot_1, ttft_1 = _best_layout(spec, acc, tp, dtype, overrides, input_tokens, output_tokens,
+                                                tpot_ms, ttft_p95_ms)
+            best_tpot, best_ttft = min(best_tpot, tpot_1), min(best_ttft, ttft_1)
             if best is None:
                 continue
             mu, rep, batch, slo_limit, max_batch, served = best
@@ -190,3 +225,86 @@ def _infeasible(spec: ModelSpec, dtype: str, seq_tokens: int, best_ttft: float, 
     parts = missed or [p for p in (tpot_part, ttft_part) if p]  # each reachable alone, not both at once
     return InputError(f"no configuration of {spec.name} meets the SLOs: {'; '.join(parts)}; relax the SLO or "
                       "add faster accelerators")
+
+
+class ServingProfile:
+    """One feasible (accelerator, TP) configuration of an LLM with everything that does not depend on the
+    request rate: the replica rate ``mu`` at the chosen batch and the largest per-replica rate whose p95 TTFT
+    meets the SLO. :func:`replicas_for` then gives the replica count at any rate -- for an array of rates at
+    once -- exactly as :func:`size_llm_serving` would."""
+
+    __slots__ = ("_batch", "_rep", "_s", "_served", "accelerator", "mu", "tp", "ttft_slo", "x_bad", "x_ok")
+
+    def __init__(self, accelerator: str, tp: int, mu: float, rep: Replica, batch: int, served: dict[str, float],
+                 s: int, ttft_slo: float | None) -> None:
+        self.accelerator, self.tp, self.mu = accelerator, tp, mu
+        self._rep, self._batch, self._served, self._s = rep, batch, served, s
+        self.ttft_slo = ttft_slo
+        # x_ok: a per-replica rate that meets the TTFT SLO; x_bad: the next float up, which misses it
+        self.x_ok, self.x_bad = self._threshold() if ttft_slo is not None else (math.inf, math.inf)
+
+    def ttft_ms(self, qps_per_replica: float) -> float:
+        return ttft_quantile_ms(self._rep, qps_per_replica, self._batch, self._served, self._s)
+
+    def _misses(self, x: float) -> bool:
+        return self.ttft_ms(x) > (self.ttft_slo or math.inf)
+
+    def _threshold(self) -> tuple[float, float]:
+        """The boundary between per-replica rates that meet the TTFT SLO and those that miss it, to one float
+        step (TTFT grows with the rate: the queues lengthen)."""
+        lo, hi = 0.0, self.mu
+        while not self._misses(hi):
+            hi *= 2.0
+            if hi > 1e300:
+                return math.inf, math.inf
+        if self._misses(lo):  # even an idle replica misses it: the rate never helps (not reached for feasible configs)
+            return -1.0, 0.0
+        while True:
+            mid = lo + (hi - lo) / 2.0
+            if mid <= lo or mid >= hi:
+                return lo, hi
+            lo, hi = (lo, mid) if self._misses(mid) else (mid, hi)
+
+
+def serving_profiles(model: str | ModelSpec, accelerators: Sequence[str], input_tokens: int, output_tokens: int,
+                     ttft_p95_ms: float | None = None, tpot_ms: float | None = None, dtype: str = "bf16",
+                     max_gpus_per_replica: int = 8,
+                     calib: Mapping[str, Calibration | Mapping[str, float]] | None = None) -> list[ServingProfile]:
+    """The rate-independent part of :func:`size_llm_serving`: one profile per feasible (accelerator, TP)."""
+    spec = model if isinstance(model, ModelSpec) else get_model(model)
+    out = []
+    for name in accelerators:
+        acc = get_accelerator(name)
+        overrides = (calib or {}).get(acc.id) or (calib or {}).get(acc.family)
+        for tp in (t for t in TP_DEGREES if t <= max_gpus_per_replica):
+            best, _, _ = _best_layout(spec, acc, tp, dtype, overrides, input_tokens, output_tokens, tpot_ms, ttft_p95_ms)
+            if best is not None:
+                mu, rep, batch, _, _, served = best
+                out.append(ServingProfile(acc.id, tp, mu, rep, batch, dict(served), input_tokens, ttft_p95_ms))
+    return out
+
+
+def replicas_for(profile: ServingProfile, qps: object, utilization_target: float) -> object:
+    """Replicas ``profile`` needs at each rate of the numpy array ``qps`` (the count size_llm_serving gives)."""
+    import numpy as np
+
+    q = np.asarray(qps, dtype=float)
+    um = utilization_target * profile.mu
+    r = np.maximum(1.0, np.ceil(q / um))
+    if profile.ttft_slo is None:
+        return r
+    near = np.zeros(q.shape, dtype=bool)
+    for _ in range(10_000):
+        x = q / r
+        # rates within a few float steps of the boundary are decided by the TTFT itself
+        edge = (x > profile.x_ok * (1 - 1e-12)) & (x < profile.x_bad * (1 + 1e-12))
+        bad = x >= profile.x_bad
+        if edge.any():
+            idx = np.flatnonzero(edge)
+            miss = np.array([profile._misses(float(v)) for v in x[idx]])
+            bad[idx] = miss
+            near[idx] = True
+        if not bad.any():
+            return r
+        r = np.where(bad, np.maximum(r + 1.0, np.ceil(r * 1.05)), r)
+    raise PlannerError("replica search did not converge")

@@ -1,14 +1,695 @@
-"""The vectorised what-if engine (numpy): see :mod:`planner.whatif.core` for what it evaluates."""
+"""The vectorised what-if engine (numpy): see :mod:`planner.whatif.core` for what it evaluates.
+
+How a table of variants is evaluated:
+
+1. Columns are *vector* paths -- the request rate of one real-time LLM serving workload (``qps_mean``,
+   ``qps_peak``, ``qps_growth_pct_per_month``) and price factors (``prices.<cloud>``) -- or *structural*
+   ones (anything else: purchase options, regions, the model, a second workload ...). Rows with the same
+   structural values form a group with one base scenario.
+2. Capacity, once per group and independent of the rate: each (accelerator, TP) configuration's replica
+   rate and the largest per-replica rate that meets the TTFT SLO (:func:`planner.capacity.llm_sizing.
+   serving_profiles`). Replica counts for every variant and month then follow in numpy
+   (:func:`~planner.capacity.llm_sizing.replicas_for`), and variants needing the same replicas in every
+   configuration and month are costed once (a *signature*).
+3. Costing, per cloud and region, for all signatures at once: every candidate (configuration x offer,
+   and the mixed fleets that beat single types) gets its instance counts per month; each plan the costing
+   rules consider -- the 40 cheapest configurations in month 1 kept through the horizon (commitments
+   bought as the fleet grows, for their whole terms), and a committed base with on-demand or spot burst --
+   is totalled over the horizon, and the cheapest is kept, as :func:`planner.compare` does. The other
+   workloads, which the rate does not change, are costed once per group by the costing itself.
+4. Price factors multiply what the catalog prices (compute, storage); fixed costs and edge devices are not
+   catalog prices and stay as they are. A uniform factor never changes which plan or region is cheapest.
+
+Anything else -- another style of workload, a price book, a cloud that cannot price a workload -- goes
+through the exact engine (:func:`planner.whatif.core.exact_rows`), so results are always those of
+:func:`planner.compare`; the tests check the two agree to the cent on random samples.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 from planner.scenario import Scenario
 
+QPS_FIELDS = ("qps_mean", "qps_peak", "qps_growth_pct_per_month")
+MAX_PINS = 40  # planner.costing.MAX_HORIZON_PINS
+MAX_BASE = 64  # the largest committed base a base + burst plan tries (planner.costing._base_burst_plans)
+
+
+class _Fallback(Exception):
+    """This group cannot be vectorised: evaluate it exactly."""
+
+
+# -- classifying paths -----------------------------------------------------------------------------
+
+def classify(scenario: Scenario, paths: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each path as ("qps", workload, field), ("price", cloud) or ("struct",)."""
+    from planner.whatif.overrides import _resolve, scenario_data
+
+    data = scenario_data(scenario)
+    out: dict[str, tuple[str, ...]] = {}
+    for p in paths:
+        node, key, model = _resolve(data, p)
+        if model is None and node is data.get("prices") and isinstance(key, str):
+            out[p] = ("price", key)
+        elif isinstance(node, dict) and node.get("type") == "serving" and key in QPS_FIELDS and "name" in node:
+            out[p] = ("qps", str(node["name"]), str(key))
+        else:
+            out[p] = ("struct",)
+    return out
+
+
+# -- the capacity side: replica signatures ------------------------------------------------------------
+
+@dataclass
+class _Capacity:
+    """Replica counts of the swept workload for every distinct (peak QPS, growth) of a group."""
+
+    profiles: list[Any]
+    index: np.ndarray  # variant -> signature
+    sig_replicas: np.ndarray  # (signatures, configurations, months) replicas, floors applied
+
+
+def _eligible(w: Any) -> bool:
+    return (getattr(w, "type", None) == "serving" and w.style == "real_time" and w.replica is None
+            and w.model is not None and not (w.peak_hours_per_day < 24 and w.qps_mean is not None))
+
+
+def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int) -> _Capacity:
+    from planner.capacity.llm_sizing import replicas_for, serving_profiles
+    from planner.plan import _calibration, canonical_accelerator
+
+    accs = [canonical_accelerator(a) for a in w.accelerators] if w.accelerators else None
+    if accs is None:
+        from planner.capacity.hardware import list_accelerators
+
+        accs = list(list_accelerators())
+    cal = _calibration(w, w.dtype)
+    profiles = serving_profiles(w.model, accs, w.input_tokens, w.output_tokens, ttft_p95_ms=w.ttft_p95_ms,
+                                tpot_ms=w.tpot_ms, dtype=w.dtype, calib={a: cal for a in accs} if cal else None)
+    if not profiles:
+        raise _Fallback("no feasible configuration")
+    floor = float(max(w.min_replicas, w.zones, 1))
+    pairs = np.stack([peak, growth], axis=1)
+    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n = len(uniq)
+    reps = np.empty((n, len(profiles), months), dtype=np.int64)
+    for m in range(months):
+        g = np.array([(1 + pct / 100.0) ** m for pct in uniq[:, 1]]) if m else np.ones(n)
+        q = uniq[:, 0] * g
+        for k, prof in enumerate(profiles):
+            reps[:, k, m] = np.maximum(replicas_for(prof, q, w.utilization_target), floor)
+    flat = reps.reshape(n, -1)
+    sigs, sig_of = np.unique(flat, axis=0, return_inverse=True)
+    return _Capacity(profiles, sig_of.reshape(-1)[inverse], sigs.reshape(len(sigs), len(profiles), months))
+
+
+# -- the costing side: one cloud and region, every signature ---------------------------------------------
+
+@dataclass
+class _Cand:
+    k: int  # configuration
+    offer: Any
+    per: int  # replicas per instance
+    rate: float  # effective cost of one instance for a month (hours billed x hourly price)
+    po: str
+    label: str
+    term: int = 0  # commitment term in months (0: none)
+    hourly: float = 0.0
+    rest: _Cand | None = None  # a mixed fleet: the smaller type taking the remainder
+    order: int = 0  # enumeration order (ties)
+
+
+@dataclass
+class _WResult:
+    total: np.ndarray  # contracted spend over the horizon (signatures)
+    tail: np.ndarray
+    month1: np.ndarray
+    itype: np.ndarray  # object
+    count: np.ndarray
+    po: np.ndarray  # object
+
+
+def _counts(c: _Cand, r: np.ndarray, zones: int) -> np.ndarray:
+    """Instances of a single-type candidate for replica counts ``r``."""
+    return np.maximum(-(-r // c.per), np.minimum(zones, r))
+
+
+def _mixed_counts(c: _Cand, r: np.ndarray, zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(valid, main instances, rest instances) of a mixed fleet for replica counts ``r``."""
+    assert c.rest is not None
+    n_main, left = np.divmod(r, c.per)
+    n_rest = -(-left // c.rest.per)
+    valid = (left > 0) & (n_main > 0) & (n_main + n_rest >= zones)
+    return valid, n_main, n_rest
+
+
+def _candidates(options: list[Any], offers: list[Any], allowed: set[str]) -> list[_Cand]:
+    from planner.costing import (
+        COMMITMENTS,
+        TERM_MONTHS,
+        WHOLE_DAY_OPTIONS,
+        price_candidate,
+        replicas_per_instance,
+        sold,
+    )
+
+    singles: list[_Cand] = []
+    seen: dict[tuple[int, str, str], _Cand] = {}
+    order = 0
+    for k, opt in enumerate(options):
+        for offer in offers:
+            order += 1
+            if offer.purchase_option not in allowed or not sold(offer):
+                continue
+            if offer.accelerator != opt.accelerator or offer.accelerator_count < 1:
+                continue
+            if opt.accelerators_per_replica > offer.accelerator_count:
+                continue  # serving replicas do not span instances
+            per = replicas_per_instance(opt, offer)
+            if per < 1:
+                continue
+            if offer.purchase_option in WHOLE_DAY_OPTIONS:
+                raise _Fallback("whole-day purchase option")
+            pc = price_candidate(opt, offer, 1)
+            if pc.cost is None:
+                continue  # unpriced: never a plan
+            key = (k, offer.instance_type or "", offer.purchase_option)
+            c = _Cand(k, offer, per, float(pc.cost), offer.purchase_option, offer.instance_type or "",
+                      TERM_MONTHS.get(offer.purchase_option, 0), float(pc.cost / pc.hours) if pc.hours else 0.0,
+                      order=order)
+            prev = seen.get(key)
+            if prev is not None:  # the same type twice: the cheaper one is the one a sort finds first
+                if c.rate < prev.rate:
+                    singles[singles.index(prev)] = c
+                    seen[key] = c
+                continue
+            seen[key] = c
+            singles.append(c)
+    mixed: list[_Cand] = []
+    for a in singles:
+        if a.po in (*COMMITMENTS, *WHOLE_DAY_OPTIONS):
+            continue
+        for b in singles:
+            if (b.k != a.k or b.po != a.po or b.label == a.label or b.per >= a.per
+                    or b.offer.accelerator != a.offer.accelerator):
+                continue
+            order += 1
+            mixed.append(_Cand(a.k, a.offer, a.per, a.rate, a.po, f"{a.label} + {b.label}", 0, a.hourly, rest=b,
+                               order=order))
+    return singles + mixed
+
+
+def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
+    """Commitments bought as the fleet grows, each for ``term`` months: (instances billed each month, instance-
+    months billed after the horizon), for counts ``n`` (signatures x months)."""
+    u, months = n.shape
+    bought = np.zeros((u, months), dtype=np.int64)
+    billed = np.zeros((u, months), dtype=np.int64)
+    for m in range(months):
+        lo = max(0, m - term + 1)
+        active = bought[:, lo:m].sum(axis=1)
+        bought[:, m] = np.maximum(0, n[:, m] - active)
+        billed[:, m] = active + bought[:, m]
+    after = np.maximum(0, np.arange(months) + term - months)
+    return billed, bought @ after
+
+
+def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps: np.ndarray, zones: int,
+                  hours: float) -> _WResult | None:
+    """The swept workload's best plan in one region for every signature (``reps``: signatures x configs x months);
+    None when nothing is priced there."""
+    cands = _candidates(options, offers, allowed)
+    if not cands:
+        return None
+    u, _, months = reps.shape
+    nc = len(cands)
+    month1 = np.full((u, nc), np.inf)
+    count1 = np.zeros((u, nc), dtype=np.int64)
+    total = np.full((u, nc), np.inf)
+    tail = np.zeros((u, nc))
+    singles_n: dict[int, np.ndarray] = {}
+    for j, c in enumerate(cands):
+        r = reps[:, c.k, :]
+        if c.rest is None:
+            n = _counts(c, r, zones)
+            singles_n[j] = n
+            if c.term:
+                billed, after = _ratchet(n, c.term)
+                total[:, j] = c.rate * billed.sum(axis=1)
+                tail[:, j] = c.rate * after
+            else:
+                total[:, j] = c.rate * n.sum(axis=1)
+            month1[:, j] = c.rate * n[:, 0]
+            count1[:, j] = n[:, 0]
+        else:
+            valid, n_main, n_rest = _mixed_counts(c, r, zones)
+            single = _counts(c, r, zones)
+            monthly = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single)
+            total[:, j] = monthly.sum(axis=1)
+            month1[:, j] = np.where(valid[:, 0], monthly[:, 0], np.inf)  # month 1 needs the mixed fleet itself
+            count1[:, j] = n_main[:, 0] + n_rest[:, 0]
+    # a mixed fleet is a candidate only when it beats every single type of its configuration and option
+    for j, c in enumerate(cands):
+        if c.rest is None:
+            continue
+        group = [i for i, s in enumerate(cands) if s.rest is None and s.k == c.k and s.po == c.po]
+        best_single = month1[:, group].min(axis=1)
+        # (to the micro-dollar: a mixed fleet at linear prices costs what the small type alone does, and float
+        # rounding must not make it look cheaper)
+        month1[:, j] = np.where(np.round(month1[:, j], 6) < np.round(best_single, 6), month1[:, j], np.inf)
+    # month-1 order: cost, instances, (type, option), then the order the costing enumerates them in
+    keys = sorted({(c.label, c.po) for c in cands})
+    keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
+    opt_rank = _option_rank(options, reps[:, :, 0])  # (u, configs): the order of the month's options
+    n_off = max(c.order for c in cands) + 1
+    enum = np.where([c.rest is None for c in cands], opt_rank[:, [c.k for c in cands]] * n_off
+                    + np.array([c.order % n_off for c in cands]), 10**9 + np.array([c.order for c in cands]))
+    order = np.lexsort((enum, np.broadcast_to(keyrank, (u, nc)), count1, np.round(month1, 6)), axis=-1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(nc)[None, :].repeat(u, axis=0), axis=-1)
+    priced = np.isfinite(month1)
+    # the first 40 distinct configurations in that order (every candidate here is its own configuration)
+    pos = np.cumsum(np.take_along_axis(priced, order, axis=-1), axis=-1)
+    within = np.empty_like(pos)
+    np.put_along_axis(within, order, pos, axis=-1)
+    chosen = priced & (within <= MAX_PINS)
+    plan_total = np.where(chosen, np.round(total + tail, 6), np.inf)
+    best_pin = np.lexsort((rank, plan_total), axis=-1)[:, 0]
+    best_val = plan_total[np.arange(u), best_pin]
+    if not np.isfinite(best_val).all():
+        raise _Fallback("a signature with no priced plan")
+    rows = np.arange(u)
+    out_total = total[rows, best_pin].copy()
+    out_tail = tail[rows, best_pin].copy()
+    out_m1 = month1[rows, best_pin].copy()
+    out_count = count1[rows, best_pin].copy()
+    out_j = best_pin.copy()
+    # committed base + burst
+    horizon = months
+    for j, c in enumerate(cands):
+        if not c.term or c.rest is not None:
+            continue
+        burst = _burst_for(cands, c)
+        if burst is None:
+            continue
+        usable = priced[:, j] & priced[:, burst]
+        if not usable.any():
+            continue
+        n = singles_n[j]
+        b = cands[burst]
+        peak = n.max(axis=1)
+        cap = np.minimum(peak, MAX_BASE)
+        bought_months = math.ceil(horizon / c.term) * c.term
+        fixed = c.hourly * 730.0
+        best_b_val = np.full(u, np.inf)
+        best_b = np.zeros(u, dtype=np.int64)
+        tries = np.concatenate([np.ones((u, 1), dtype=np.int64), np.clip(n, 1, cap[:, None]), cap[:, None]], axis=1)
+        tries.sort(axis=1)
+        for t in range(tries.shape[1]):
+            base = tries[:, t]
+            above = np.maximum(0, n - base[:, None])
+            monthly = fixed * base[:, None] + b.hourly * hours * above
+            tot = np.round(monthly.sum(axis=1) + fixed * base * (bought_months - horizon), 6)
+            better = usable & (base >= 1) & (tot < best_b_val)
+            best_b_val = np.where(better, tot, best_b_val)
+            best_b = np.where(better, base, best_b)
+        win = best_b_val < best_val
+        if win.any():
+            base = best_b
+            monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n - base[:, None])
+            out_total = np.where(win, monthly.sum(axis=1), out_total)
+            out_tail = np.where(win, fixed * base * (bought_months - horizon), out_tail)
+            out_m1 = np.where(win, monthly[:, 0], out_m1)
+            out_count = np.where(win, n[:, 0], out_count)
+            out_j = np.where(win, j, out_j)
+            best_val = np.where(win, best_b_val, best_val)
+    labels = np.array([c.offer.instance_type for c in cands], dtype=object)
+    pos_ = np.array([c.po for c in cands], dtype=object)
+    return _WResult(out_total, out_tail, out_m1, labels[out_j], out_count, pos_[out_j])
+
+
+def _burst_for(cands: list[_Cand], commit: _Cand) -> int | None:
+    """The burst of a commitment: the cheapest on-demand or spot fleet of the same type and configuration."""
+    best: int | None = None
+    for i, c in enumerate(cands):
+        same = c.rest is None and c.k == commit.k and c.label == commit.label and c.po in ("on_demand", "spot")
+        if same and (best is None or (c.rate, c.po) < (cands[best].rate, cands[best].po)):
+            best = i
+    return best
+
+
+def _option_rank(options: list[Any], r0: np.ndarray) -> np.ndarray:
+    """Each configuration's place in the month's option list (sorted by accelerators in total, then TP, then
+    accelerator name), per signature."""
+    tp = np.array([o.accelerators_per_replica for o in options])
+    names = sorted({o.accelerator or "" for o in options})
+    acc = np.array([names.index(o.accelerator or "") for o in options])
+    u, k = r0.shape
+    order = np.lexsort((np.broadcast_to(acc, (u, k)), np.broadcast_to(tp, (u, k)), r0 * tp), axis=-1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(k)[None, :].repeat(u, axis=0), axis=-1)
+    return rank
+
+
+# -- the other workloads, once per group -----------------------------------------------------------------
+
+@dataclass
+class _Others:
+    """What every workload but the swept one costs in one region (contracted, at the base prices)."""
+
+    scaled: float  # catalog-priced spend over the horizon
+    fixed: float  # fixed costs and edge devices over the horizon (no price factor applies)
+    tail: float
+    month1_scaled: float
+    month1_fixed: float
+    compute: list[tuple[int, float, str | None, int | None, str | None]] = field(default_factory=list)
+    w_order: int = 0  # the swept workload's place among the compute items
+    order_of: dict[str, int] = field(default_factory=dict)  # workload name -> its place
+
+
+def _others(parts: dict[str, Any], wname: str | None) -> _Others:
+    o = _Others(0.0, 0.0, 0.0, 0.0, 0.0)
+    for idx, (key, p) in enumerate(parts.items()):
+        o.order_of[key] = idx
+        if key == wname:
+            o.w_order = idx
+            continue
+        if p.contracted is None or any(not i.priced for i in p.items) or None in p.monthly:
+            raise _Fallback(f"{key} is not priced in every month")
+        flat = key.startswith("fixed:") or any(i.kind == "edge" for i in p.items)
+        if flat:
+            o.fixed += float(p.contracted)
+            o.month1_fixed += float(p.monthly[0])
+        else:
+            o.scaled += float(p.contracted)
+            o.month1_scaled += float(p.monthly[0])
+        o.tail += float(p.tail)
+        for i in p.items:
+            if i.resource == "instance":
+                o.compute.append((idx, float(i.contracted_cost or Decimal(0)), i.instance_type, i.count,
+                                  i.purchase_option))
+    return o
+
+
+# -- putting a group together ----------------------------------------------------------------------------
+
+def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | None, growth: np.ndarray | None,
+                factors: dict[str, np.ndarray], n: int, workload: str | None) -> dict[str, list[Any]]:
+    """Result columns for ``n`` variants of ``base`` (one row per variant and cloud, cloud-major)."""
+    from planner.comparison import _cost_region, compare
+    from planner.costing import excluded_options
+    from planner.plan import plan
+
+    sc = base.model_copy(update={"prices": {}}) if base.prices else base
+    ref = compare(sc, cat)  # validates the group and fixes the clouds and regions compared
+    horizon = sc.horizon_months
+    options_po = list(sc.compare.purchase_options)
+    reqs_by_month = [plan(sc, m) for m in range(horizon)]
+    w = next((x for x in sc.workloads if x.name == wname), None) if wname else None
+    cap: _Capacity | None = None
+    w_options: list[Any] = []
+    allowed: set[str] = set()
+    zones = 1
+    hours = 730.0
+    if w is not None:
+        assert peak is not None and growth is not None
+        cap = _capacity(sc, w, peak, growth, horizon)
+        req0 = next(r for r in reqs_by_month[0] if r.workload == wname)
+        by_cfg = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
+        try:
+            w_options = [by_cfg[(p.accelerator, p.tp)] for p in cap.profiles]
+        except KeyError:
+            raise _Fallback("configurations differ") from None
+        allowed = set(options_po) - set(excluded_options(req0, options_po))
+        zones = w_options[0].min_instances
+        hours = w_options[0].hours
+        if any(o.levels or o.packing != "replicas" for o in w_options):
+            raise _Fallback("levels")
+    cols: dict[str, list[Any]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
+                                                  "commitment_tail", "instance_type", "count", "purchase_option",
+                                                  "complete", "winner")}
+    per_cloud: list[dict[str, np.ndarray]] = []
+    for cres in ref.clouds:
+        cloud = cres.cloud
+        regions = sc.compare.regions_for(cloud)
+        per_region = []
+        for r in regions:
+            parts = _cost_region(sc, reqs_by_month, cat, cloud, r, options_po, None)
+            oth = _others(parts, wname)
+            wres = None
+            if cap is not None:
+                offers = cat.query(provider=cloud, region=r, resource="instance")
+                wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours)
+                if wres is None:
+                    raise _Fallback(f"{wname} is not priced in {cloud} {r}")
+            per_region.append((r, oth, wres))
+        per_cloud.append(_cloud_arrays(cloud, per_region, sc.compare.placement, cap, n, horizon, factors.get(cloud),
+                                       workload, wname))
+    # the winner: the cheapest over the horizon, commitment tail included (every cloud here is complete)
+    decisive = np.stack([np.round(d["horizon_cost"] + d["commitment_tail"], 6) for d in per_cloud])
+    win = np.argmin(decisive, axis=0)
+    for ci, d in enumerate(per_cloud):
+        d["winner"] = win == ci
+    for d in per_cloud:
+        for c, acc in cols.items():
+            acc.append(d[c])
+    return cols
+
+
+def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | None]], placement: str,
+                  cap: _Capacity | None, n: int, horizon: int, factor: np.ndarray | None, workload: str | None,
+                  wname: str | None) -> dict[str, Any]:
+    idx = cap.index if cap is not None else np.zeros(n, dtype=np.int64)
+    nsig = int(idx.max()) + 1 if cap is not None else 1
+
+    def w_arr(wres: _WResult | None, attr: str, default: Any = 0.0) -> np.ndarray:
+        if wres is None:
+            return np.full(nsig, default, dtype=object if isinstance(default, str) or default is None else float)
+        return getattr(wres, attr)
+
+    if placement != "single_region":
+        raise _Fallback("per-workload placement")  # each part picks its own region: the exact path
+    scores = np.stack([np.round(o.scaled + o.fixed + o.tail + w_arr(wr, "total") + w_arr(wr, "tail"), 6)
+                       for _, o, wr in per_region])
+    pick = np.argmin(scores, axis=0)  # the first region on ties, as compare() keeps the first
+    sig = np.arange(nsig)
+
+    def take(fn: Any) -> np.ndarray:
+        vals = np.stack([np.asarray(fn(o, wr), dtype=object) for _, o, wr in per_region])
+        return vals[pick, sig]
+
+    region = np.array([r for r, _, _ in per_region], dtype=object)[pick]
+    scaled = take(lambda o, wr: o.scaled + w_arr(wr, "total")).astype(float)
+    fixed = take(lambda o, wr: np.full(nsig, o.fixed)).astype(float)
+    tail = take(lambda o, wr: o.tail + w_arr(wr, "tail")).astype(float)
+    m1s = take(lambda o, wr: o.month1_scaled + w_arr(wr, "month1")).astype(float)
+    m1f = take(lambda o, wr: np.full(nsig, o.month1_fixed)).astype(float)
+    item = [take(lambda o, wr, a=a: _main_item(o, wr, nsig, workload, wname, a)) for a in range(3)]
+    f = np.ones(n) if factor is None else factor
+    out_scaled = scaled[idx] * f
+    horizon_cost = out_scaled + fixed[idx]
+    return {
+        "cloud": np.full(n, cloud, dtype=object),
+        "region": region[idx],
+        "horizon_cost": horizon_cost,
+        "monthly_cost": horizon_cost / horizon,
+        "month_1_cost": m1s[idx] * f + m1f[idx],
+        "commitment_tail": tail[idx] * f,
+        "instance_type": item[0][idx],
+        "count": item[1][idx],
+        "purchase_option": item[2][idx],
+        "complete": np.ones(n, dtype=bool),
+    }
+
+
+def _main_item(o: _Others, wr: _WResult | None, nsig: int, workload: str | None, wname: str | None,
+               attr: int) -> np.ndarray:
+    """Field ``attr`` (type, count, purchase option) of the line item that names the cloud's hardware, per
+    signature: the given workload's, else the costliest compute item in month 1 (the first on ties, in the
+    scenario's order), as core.main_compute_item chooses it."""
+    fields = ("itype", "count", "po")
+    if workload is not None and workload != wname:
+        mine = [x for x in o.compute if x[0] == o.order_of.get(workload, -1)]
+        if mine:
+            return np.full(nsig, (mine[0][2], mine[0][3], mine[0][4])[attr], dtype=object)
+    if wr is not None:
+        out = np.asarray(getattr(wr, fields[attr]), dtype=object).copy()
+        if workload == wname:
+            return out
+        for order, cost, itype, count, po in o.compute:
+            beats = (cost > wr.month1) | ((cost == wr.month1) & (order < o.w_order))
+            out = np.where(beats, (itype, count, po)[attr], out)
+        return out
+    best = None
+    for x in o.compute:
+        if best is None or x[1] > best[1]:
+            best = x
+    return np.full(nsig, None if best is None else (best[2], best[3], best[4])[attr], dtype=object)
+
+
+# -- the entry point -----------------------------------------------------------------------------------
 
 def evaluate_numpy(scenario: Scenario, table: Any, *, catalog: Any = None, workload: str | None = None,
                    progress: Any = None) -> Any:
-    from planner.whatif.core import exact_rows
+    import pandas as pd
 
-    return exact_rows(scenario, table, catalog=catalog, workload=workload)
+    from planner.whatif.core import RESULT_COLUMNS, exact_rows
+    from pricing.catalog import Catalog, load_catalog
+
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    paths = list(table.columns)
+    kinds = classify(scenario, paths)
+    qps_paths = [p for p in paths if kinds[p][0] == "qps"]
+    wnames = {kinds[p][1] for p in qps_paths}
+    struct = [p for p in paths if kinds[p][0] == "struct"]
+    if len(wnames) > 1 or (workload is not None and wnames and workload not in wnames):
+        return exact_rows(scenario, table, catalog=cat, workload=workload)
+    wname = next(iter(wnames), None)
+    n_all = len(table)
+    groups = _groups(table, struct)
+    frames = []
+    for gi, rows in enumerate(groups):
+        sub = table.iloc[rows] if len(groups) > 1 else table
+        frames.append(_evaluate_group(scenario, sub, rows, cat, kinds, struct, qps_paths, wname, workload))
+        if progress is not None:
+            progress(gi + 1, len(groups))
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if len(groups) > 1:
+        out = out.sort_values(["variant"], kind="stable", ignore_index=True)
+    assert out["variant"].nunique() == n_all
+    return out[["variant", *paths, *RESULT_COLUMNS]]
+
+
+def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
+    if not struct:
+        return [np.arange(len(table))]
+    codes = []
+    for p in struct:
+        col = table[p].to_numpy()
+        ids = np.fromiter((id(v) for v in col), dtype=np.int64, count=len(col))  # grid values are shared objects
+        uid, first, inv = np.unique(ids, return_index=True, return_inverse=True)
+        reps = {}
+        canon = np.empty(len(uid), dtype=np.int64)
+        for i, fi in enumerate(first):
+            key = repr(col[fi])
+            canon[i] = reps.setdefault(key, len(reps))
+        codes.append(canon[inv.reshape(-1)])
+    key = np.stack(codes, axis=1)
+    _, inv = np.unique(key, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.flatnonzero(np.diff(inv[order])) + 1
+    groups = np.split(order, bounds)
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+def _evaluate_group(scenario: Scenario, sub: Any, rows: np.ndarray, cat: Any, kinds: dict[str, tuple[str, ...]],
+                    struct: list[str], qps_paths: list[str], wname: str | None, workload: str | None) -> Any:
+    import pandas as pd
+
+    from planner.whatif.core import _plain, exact_rows
+    from planner.whatif.overrides import what_if
+
+    first = sub.iloc[0]
+    base = what_if(scenario, {p: _plain(first[p]) for p in struct}) if struct else scenario
+    n = len(sub)
+    try:
+        w = next((x for x in base.workloads if x.name == wname), None) if wname else None
+        if w is not None and not _eligible(w):
+            raise _Fallback("not a real-time LLM serving workload")
+        peak = growth = None
+        if w is not None:
+            peak, growth = _rates(base, w, sub, qps_paths, kinds)
+        factors = {}
+        for p, kind in kinds.items():
+            if kind[0] == "price":
+                factors[kind[1]] = sub[p].to_numpy(dtype=float)
+        for cloud, f in (base.prices or {}).items():
+            factors.setdefault(cloud, np.full(n, float(f)))
+        _check_factors(scenario, sub, factors, kinds)
+        cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload)
+    except _Fallback:
+        out = exact_rows(scenario, sub.reset_index(drop=True), catalog=cat, workload=workload)
+        out["variant"] = rows[out["variant"].to_numpy()]
+        return out
+    nclouds = len(cols["cloud"])
+    frame = pd.DataFrame({c: np.concatenate(v) if v else [] for c, v in cols.items()})
+    variant = np.tile(rows, nclouds)
+    lead = {"variant": variant}
+    for p in sub.columns:
+        vals = sub[p].to_numpy()
+        if vals.dtype == object:  # lists stay lists (np.tile would spread them into columns)
+            tiled = np.empty(len(vals) * nclouds, dtype=object)
+            for i in range(nclouds):
+                tiled[i * len(vals):(i + 1) * len(vals)] = vals
+            lead[p] = tiled
+        else:
+            lead[p] = np.tile(vals, nclouds)
+    frame = pd.concat([pd.DataFrame(lead), frame], axis=1)
+    frame["count"] = frame["count"].astype("Int64") if frame["count"].notna().all() else frame["count"]
+    order = np.lexsort((np.repeat(np.arange(nclouds), n), variant))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _rates(base: Scenario, w: Any, sub: Any, qps_paths: list[str], kinds: dict[str, tuple[str, ...]]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Per variant: the peak QPS the workload is sized for, and its growth per month (percent); checked as the
+    scenario checks them."""
+    from planner.scenario import MAX_QPS
+    from planner.whatif.core import _plain
+    from planner.whatif.overrides import what_if
+
+    n = len(sub)
+    val = {"qps_mean": w.qps_mean, "qps_peak": w.qps_peak, "qps_growth_pct_per_month": w.qps_growth_pct_per_month}
+    arrays: dict[str, np.ndarray] = {}
+    for p in qps_paths:
+        arrays[kinds[p][2]] = pd_numeric(sub[p])
+    mean = arrays.get("qps_mean", np.full(n, np.nan if val["qps_mean"] is None else float(val["qps_mean"])))
+    peak = arrays.get("qps_peak", np.full(n, np.nan if val["qps_peak"] is None else float(val["qps_peak"])))
+    growth = arrays.get("qps_growth_pct_per_month", np.full(n, float(val["qps_growth_pct_per_month"])))
+    bad = ~(np.isnan(mean) | ((mean > 0) & (mean <= MAX_QPS)))
+    bad |= ~(np.isnan(peak) | ((peak > 0) & (peak <= MAX_QPS)))
+    bad |= ~((growth > -100) & (growth <= 1000))
+    bad |= np.isnan(mean)
+    bad |= ~np.isnan(peak) & ~np.isnan(mean) & (peak < mean)
+    eff = np.where(np.isnan(peak), mean, peak)
+    months = max(1, int(base.horizon_months))
+    top = eff * np.power(1 + growth / 100.0, months - 1)
+    bad |= ~(top <= MAX_QPS * (1 - 1e-12))
+    if bad.any():  # the first such variant fails with the scenario's own message
+        i = int(np.flatnonzero(bad)[0])
+        row = sub.iloc[i]
+        sc = what_if(base, {p: _plain(row[p]) for p in qps_paths})
+        from planner.plan import plan
+
+        for m in range(sc.horizon_months):
+            plan(sc, m)
+        raise _Fallback("a variant at the bounds")
+    return eff, growth
+
+
+def pd_numeric(col: Any) -> np.ndarray:
+    return np.asarray(col.to_numpy(), dtype=float)
+
+
+def _check_factors(scenario: Scenario, sub: Any, factors: dict[str, np.ndarray], kinds: dict[str, tuple[str, ...]]) -> None:
+    from planner.whatif.core import _plain
+    from planner.whatif.overrides import what_if
+
+    for p, kind in kinds.items():
+        if kind[0] != "price":
+            continue
+        f = factors[kind[1]]
+        bad = ~((f > 0) & (f <= 100))
+        if bad.any():
+            what_if(scenario, {p: _plain(sub[p].iloc[int(np.flatnonzero(bad)[0])])})
+            raise _Fallback("factor")
