@@ -22,6 +22,10 @@ from planner.whatif.core import GridError
 
 WORKERS_ENV = "PLANNER_DASK_WORKERS"
 PARTITIONS_PER_WORKER = 4
+# no dashboard, and the scheduler's HTTP endpoint on a free local port rather than 8787 (which another cluster
+# may hold: distributed then warns and moves)
+LOCAL_CLUSTER_QUIET: dict[str, Any] = {"dashboard_address": None,
+                                       "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"}}
 
 
 def _worker_count() -> int:
@@ -54,7 +58,7 @@ def _connect(client: Any) -> tuple[Any, list[Any]]:
         from distributed import LocalCluster
 
         cluster = LocalCluster(n_workers=_worker_count(), threads_per_worker=1, processes=False,
-                               dashboard_address=None)
+                               **LOCAL_CLUSTER_QUIET)
         c = Client(cluster)
         return c, [c, cluster]
     if isinstance(client, str):
@@ -107,4 +111,4 @@ def evaluate_dask(scenario: Scenario, table: Any, *, catalog: Any = None, client
             thing.close()
 
 
-__all__ = ["WORKERS_ENV", "evaluate_dask", "evaluate_partition"]
+__all__ = ["LOCAL_CLUSTER_QUIET", "WORKERS_ENV", "evaluate_dask", "evaluate_partition"]
