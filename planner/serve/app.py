@@ -182,12 +182,8 @@ def create_app(engine: Engine, *, allowed_hosts: Sequence[str] | None = None) ->
 
     @_guard
     async def band(request: Request) -> Response:
-        from planner.serve import uncertainty
-
         data = await _json(request)
-        if not uncertainty.available():
-            return error("the uncertainty band needs planner.whatif.monte_carlo, which this install does not have", 501)
-        return JSONResponse(await run_in_threadpool(uncertainty.band, engine, data["scenario"], data.get("overrides")))
+        return JSONResponse(await run_in_threadpool(engine.band, data["scenario"], data.get("overrides")))
 
     @_guard
     async def upload(request: Request) -> Response:

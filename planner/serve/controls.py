@@ -30,7 +30,7 @@ _LABELS = {
 }
 
 
-def _wl_key(sc: Scenario, index: int) -> str:
+def workload_key(sc: Scenario, index: int) -> str:
     """How a what_if path names the workload: by name when the name is a plain path step, else by position."""
     name = sc.workloads[index].name
     names = [w.name for w in sc.workloads]
@@ -63,7 +63,7 @@ def workload_controls(sc: Scenario, index: int) -> list[Control]:
     from planner.capacity import list_accelerators, list_models
 
     w = sc.workloads[index]
-    p = f"workloads.{_wl_key(sc, index)}."
+    p = f"workloads.{workload_key(sc, index)}."
     g = w.name
     out: list[Control] = []
     if isinstance(w, Serving):

@@ -25,6 +25,7 @@ from planner.whatif import what_if
 from pricing.catalog import Catalog
 
 CACHE_SIZE = 64  # comparisons kept per server (a slider dragged back and forth hits them)
+BAND_CACHE_SIZE = 16  # P10-P90 bands kept (each is N_DRAWS comparisons)
 SCALE_POINTS = 9  # points of the scaling curve: from a tenth of today's mean QPS to ten times it
 
 
@@ -114,6 +115,7 @@ class Engine:
         self.catalog = catalog
         self.pricebook = pricebook
         self._cache: OrderedDict[str, tuple[Scenario, Comparison]] = OrderedDict()
+        self._bands: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- scenarios and their controls ------------------------------------------------------------------
@@ -189,6 +191,25 @@ class Engine:
             "base_horizon_months": base.scenario.horizon_months,
             "server_ms": round((time.perf_counter() - t0) * 1000, 1),
         }
+
+    def band(self, sid: str, overrides: Any) -> dict[str, Any]:
+        """The P10-P90 band of each cloud's spend around the scenario on screen (see :mod:`planner.serve.uncertainty`)."""
+        from planner.serve import uncertainty
+
+        if not uncertainty.available():
+            raise InputError("the uncertainty band needs scipy, which this install does not have; "
+                             "pip install scipy", field="uncertainty")
+        e, changes, _ = self.scenario(sid, overrides)
+        key = "band\n" + _key(e.id, changes)
+        with self._lock:
+            hit = self._bands.get(key)
+        if hit is None:
+            hit = uncertainty.band(self, sid, changes)
+            with self._lock:
+                self._bands[key] = hit
+                while len(self._bands) > BAND_CACHE_SIZE:
+                    self._bands.popitem(last=False)
+        return hit
 
     def scale(self, sid: str, overrides: Any, workload: str | None) -> dict[str, Any]:
         """The scaling curve of a real-time serving workload around its (changed) mean QPS."""

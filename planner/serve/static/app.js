@@ -4,11 +4,12 @@
 
 const COLORS = { aws: "#e07b00", gcp: "#1e8e3e", azure: "#0a6ed1", lambda: "#7e57c2" };
 const DEBOUNCE_MS = 150;
+const BAND_DELAY_MS = 700;
 const MAX_UPLOAD = 1024 * 1024;
 
 const state = {
   meta: null, view: null, overrides: {}, result: null, scale: null, band: null,
-  seq: 0, monthsCloud: null, scaleWorkload: null, linkPeak: true, timer: null,
+  seq: 0, monthsCloud: null, scaleWorkload: null, linkPeak: true, timer: null, bandTimer: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -84,7 +85,10 @@ async function start() {
   $("download-scenario").addEventListener("click", () => download("/api/download/scenario"));
   $("download-report").addEventListener("click", () => download("/api/download/report"));
   $("cumulative").addEventListener("change", () => drawHorizon());
-  $("uncertainty").addEventListener("change", () => { state.band = null; drawHorizon(); if ($("uncertainty").checked) refreshBand(state.seq); });
+  $("uncertainty").addEventListener("change", () => {
+    state.band = null; drawHorizon();
+    if ($("uncertainty").checked) refreshBand(state.seq); else $("band-note").hidden = true;
+  });
   $("scale-workload").addEventListener("change", (ev) => { state.scaleWorkload = ev.target.value; refreshScale(state.seq); });
   $("uncertainty-toggle").hidden = !state.meta.features.uncertainty;
   const c = state.meta.catalog;
@@ -331,7 +335,13 @@ async function refresh() {
   }
   refreshScale(seq);
   state.band = null;
-  if ($("uncertainty").checked) refreshBand(seq);
+  // the band is many comparisons: drawn once the levers have been still for a moment
+  clearTimeout(state.bandTimer);
+  if ($("uncertainty").checked) {
+    $("band-note").hidden = false;
+    $("band-note").textContent = "Computing the P10–P90 band…";
+    state.bandTimer = setTimeout(() => { if (seq === state.seq) refreshBand(seq); }, BAND_DELAY_MS);
+  }
 }
 
 async function refreshScale(seq) {
@@ -408,9 +418,17 @@ function renderCards(r) {
       const text = cls === "same" ? "no change from the file" : `${d > 0 ? "+" : "−"}${money(Math.abs(d))} (${d > 0 ? "+" : "−"}${Math.abs(pct).toFixed(1)}%) vs the file${r.base_horizon_months !== r.scenario.horizon_months ? ` (${r.base_horizon_months} months)` : ""}`;
       delta = el("div", { class: `delta ${cls}`, text });
     }
-    const items = el("ul", { class: "items" }, c.items.filter((i) => i.monthly_cost !== null || i.status !== "priced").slice(0, 6).map((i) =>
-      el("li", { title: `${i.workload}: ${i.description}${i.purchase_option ? " (" + i.purchase_option.replaceAll("_", "-") + ")" : ""}` },
-        el("span", { text: i.workload }), el("span", { text: i.monthly_cost === null ? i.status : money(i.monthly_cost) }))));
+    // month 1 per workload (a workload's line items added up; unpriced when one of them is)
+    const per = new Map();
+    for (const i of c.items) {
+      const w = per.get(i.workload) || { cost: 0, missing: null, lines: [] };
+      if (i.monthly_cost === null) w.missing = i.status; else w.cost += i.monthly_cost;
+      w.lines.push(`${i.description}${i.purchase_option ? " (" + i.purchase_option.replaceAll("_", "-") + ")" : ""}: ${i.monthly_cost === null ? i.status : cents(i.monthly_cost)}`);
+      per.set(i.workload, w);
+    }
+    const items = el("ul", { class: "items" }, [...per].map(([name, w]) =>
+      el("li", { title: w.lines.join("\n") },
+        el("span", { text: name }), el("span", { text: w.missing !== null ? w.missing : money(w.cost) }))));
     return el("div", { class: `card c-${c.cloud}${c.cloud === win ? " win" : ""}`, "data-cloud": c.cloud },
       el("div", { class: "name" }, el("span", { text: NAME(c.cloud) }), el("span", { class: "region", text: c.region })),
       el("div", { class: "total", "data-total": c.horizon_total ?? "", text: money(c.horizon_total) }),
@@ -481,8 +499,9 @@ function lineChart(svg, opt) {
   }
   if (opt.hline) {
     svg.append(sv("line", { x1: L, x2: W - R, y1: fy(opt.hline.y), y2: fy(opt.hline.y), stroke: "#b91c1c", "stroke-dasharray": "5 4", "stroke-width": 1.2 }));
-    svg.append(sv("text", { x: W - R + 4, y: fy(opt.hline.y) + 4, fill: "#b91c1c" }, opt.hline.label));
+    svg.append(sv("text", { x: L + 6, y: fy(opt.hline.y) - 5, fill: "#b91c1c" }, opt.hline.label));
   }
+  if (opt.caption) svg.append(sv("text", { x: L + 6, y: T + 10, fill: "#b91c1c" }, opt.caption));
   if (opt.marker !== undefined && opt.marker !== null) {
     const mx = fx(opt.marker);
     svg.append(sv("line", { x1: mx, x2: mx, y1: T, y2: fy(0), stroke: "#6b7280", "stroke-dasharray": "3 3" }));
@@ -537,8 +556,12 @@ function drawHorizon() {
     }
   }
   const budget = r.scenario.budget_usd_per_month;
+  const top = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[1] || 0)), ...bands.flatMap((b) => b.hi.map((p) => p[1] || 0)));
+  // a budget far above the spend would flatten the lines: it is named instead of drawn
+  const onChart = budget && !cum && budget <= 2 * top;
   lineChart($("chart-horizon"), { series, bands, xlabel: "month", ylabel: cum ? "spend to date" : "spend in the month", xint: true,
-    hline: budget && !cum ? { y: budget, label: "budget" } : null });
+    hline: onChart ? { y: budget, label: "budget" } : null,
+    caption: budget && !cum && !onChart ? `budget ${short(budget)} a month (above the chart)` : null });
 }
 
 function drawScale() {
@@ -547,6 +570,7 @@ function drawScale() {
   const clouds = [...new Set(s.points.map((p) => p.cloud))];
   const series = clouds.map((c) => ({ name: c, label: NAME(c), color: COLORS[c] || "#555",
     points: s.points.filter((p) => p.cloud === c).map((p) => [p.qps, p.contracted_monthly_cost, p.count ? `${p.count}x ${p.instance_type} ${(p.purchase_option || "").replaceAll("_", "-")}` : p.status]) }));
+  $("chart-scale").dataset.qps = String(s.qps);
   lineChart($("chart-scale"), { series, xlog: true, xlabel: `mean QPS of ${s.workload} (log scale)`, ylabel: "cost of one month",
     xfmt: (v) => String(sig(v, 3)), marker: s.qps, markerLabel: `now ${sig(s.qps, 3)} QPS` });
 }
