@@ -574,6 +574,9 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
     codes = []
     for p in struct:
         col = table[p].to_numpy()
+        if col.dtype != object:
+            codes.append(np.unique(col, return_inverse=True)[1].reshape(-1))
+            continue
         ids = np.fromiter((id(v) for v in col), dtype=np.int64, count=len(col))  # grid values are shared objects
         uid, first, inv = np.unique(ids, return_index=True, return_inverse=True)
         reps = {}
