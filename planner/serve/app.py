@@ -205,6 +205,11 @@ def create_app(engine: Engine, *, allowed_hosts: Sequence[str] | None = None) ->
     @_guard
     async def download_report(request: Request) -> Response:
         data = await _json(request)
+        if data.get("format", "md") == "html":
+            name, text = await run_in_threadpool(engine.report_html, data["scenario"], data.get("overrides"))
+            return _download(name, text, "text/html; charset=utf-8")
+        if data.get("format", "md") != "md":
+            raise PlannerError("the report format is md or html")
         name, text = await run_in_threadpool(engine.report_markdown, data["scenario"], data.get("overrides"))
         return _download(name, text, "text/markdown; charset=utf-8")
 

@@ -260,3 +260,18 @@ class Engine:
         text = "\n".join([first, "", *intro, rest, monthly])
         stem = e.label.rsplit(".", 1)[0] if e.label.endswith((".yaml", ".yml")) else e.label
         return f"{stem}-report.md", text.rstrip("\n") + "\n"
+
+    def report_html(self, sid: str, overrides: Any) -> tuple[str, str]:
+        """(file name, HTML): the monthly budget report (:func:`planner.report.build_report`, as ``planner report
+        --out FILE.html`` writes it) of the plan's first month -- the scenario's ``plan_start``, else this month --
+        for the scenario on screen, with no actual spend."""
+        from planner.report import build_report
+        from pricing.catalog import today
+
+        e, _, cmp = self.comparison(sid, overrides)
+        sc = cmp.scenario
+        month = sc.plan_start or today().strftime("%Y-%m")
+        report = build_report(sc, month, catalog=self.catalog, pricebook=self.pricebook, comparison=cmp)
+        stem = e.label.rsplit(".", 1)[0] if e.label.endswith((".yaml", ".yml")) else e.label
+        return f"{stem}-report-{month}.html", report.to_html()
+

@@ -263,3 +263,25 @@ def test_scaling_curve_follows_the_changed_qps(client, engine):
     want = scale_points(sc, "chat", [30], engine.catalog)
     at30 = {p["cloud"]: p["contracted_monthly_cost"] for p in r["points"] if p["qps"] == 30}
     assert at30 == {w["cloud"]: w["contracted_monthly_cost"] for w in want}
+
+
+def test_html_budget_report_of_the_plan_first_month(client, engine, monkeypatch):
+    from planner.report import build_report
+
+    monkeypatch.setenv("PLANNER_NOW", "2026-11-26")  # the chat assistant gives no plan_start: this month
+    r = _post(client, "/api/download/report", CHANGES, format="html")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-disposition"] == 'attachment; filename="chat-assistant-report-2026-11.html"'
+    page = _post(client, "/api/compare", CHANGES).json()
+    from planner.whatif import what_if
+
+    sc = what_if(engine.store.get("chat-assistant").scenario, CHANGES)
+    want = build_report(sc, "2026-11", catalog=engine.catalog).to_dict()
+    assert want["plan"]["cloud"] == page["winner"]["cloud"]
+    # each cloud's plan for the month is its month 1 on the page (the report starts the plan this month)
+    assert {c["cloud"]: c["plan"] for c in want["by_cloud"]} == {c["cloud"]: c["month_1"] for c in page["clouds"]}
+    assert f"{want['plan']['month']:,.2f}" in r.text
+    assert r.text.startswith("<!doctype html>") or r.text.lower().startswith("<!doctype html>")
+    assert not re.search(r"(?:src|href)=\"(?:https?:)?//", r.text)  # the report is self-contained too
+    assert _post(client, "/api/download/report", CHANGES, format="pdf").json()["error"] == \
+        "the report format is md or html"

@@ -84,6 +84,7 @@ async function start() {
   $("reset").addEventListener("click", () => { state.overrides = {}; renderControls(); changed(true); });
   $("download-scenario").addEventListener("click", () => download("/api/download/scenario"));
   $("download-report").addEventListener("click", () => download("/api/download/report"));
+  $("download-html").addEventListener("click", () => download("/api/download/report", { format: "html" }));
   $("cumulative").addEventListener("change", () => drawHorizon());
   $("uncertainty").addEventListener("change", () => {
     state.band = null; drawHorizon();
@@ -142,17 +143,19 @@ async function onUpload(ev) {
   } catch (err) { showError(err.message); setStatus(""); }
 }
 
-async function download(path) {
+async function download(path, extra) {
   if (!state.view) return;
+  setStatus("preparing the download…");
   try {
-    const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scenario: state.view.id, overrides: state.overrides }) });
+    const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scenario: state.view.id, overrides: state.overrides, ...extra }) });
     if (!r.ok) { const d = await r.json().catch(() => ({})); throw new Error(d.error || r.statusText); }
     const name = (/filename="([^"]+)"/.exec(r.headers.get("content-disposition") || "") || [])[1] || "download";
     const url = URL.createObjectURL(await r.blob());
     const a = el("a", { href: url, download: name });
     document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-  } catch (err) { showError(err.message); }
+    setStatus(`downloaded ${name}`);
+  } catch (err) { showError(err.message); setStatus(""); }
 }
 
 // -- controls ------------------------------------------------------------------------------------------
