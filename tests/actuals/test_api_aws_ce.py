@@ -305,3 +305,15 @@ def test_default_period_is_the_month_to_date_daily():
     with stub:
         frame = open_source("aws-ce:", client=ce, today=date(2026, 3, 1))
     assert frame["BilledCost"].tolist() == [10.0] and not math.isnan(frame["EffectiveCost"].iloc[0])
+
+
+def test_no_credentials_is_one_line(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(CostAPIError, match=r"^aws-ce:\?month=2026-02: no AWS credentials found; run `aws configure`"):
+        open_source("aws-ce:?month=2026-02", today=date(2026, 6, 1))
+    with pytest.raises(CostAPIError, match="AWS profile 'nope' is not in the AWS config"):
+        open_source("aws-ce:?month=2026-02&profile=nope", today=date(2026, 6, 1))

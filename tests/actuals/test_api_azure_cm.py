@@ -303,3 +303,22 @@ def test_charge_and_pricing_groups_map_to_focus():
                    ("Usage", "Committed", None): (0.0, 800.0), ("Usage", "Committed", "Unused"): (0.0, 92.8)}
     assert set(frame["BillingCurrency"]) == {"EUR"}
     assert frame["ChargePeriodEnd"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2026-02-01"]
+
+
+def test_failed_sign_in_is_one_line():
+    from azure.core.exceptions import ClientAuthenticationError
+
+    class NoLogin:
+        def get_token(self, *scopes, **kw):
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token.\n"
+                                            "EnvironmentCredential: incomplete\nAzureCliCredential: not logged in")
+
+        get_token_info = get_token
+
+    s = requests.Session()
+    s.mount("https://", Recorded({}))
+    client = CostManagementClient(NoLogin(), transport=RequestsTransport(session=s, session_owner=False))
+    with pytest.raises(CostAPIError) as e:
+        open_source(URI, client=client, today=date(2026, 3, 2))
+    assert str(e.value) == (f"{URI}: Azure sign-in failed; run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID "
+                            "and a client secret or certificate, or use a managed identity")

@@ -250,3 +250,10 @@ def test_bad_uris(uri, message):
 def test_no_forecast_from_the_export():
     with pytest.raises(InputError, match="bq: sources have no forecast API"):
         forecast(f"bq:{TABLE}")
+
+
+def test_no_credentials_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing-key.json"))
+    with pytest.raises(CostAPIError) as e:
+        open_source(URI, today=date(2026, 4, 10))
+    assert str(e.value).startswith(f"{URI}: no Google credentials; run `gcloud auth application-default login`")
