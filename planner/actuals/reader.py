@@ -11,7 +11,7 @@ import pandas as pd
 
 from planner.actuals.focus import COST_COLUMNS, EXTRA_COLUMNS, FOCUS_COLUMNS, TIME_COLUMNS
 from planner.actuals.formats.azure import Azure
-from planner.actuals.formats.base import Context, Raw
+from planner.actuals.formats.base import Context, Raw, is_in
 from planner.actuals.sources import SourceFile, batches, expand, is_api_uri, open_file
 from planner.errors import InputError
 
@@ -64,7 +64,7 @@ def plan_for(src: SourceFile, wanted: set[str], tags: list[str]) -> dict[str, tu
         need.add("tags")
     plan = {k: v for k, v in resolved.items() if k in need}
     plan.update(src.fmt.tag_plan(src.header, tags, "Tags" in wanted))
-    return plan
+    return src.fmt.prune(plan, wanted)
 
 
 def normalized(src: SourceFile, wanted: set[str], tags: list[str]) -> Iterator[tuple[dict[str, Any], Raw]]:
@@ -89,7 +89,9 @@ def finish(cols: dict[str, Any], wanted: set[str], tags: list[str]) -> dict[str,
     if "ListCost" in wanted and cols.get("ListCost") is not None and cols.get("ChargeCategory") is not None:
         lst = cols["ListCost"]
         cat = cols["ChargeCategory"]
-        fill = lst.isna().to_numpy() & np.asarray(pd.Series(cat).astype(object).isin(FILL_LIST))
+        fill = np.array(lst.isna(), dtype=bool)
+        if fill.any():
+            fill &= is_in(cat if isinstance(cat, pd.Series) else pd.Series(cat), FILL_LIST)
         if fill.any():
             lst = pd.Series(np.where(fill, cols["BilledCost"].to_numpy(), lst.to_numpy()), copy=False)
             cols["ListCost"] = lst

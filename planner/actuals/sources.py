@@ -25,7 +25,7 @@ from planner.errors import InputError, quoted
 
 NULLS = ["", "null", "NULL", "None", "NaN", "nan"]
 CSV_BLOCK = 8 << 20  # bytes per CSV block read at a time
-PARQUET_BATCH = 1 << 20  # rows per parquet batch
+PARQUET_BATCH = 1 << 20  # rows per parquet batch, at most
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz", ".txt")
 _URI = re.compile(r"^(aws-ce|azure-cm|bq|bigquery|gcp-billing|ce|cm):", re.IGNORECASE)
 
@@ -258,23 +258,53 @@ def _csv_problem(msg: str, names: list[str]) -> str:
     return "not readable as CSV: " + msg.splitlines()[0]
 
 
+def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+    """Batches of up to PARQUET_BATCH rows. Small row groups are read whole and joined (their dictionaries
+    unified: a pass over small integer arrays); a large one is read in slices. Slices of a large row group are
+    never joined with other row groups, which would make the reader rebuild every dictionary value by value."""
+    pending: list[pa.Table] = []
+    rows = 0
+
+    def joined() -> pa.RecordBatch:
+        t = pa.concat_tables(pending).unify_dictionaries() if len(pending) > 1 else pending[0]
+        return t.combine_chunks().to_batches(max_chunksize=None)[0]
+
+    for rg in groups:
+        n = pf.metadata.row_group(rg).num_rows
+        if n == 0:
+            continue
+        if n > PARQUET_BATCH:
+            if pending:
+                yield joined()
+                pending, rows = [], 0
+            yield from pf.iter_batches(batch_size=PARQUET_BATCH, row_groups=[rg], columns=columns)
+            continue
+        if rows + n > PARQUET_BATCH and pending:
+            yield joined()
+            pending, rows = [], 0
+        pending.append(pf.read_row_group(rg, columns=columns))
+        rows += n
+    if pending:
+        yield joined()
+
+
 def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
     tops = list(dict.fromkeys(src.nested.get(n, n) for n in names))
     text_tops = [src.nested.get(n, n) for n, k in plan.values() if k in (TEXT, TIME, TIME_LAX) and n == src.nested.get(n, n)]
     try:
-        pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None)
+        pf = pq.ParquetFile(str(src.path))
         schema = pf.schema_arrow
         # only string columns can be read as dictionaries
         text_tops = [n for n in text_tops if n in schema.names and
                      (pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type))]
         pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None)
-        for b in pf.iter_batches(batch_size=PARQUET_BATCH, row_groups=src.options.get("row_groups"),
-                                 columns=tops or None):
-            if any(pa.types.is_struct(t) for t in b.schema.types):
-                t = pa.Table.from_batches([b]).flatten()
-                yield from t.to_batches()
+        groups = src.options.get("row_groups")
+        groups = list(range(pf.metadata.num_row_groups)) if groups is None else list(groups)
+        for b in _row_group_batches(pf, groups, tops or None):
+            if any(pa.types.is_struct(t) for t in b.schema.types):  # nested columns -> parent.child columns
+                yield from pa.Table.from_batches([b]).flatten().to_batches()
             else:
                 yield b
     except (pa.ArrowInvalid, OSError) as exc:

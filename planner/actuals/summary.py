@@ -82,73 +82,177 @@ def column_name(dim: str) -> str:
 
 
 # -- per-batch reduction ----------------------------------------------------------------------------
+# A batch is reduced on integer codes: each key column becomes codes into its distinct values (a Categorical's
+# own codes, nulls as one more code), the codes are mixed into one group number, and np.bincount adds up the
+# amounts per group. That is a few passes over integer arrays per batch, with no per-row Python and no hash
+# table of tuples; only the groups found (a few thousand at most) become a DataFrame.
+
+_DENSE_LIMIT = 1 << 22  # group numbers below this are counted directly; above, they are factorized first
+
 
 def _month_codes(cols: dict[str, Any], where: str) -> np.ndarray:
-    """Months since 1970-01 (int) per row, from BillingPeriodStart, else ChargePeriodStart."""
-    out = None
+    """Months since 1970-01 (int64) per row, from BillingPeriodStart, else ChargePeriodStart."""
+    out: np.ndarray | None = None
     for c in ("BillingPeriodStart", "ChargePeriodStart"):
         s = cols.get(c)
         if s is None:
             continue
-        m = pd.to_datetime(s, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[M]")
-        out = m if out is None else np.where(np.isnat(out), m, out)
-    if out is None or np.isnat(out).any():
-        raise InputError("a charge has no BillingPeriodStart or ChargePeriodStart date, so it has no month",
-                         where=where)
-    return out.astype(np.int64)
+        m = _months_of(s)
+        out = m if out is None else np.where(out == _NO_MONTH, m, out)
+        if not (out == _NO_MONTH).any():
+            break
+    if out is None or (out == _NO_MONTH).any():
+        which = "BillingPeriodStart" if cols.get("ChargePeriodStart") is None else \
+            "BillingPeriodStart or ChargePeriodStart"
+        raise InputError(f"a charge has no {which} date, so it has no month; every row of a billing export "
+                         "needs its billing period", where=where)
+    return out
 
 
-def _key_series(s: Any, n: int) -> pd.Series:
+_NO_MONTH = np.iinfo(np.int64).min
+
+
+def _months_of(s: Any) -> np.ndarray:
+    """Months since 1970-01 of a datetime column (``_NO_MONTH`` where null), via a table per day."""
+    t = s if isinstance(s, pd.Series) else pd.Series(s)
+    if not isinstance(t.dtype, pd.DatetimeTZDtype) and t.dtype.kind != "M":
+        t = pd.to_datetime(t, utc=True)
+    ns = np.asarray(t.array.asi8)  # integers in the column's own unit; NaT is the smallest int64
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}[t.dt.unit]
+    if len(ns) == 0:
+        return np.zeros(0, dtype=np.int64)
+    nat = np.iinfo(np.int64).min
+    lo_ns = int(ns.min())
+    if lo_ns == nat:  # some nulls: months of the others
+        null = ns == nat
+        out = np.full(len(ns), _NO_MONTH, dtype=np.int64)
+        if not null.all():
+            out[~null] = _months_of(pd.Series(t[~null].to_numpy(), copy=False))
+        return out
+    days = np.floor_divide(ns, per_day)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 200_000:  # dates centuries apart: no table, convert each
+        return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    days -= lo
+    return table[days]
+
+
+def _codes(s: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, values) of a key column: ``values[codes]`` is the column, with None for nulls."""
     if s is None:
-        return pd.Series(pd.Categorical([None] * n))
-    if isinstance(s, pd.Series) and isinstance(s.dtype, pd.CategoricalDtype):
-        return s.reset_index(drop=True)
-    return pd.Series(pd.Categorical(pd.Series(s).astype(object).where(pd.Series(s).notna(), None)), copy=False)
+        return np.zeros(n, dtype=np.int8), np.array([None], dtype=object)
+    ser = s if isinstance(s, pd.Series) else pd.Series(s)
+    if isinstance(ser.dtype, pd.CategoricalDtype):
+        codes = np.asarray(ser.cat.codes)
+        values = np.asarray(ser.cat.categories.astype(object))
+    else:
+        codes, uniq = pd.factorize(ser, use_na_sentinel=True)
+        values = np.asarray(uniq, dtype=object)
+    if len(codes) and codes.min() < 0:
+        codes = codes.astype(np.int64)
+        codes[codes < 0] = len(values)
+        values = np.append(values, np.array([None], dtype=object))
+    return codes, values
 
 
 def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where: str) -> pd.DataFrame:
     """Partial sums of one batch of FOCUS columns, grouped by ``dims`` and currency."""
     n = len(cols["BilledCost"])
-    keys: dict[str, Any] = {}
     months = _month_codes(cols, where) if ("month" in dims or month) else None
+    keep: np.ndarray | None = None
+    if month is not None:
+        assert months is not None
+        keep = months == (int(month[:4]) - 1970) * 12 + (int(month[5:]) - 1)
+        if not keep.any():
+            return pd.DataFrame()
+    parts: list[tuple[str, np.ndarray, np.ndarray]] = []  # (name, codes, values)
     for d in dims:
         if d == "month":
-            keys["month"] = months
-        elif d.startswith("tag:"):
-            keys[column_name(d)] = _key_series(cols.get(d), n)
+            assert months is not None
+            lo = int(months.min())
+            codes = months - lo
+            parts.append(("month", codes, np.arange(lo, lo + int(codes.max()) + 1, dtype=np.int64)))
         else:
-            keys[d] = _key_series(cols.get(DIMENSIONS[d]), n)
-    keys["currency"] = _key_series(cols.get("BillingCurrency"), n)
-    frame = pd.DataFrame(keys)
+            col = cols.get(d) if d.startswith("tag:") else cols.get(DIMENSIONS[d])
+            parts.append((column_name(d), *_codes(col, n)))
+    parts.append(("currency", *_codes(cols.get("BillingCurrency"), n)))
+    if keep is not None:
+        parts = [(name, c[keep], v) for name, c, v in parts]
+    key = np.zeros(0, dtype=np.int64)
+    radix: list[tuple[tuple[str, ...], int, np.ndarray]] = []  # (key names, cardinality, values)
+    for name, codes, values in parts:
+        k = len(values)
+        if not radix:
+            key = np.array(codes, dtype=np.int64)
+        else:
+            if float(np.prod([r[1] for r in radix], dtype=float)) * k > _DENSE_LIMIT:
+                key, radix = _compact(key, radix)
+            if k > 1:
+                key *= k
+                key += codes
+        radix.append(((name,), k, values))
+    size = int(np.prod([r[1] for r in radix], dtype=float))
+    if size > _DENSE_LIMIT:
+        key, radix = _compact(key, radix)
+        size = radix[0][1]
+    counts = np.bincount(key, minlength=size)
+    found = np.flatnonzero(counts)
+    frame = pd.DataFrame(_decode(found, radix))
     for src, name in VALUES:
-        v = pd.Series(cols[src]).reset_index(drop=True).astype("float64")
-        frame[name] = v.fillna(0.0).to_numpy()
-        frame[name + "_missing"] = v.isna().to_numpy().astype(np.int64)
-    frame["rows"] = 1
-    if month is not None:
-        y, mo = int(month[:4]), int(month[5:])
-        frame = frame[months == (y - 1970) * 12 + (mo - 1)]  # type: ignore[operator]
-    return _group(frame, [*map(column_name, dims), "currency"])
+        v = pd.Series(cols[src]).to_numpy(dtype="float64", na_value=np.nan)
+        if keep is not None:
+            v = v[keep]
+        miss = np.isnan(v)
+        if miss.any():
+            frame[name] = np.bincount(key, weights=np.where(miss, 0.0, v), minlength=size)[found]
+            frame[name + "_missing"] = np.bincount(key, weights=miss, minlength=size)[found].astype(np.int64)
+        else:
+            frame[name] = np.bincount(key, weights=v, minlength=size)[found]
+            frame[name + "_missing"] = np.zeros(len(found), dtype=np.int64)
+    frame["rows"] = counts[found]
+    return frame
 
 
-def _group(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    if frame.empty:
-        return frame.iloc[0:0]
-    return frame.groupby(keys, dropna=False, observed=True, sort=False).sum().reset_index()
+def _decode(numbers: np.ndarray, radix: list[tuple[tuple[str, ...], int, np.ndarray]]) -> dict[str, Any]:
+    """Key values (one array per key name) of mixed-radix group numbers."""
+    out: dict[str, Any] = {}
+    rest = numbers.astype(np.int64, copy=True)
+    for names, k, values in reversed(radix):
+        picked = values[rest % k]
+        rest //= k
+        if len(names) == 1:
+            out[names[0]] = picked
+        else:
+            for j, nm in enumerate(names):
+                col = np.empty(len(picked), dtype=object)
+                col[:] = [t[j] for t in picked]
+                out[nm] = col
+    return {nm: out[nm] for names, _k, _v in radix for nm in names}
+
+
+def _compact(key: np.ndarray, radix: list[tuple[tuple[str, ...], int, np.ndarray]]
+             ) -> tuple[np.ndarray, list[tuple[tuple[str, ...], int, np.ndarray]]]:
+    """Renumber the group numbers so far densely, before mixing in more keys would leave the dense range."""
+    codes, uniq = pd.factorize(key)
+    decoded = _decode(np.asarray(uniq, dtype=np.int64), radix)
+    names = tuple(nm for names, _k, _v in radix for nm in names)
+    table = np.empty(len(uniq), dtype=object)
+    table[:] = list(zip(*(decoded[nm] for nm in names), strict=True))
+    return codes.astype(np.int64), [(names, len(uniq), table)]
 
 
 def combine(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Partial sums of several batches added up per group (small frames: one row per group)."""
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame()
-    for p in parts:  # categories differ from batch to batch: group on plain values
-        for k in keys:
-            if isinstance(p[k].dtype, pd.CategoricalDtype):
-                p[k] = p[k].astype(object)
+    if len(parts) == 1:
+        return parts[0]
     both = pd.concat(parts, ignore_index=True)
     for k in keys:
-        if both[k].dtype == object:
-            both[k] = both[k].where(both[k].notna(), None)
+        if k != "month":
+            both[k] = pd.Series(both[k].astype(object).where(both[k].notna(), None), dtype=object)
     return both.groupby(keys, dropna=False, sort=False).sum().reset_index()
 
 
@@ -167,8 +271,8 @@ def finalize(total: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
         out[name] = out[name].where(out[name] != 0, 0.0)  # no -0.0
     out = out[cols]
     for c in cols:
-        if out[c].dtype == object or isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(object).where(out[c].notna(), None)
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = pd.Series(out[c].astype(object).where(out[c].notna(), None), dtype=object)
     sort = [*map(column_name, dims), "currency"]
     out = out.sort_values(sort, key=lambda s: s.map(lambda v: (v is None, str(v))) if s.dtype == object else s,
                           kind="stable").reset_index(drop=True)
@@ -176,6 +280,13 @@ def finalize(total: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
 
 
 # -- entry points -----------------------------------------------------------------------------------
+
+def wanted_for(src: Any, wanted: set[str]) -> set[str]:
+    """``wanted`` for one source: a file that gives each charge's billing period needs no charge times."""
+    if src.fmt.has_billing_period(src.header):
+        return wanted - {"ChargePeriodStart"}
+    return wanted
+
 
 def wanted_columns(dims: list[str]) -> set[str]:
     w = {"BilledCost", "EffectiveCost", "ListCost", "ChargeCategory", "BillingCurrency",
@@ -237,7 +348,7 @@ def _stream_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list
     parts: list[pd.DataFrame] = []
     for src in srcs:
         first = True
-        for cols, raw in normalized(src, wanted, tags):
+        for cols, raw in normalized(src, wanted_for(src, wanted), tags):
             if first and tags:
                 seen_tags |= src.fmt.seen_tag_keys(raw)
                 first = False
@@ -255,7 +366,7 @@ def _piece(src: Any, wanted: set[str], dims: list[str], tags: list[str], month: 
     keys = [*map(column_name, dims), "currency"]
     if row_groups is not None:
         src = _with_row_groups(src, row_groups)
-    parts = [reduce_batch(cols, dims, month, src.where) for cols, _ in normalized(src, wanted, tags)]
+    parts = [reduce_batch(cols, dims, month, src.where) for cols, _ in normalized(src, wanted_for(src, wanted), tags)]
     out = combine(parts, keys)
     return _typed(out, dims)
 

@@ -43,7 +43,7 @@ from planner.actuals.formats.base import (
     Header,
     Raw,
     RawSpec,
-    is_in,
+    coalesce,
     map_bool,
     map_values,
 )
@@ -77,6 +77,7 @@ class AwsCur(Format):
     provider = "aws"
     label = "AWS Cost and Usage Report, lineItem/... columns"
     signature = ("lineitemunblendedcost", "lineitemlineitemtype")
+    period_keys = ("billbillingperiodstartdate",)
     raw: ClassVar[RawSpec] = {
         "type": (TEXT, ("lineitemlineitemtype",)),
         "unblended": (NUM, ("lineitemunblendedcost",)),
@@ -141,6 +142,12 @@ class AwsCur(Format):
             out.add("tags")
         return out
 
+    def prune(self, plan: dict[str, tuple[str, str]], wanted: set[str]) -> dict[str, tuple[str, str]]:
+        # the usage amount is needed for a list cost only as rate x amount
+        if "amount" in plan and "list_rate" not in plan and "ConsumedQuantity" not in wanted:
+            plan = {k: v for k, v in plan.items() if k != "amount"}
+        return plan
+
     def tag_columns(self, header: Header) -> dict[str, str]:
         out = {}
         for n in header.names:
@@ -163,48 +170,65 @@ class AwsCur(Format):
         if typ is None:
             raise InputError("the report has no lineItem/LineItemType column", where=raw.ctx.path)
 
-        def is_type(*names: str) -> np.ndarray:
-            return is_in(typ, [n.lower() for n in names])
+        # line item types: one small table of the batch's distinct types, masks by comparing codes
+        tcodes = np.asarray(typ.cat.codes) if isinstance(typ.dtype, pd.CategoricalDtype) else None
+        if tcodes is None:
+            typ = typ.astype("category")
+            tcodes = np.asarray(typ.cat.codes)
+        kinds = [c.strip().lower() if isinstance(c, str) else "" for c in typ.cat.categories]
 
-        def net_or(plain: str, net: str) -> pd.Series:
-            a = raw.num(plain, 0.0).fillna(0.0)
+        def is_type(*names: str) -> np.ndarray:
+            want = {n.lower() for n in names}
+            idx = [i for i, k in enumerate(kinds) if k in want]
+            if not idx:
+                return np.zeros(raw.n, dtype=bool)
+            return tcodes == idx[0] if len(idx) == 1 else np.isin(tcodes, idx)
+
+        def amount(lg: str) -> np.ndarray:
+            """A numeric column as float64 with missing values 0 (a column the report lacks is all 0)."""
+            s = raw.get(lg)
+            if s is None:
+                return np.zeros(raw.n)
+            a = s.to_numpy(dtype="float64", na_value=np.nan)
+            return np.nan_to_num(a, nan=0.0) if np.isnan(a).any() else a
+
+        def net_or(plain: str, net: str) -> np.ndarray:
+            a = amount(plain)
             if raw.has(net):
-                b = raw.get(net)
-                return b.where(b.notna(), a)  # type: ignore[union-attr]
+                b = raw.get(net).to_numpy(dtype="float64", na_value=np.nan)  # type: ignore[union-attr]
+                return np.where(np.isnan(b), a, b)
             return a
 
         if wanted & {"BilledCost", "EffectiveCost"}:
             unblended = raw.get("unblended")
             if unblended is None:
                 raise InputError("the report has no lineItem/UnblendedCost column", where=raw.ctx.path)
-            billed = unblended
+            billed = unblended.to_numpy(dtype="float64", na_value=np.nan)
             if raw.has("net"):
-                net = raw.get("net")
-                billed = net.where(net.notna(), unblended)  # type: ignore[union-attr]
-            out["BilledCost"] = billed
+                net = raw.get("net").to_numpy(dtype="float64", na_value=np.nan)  # type: ignore[union-attr]
+                billed = np.where(np.isnan(net), billed, net)
+            out["BilledCost"] = pd.Series(billed, copy=False)
         if "EffectiveCost" in wanted:
-            eff = out["BilledCost"].to_numpy(copy=True)
+            eff = np.array(out["BilledCost"], dtype="float64")
             rules = (
-                (("DiscountedUsage",), lambda: net_or("ri_effective", "ri_net_effective"),
-                 "reservation/EffectiveCost"),
-                (("RIFee",), lambda: net_or("ri_unused_upfront", "ri_net_unused_upfront")
-                 + net_or("ri_unused_recurring", "ri_net_unused_recurring"),
-                 "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"),
-                (("SavingsPlanCoveredUsage",), lambda: net_or("sp_effective", "sp_net_effective"),
-                 "savingsPlan/SavingsPlanEffectiveCost"),
-                (("SavingsPlanRecurringFee",), lambda: raw.num("sp_total", 0.0).fillna(0.0)
-                 - raw.num("sp_used", 0.0).fillna(0.0), "savingsPlan/TotalCommitmentToDate"),
+                ("DiscountedUsage", "ri_effective", "reservation/EffectiveCost",
+                 lambda: net_or("ri_effective", "ri_net_effective")),
+                ("RIFee", "ri_unused_upfront", "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
+                 lambda: net_or("ri_unused_upfront", "ri_net_unused_upfront")
+                 + net_or("ri_unused_recurring", "ri_net_unused_recurring")),
+                ("SavingsPlanCoveredUsage", "sp_effective", "savingsPlan/SavingsPlanEffectiveCost",
+                 lambda: net_or("sp_effective", "sp_net_effective")),
+                ("SavingsPlanRecurringFee", "sp_total", "savingsPlan/TotalCommitmentToDate",
+                 lambda: amount("sp_total") - amount("sp_used")),
             )
-            for names, value, needed in rules:
-                mask = is_type(*names)
+            for kind, first, needed, value in rules:
+                mask = is_type(kind)
                 if mask.any():
-                    first = {"DiscountedUsage": "ri_effective", "RIFee": "ri_unused_upfront",
-                             "SavingsPlanCoveredUsage": "sp_effective", "SavingsPlanRecurringFee": "sp_total"}
-                    if not raw.has(first[names[0]]):
-                        raise InputError(f"{names[0]} rows need the {needed} column to give their amortized "
+                    if not raw.has(first):
+                        raise InputError(f"{kind} rows need the {needed} column to give their amortized "
                                          "cost, and the report has none; export the CUR with its reservation "
                                          "and savings plan columns", where=raw.ctx.path)
-                    eff[mask] = value().to_numpy()[mask]
+                    np.copyto(eff, value(), where=mask)
             zero = is_type("SavingsPlanNegation", "SavingsPlanUpfrontFee")
             ri_arn = raw.get("ri_arn")
             if ri_arn is not None:
@@ -212,13 +236,19 @@ class AwsCur(Format):
             eff[zero] = 0.0
             out["EffectiveCost"] = pd.Series(eff, copy=False)
         if "ListCost" in wanted:
-            lst = raw.num("list")
+            s = raw.get("list")
+            lst = np.full(raw.n, np.nan) if s is None else np.array(s, dtype="float64")
             if raw.has("list_rate") and raw.has("amount"):
-                lst = lst.where(lst.notna(), raw.num("list_rate") * raw.num("amount"))
+                gap = np.isnan(lst)
+                if gap.any():
+                    rate = raw.num("list_rate").to_numpy(dtype="float64", na_value=np.nan)
+                    qty = raw.num("amount").to_numpy(dtype="float64", na_value=np.nan)
+                    np.copyto(lst, rate * qty, where=gap)
             # discount and negation lines restate other lines' cost: no list cost of their own
-            disc = is_type(*DISCOUNT_TYPES)
-            lst = lst.where(~(disc & lst.isna().to_numpy()), 0.0)
-            out["ListCost"] = lst
+            gap = np.isnan(lst)
+            if gap.any():
+                lst[gap & is_type(*DISCOUNT_TYPES)] = 0.0
+            out["ListCost"] = pd.Series(lst, copy=False)
         if "ChargeCategory" in wanted or "ListCost" in wanted:
             out["ChargeCategory"] = map_values(typ, _charge)
         if "PricingCategory" in wanted:
@@ -239,13 +269,12 @@ class AwsCur(Format):
         if "ServiceName" in wanted:
             name = raw.text("product_name")
             pm = raw.get("product_map")
-            if pm is not None:
+            if pm is not None and name.isna().any():  # CUR 2.0: product_name inside the product map
                 from planner.actuals.formats.base import parse_tag_text
 
                 from_map = pd.Series([parse_tag_text(v).get("product_name") for v in pm], dtype=object)
-                name = name.astype(object).where(name.notna(), from_map)
-            code = raw.text("product_code")
-            out["ServiceName"] = name.astype(object).where(name.notna(), code.astype(object))
+                name = pd.Series(pd.Categorical(name.astype(object).where(name.notna(), from_map)), copy=False)
+            out["ServiceName"] = coalesce(name, raw.text("product_code")) if name.isna().any() else name
         if "ServiceCategory" in wanted:
             key = raw.text("product_code", "product_name")
             out["ServiceCategory"] = map_values(key, lambda v: service_category("aws", v))

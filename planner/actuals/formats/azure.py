@@ -68,6 +68,7 @@ def _charge(v: Any) -> Any:
 class Azure(Format):
     name = "azure"
     provider = "azure"
+    period_keys = ("billingperiodstartdate",)
     label = "Azure cost details / usage details export (EA, MCA, pay-as-you-go; actual or amortized)"
     raw: ClassVar[RawSpec] = {
         "cost": (NUM, COST_KEYS),

@@ -138,10 +138,29 @@ class Raw:
 
 # -- conversions -----------------------------------------------------------------------------------
 
+def _categorical(arr: pa.DictionaryArray) -> pd.Series | None:
+    """A dictionary array as a Categorical sharing its indices (None when its dictionary is not a plain set)."""
+    import pyarrow.compute as pc
+
+    if arr.dictionary.null_count:
+        return None
+    cats = pd.Index(arr.dictionary.to_pylist(), dtype=object)
+    if not cats.is_unique:
+        return None
+    idx = arr.indices
+    if idx.null_count:
+        idx = pc.fill_null(idx, -1)
+    codes = idx.to_numpy(zero_copy_only=False)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=cats, validate=False), copy=False)
+
+
 def to_text(arr: pa.Array) -> pd.Series:
     if pa.types.is_dictionary(arr.type):
         if not pa.types.is_string(arr.type.value_type) and not pa.types.is_large_string(arr.type.value_type):
             arr = arr.cast(pa.dictionary(arr.type.index_type, pa.string()))
+        fast = _categorical(arr)
+        if fast is not None:
+            return fast
     elif pa.types.is_null(arr.type):
         return pd.Series(pd.Categorical([None] * len(arr)))
     else:
@@ -213,8 +232,10 @@ def parse_times(values: pd.Index | pd.Series | list[Any], name: str, where: str,
 def to_time(arr: pa.Array, name: str, where: str, strict: bool = True) -> pd.Series:
     t = arr.type
     if pa.types.is_timestamp(t):
+        if t.tz is None:  # a time without a zone is UTC: say so in Arrow (no pass over the values)
+            arr = arr.cast(pa.timestamp(t.unit, "UTC"))
         s = pd.Series(arr.to_pandas(), copy=False)
-        return s.dt.tz_localize("UTC") if t.tz is None else s.dt.tz_convert("UTC")
+        return s if t.tz in (None, "UTC", "Z", "+00:00") else s.dt.tz_convert("UTC")
     if pa.types.is_date(t):
         return pd.Series(pd.to_datetime(arr.to_pandas(), utc=True), copy=False)
     cat = to_text(arr)
@@ -371,6 +392,7 @@ class Format:
     provider = ""
     label = ""  # for messages: what the format is
     signature: tuple[str, ...] = ()  # canonical keys that identify it (all must be present)
+    period_keys: tuple[str, ...] = ()  # canonical keys of its billing-period (invoice month) column, if any
     # logical raw column -> (kind, canonical keys to try in order)
     raw: ClassVar[RawSpec] = {}
 
@@ -396,6 +418,14 @@ class Format:
     def needs(self, wanted: set[str]) -> set[str]:
         """Logical raw columns needed for the FOCUS columns in ``wanted`` (default: all)."""
         return set(self.raw)
+
+    def has_billing_period(self, header: Header) -> bool:
+        """Whether the file says each charge's billing period (else a month is that of the charge's start)."""
+        return header.count(self.period_keys) > 0
+
+    def prune(self, plan: dict[str, tuple[str, str]], wanted: set[str]) -> dict[str, tuple[str, str]]:
+        """The columns of ``plan`` worth reading, knowing which ones the file has (default: all)."""
+        return plan
 
     def tag_columns(self, header: Header) -> dict[str, str]:
         """Tag key -> column, for formats with one column per tag (CUR, OCI)."""

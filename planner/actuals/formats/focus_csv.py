@@ -41,6 +41,7 @@ PRICING = {c.lower(): c for c in ("Standard", "Dynamic", "Committed", "Other")}
 class Focus(Format):
     name = "focus"
     provider = ""
+    period_keys = ("billingperiodstart",)
     label = "FOCUS 1.0+ (BilledCost, EffectiveCost, ChargePeriodStart, ...)"
     raw: ClassVar[RawSpec] = {
         **{c: (NUM, (canon(c),)) for c in ("BilledCost", "EffectiveCost", "ListCost", "ConsumedQuantity")},

@@ -70,6 +70,7 @@ class GcpBigQuery(Format):
     provider = "gcp"
     label = "Google Cloud billing export rows (BigQuery standard or resource-level)"
     signature = ("cost", "usagestarttime", "currency")
+    period_keys = ("invoicemonth",)
     raw: ClassVar[RawSpec] = {
         "cost": (NUM, ("cost",)),
         "cost_at_list": (NUM, ("costatlist",)),
