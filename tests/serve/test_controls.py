@@ -115,3 +115,32 @@ def test_control_matches_compare_with_set(engine, client, sid, path):
         assert got["winner"]["too_close_to_call"] == ref["winner"]["too_close_to_call"]
     if path == "budget_usd_per_month":
         assert got["scenario"]["budget_usd_per_month"] == value
+
+
+@pytest.mark.parametrize("changes", [
+    {"workloads.chat.qps_mean": 30, "workloads.chat.qps_peak": 80},
+    {"workloads.chat.model": "llama-3-70b"},
+    {"regions.aws": ["us-east-1"], "purchase_options": ["on_demand", "spot"]},
+    {"prices.gcp": 0.8, "horizon_months": 24},
+    {"workloads.conversation-logs.growth_pct_per_month": 20, "workloads.monthly-finetune.gpu_hours": 256},
+], ids=["qps", "model", "regions+options", "price+horizon", "storage+gpu-hours"])
+def test_page_matches_the_cli_compare_with_set(client, runner, changes):
+    """The same changes given to `planner compare --set PATH=VALUE` (values as JSON, which is YAML) print the
+    page's totals and winner."""
+    import json
+
+    from planner.cli import main
+    from tests.serve.conftest import REPO
+
+    page = client.post("/api/compare", json={"scenario": "chat-assistant", "overrides": changes}).json()
+    args = ["compare", str(REPO / "scenarios" / "chat-assistant.yaml"), "--format", "json"]
+    for path, value in changes.items():
+        args += ["--set", f"{path}={json.dumps(value)}"]
+    out = runner.invoke(main, args)
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.stdout)
+    assert {c["cloud"]: c["contracted_horizon_total"] for c in cli["clouds"]} == {
+        c["cloud"]: c["horizon_total"] for c in page["clouds"]}
+    assert {c["cloud"]: c["month_1_billed"] for c in cli["clouds"]} == {c["cloud"]: c["month_1"] for c in page["clouds"]}
+    assert cli["winner"]["cloud"] == page["winner"]["cloud"]
+    assert cli["winner"]["margin_usd"] == page["winner"]["margin_usd"]
