@@ -22,7 +22,7 @@ part of the group. A total is missing (NaN/null), not 0, when any row in its gro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -249,11 +249,14 @@ def combine(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
         return pd.DataFrame()
     if len(parts) == 1:
         return parts[0]
-    both = pd.concat(parts, ignore_index=True)
+    return _group_sum(pd.concat(parts, ignore_index=True), keys)
+
+
+def _group_sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for k in keys:
         if k != "month":
-            both[k] = pd.Series(both[k].astype(object).where(both[k].notna(), None), dtype=object)
-    return both.groupby(keys, dropna=False, sort=False).sum().reset_index()
+            frame[k] = pd.Series(frame[k].astype(object).where(frame[k].notna(), None), dtype=object)
+    return frame.groupby(keys, dropna=False, sort=False).sum().reset_index()
 
 
 def finalize(total: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
@@ -282,10 +285,27 @@ def finalize(total: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
 # -- entry points -----------------------------------------------------------------------------------
 
 def wanted_for(src: Any, wanted: set[str]) -> set[str]:
-    """``wanted`` for one source: a file that gives each charge's billing period needs no charge times."""
-    if src.fmt.has_billing_period(src.header):
-        return wanted - {"ChargePeriodStart"}
+    """``wanted`` for one source: a parquet file whose statistics show a billing period in every row needs no
+    charge times (one column less to read); other files keep them for rows without a billing period."""
+    if src.kind == "parquet" and src.fmt.has_billing_period(src.header):
+        name = src.header.find(*src.fmt.period_keys)
+        if name is not None and _never_null(src.path, name):
+            return wanted - {"ChargePeriodStart"}
     return wanted
+
+
+def _never_null(path: Any, column: str) -> bool:
+    """Whether parquet column statistics show no null in ``column`` (False when a row group has none)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(str(path)).metadata
+    for i in range(meta.num_row_groups):
+        rg = meta.row_group(i)
+        col = next((rg.column(j) for j in range(rg.num_columns) if rg.column(j).path_in_schema == column), None)
+        stats = col.statistics if col is not None else None
+        if stats is None or not stats.has_null_count or stats.null_count:
+            return False
+    return True
 
 
 def wanted_columns(dims: list[str]) -> set[str]:
@@ -296,19 +316,30 @@ def wanted_columns(dims: list[str]) -> set[str]:
 
 
 def summarize(sources_or_frame: Any, *, by: str | Sequence[str] = ("month", "provider", "service"),
-              format: str | None = None, month: str | None = None, engine: str = "pandas") -> pd.DataFrame:
+              format: str | None = None, month: str | None = None, engine: str = "pandas",
+              fx: Mapping[str, Any] | None = None, billing_currency: str | None = None) -> pd.DataFrame:
     """Billed, effective and list cost per group of ``by`` and currency.
 
     ``sources_or_frame``: billing export files/folders/cost API URIs (streamed; see the module docstring), or
     a FOCUS frame from :func:`planner.actuals.read_actuals`. ``by``: ``month``, ``provider``, ``service``,
-    ``category``, ``region``, ``account``, ``charge``, ``pricing``, ``sku``, ``resource`` and ``tag:KEY``.
-    ``month``: only charges of that month (YYYY-MM). ``engine``: ``"pandas"`` (streaming, one process) or
-    ``"dask"``.
+    ``category``, ``region``, ``account``, ``charge``, ``pricing``, ``sku``, ``resource``, ``tag:KEY`` and
+    ``currency``. ``month``: only charges of that month (YYYY-MM). ``engine``: ``"pandas"`` (streaming, one
+    process) or ``"dask"``.
+
+    Currencies are never added together by accident: when the charges are in more than one currency, either
+    ``by`` names ``currency`` (one row per currency), or ``fx`` gives each currency other than USD as USD per
+    unit (``{"EUR": 1.08}``) and every amount is shown in USD; otherwise InputError. ``billing_currency`` is
+    the currency of charges whose source names none (never assumed).
 
     Returns columns: the dimensions (``tag:KEY`` as ``tag_KEY``), ``billed_cost``, ``effective_cost``,
     ``list_cost``, ``currency``; one row per group and currency, sorted.
     """
-    dims, tags = parse_by(by)
+    items = [p.strip() for p in (by.split(",") if isinstance(by, str) else list(by))]
+    apart = any(p.lower() == "currency" for p in items)
+    dims, tags = parse_by([p for p in items if p.lower() != "currency"])
+    rates = _rates(fx)
+    if billing_currency is not None:
+        billing_currency = _currency_code(billing_currency, "billing_currency")
     month = check_month(month)
     if engine not in ("pandas", "dask"):
         raise InputError(f"unknown engine {quoted(engine)}; use 'pandas' or 'dask'", field="engine")
@@ -338,7 +369,67 @@ def summarize(sources_or_frame: Any, *, by: str | Sequence[str] = ("month", "pro
             raise InputError("no source given; name one or more billing export files")
         total = combine(parts, keys)
     _check_result(total, dims, tags, month, seen_tags, sources_or_frame, format)
+    total = _one_currency(total, keys, rates, billing_currency, apart)
     return finalize(total, dims)
+
+
+def _currency_code(code: Any, field: str) -> str:
+    c = str(code).strip().upper()
+    if len(c) != 3 or not c.isalpha():
+        raise InputError(f"{quoted(code)} is not a currency code; give three letters such as USD or EUR", field=field)
+    return c
+
+
+def _rates(fx: Mapping[str, Any] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for cur, rate in (fx or {}).items():
+        code = _currency_code(cur, "fx")
+        try:
+            r = float(rate)
+        except (TypeError, ValueError):
+            r = float("nan")
+        if not np.isfinite(r) or r <= 0:
+            raise InputError(f"the rate of {code} must be a positive number of USD per {code}, not {quoted(rate)}",
+                             field="fx")
+        out[code] = r
+    return out
+
+
+def _one_currency(total: pd.DataFrame, keys: list[str], rates: dict[str, float], billing_currency: str | None,
+                  apart: bool) -> pd.DataFrame:
+    """Totals in one currency per row group: converted to USD with ``rates``, or kept apart when asked."""
+    cur = total["currency"].astype(object).where(total["currency"].notna(), None)
+    cur = cur.map(lambda c: c.strip().upper() if isinstance(c, str) and c.strip() else None)
+    if billing_currency:
+        cur = cur.where(cur.notna(), billing_currency)
+    total = total.assign(currency=cur.astype(object))
+    kinds = sorted({c for c in cur if c is not None})
+    unnamed = bool(cur.isna().any())
+    if len(kinds) + unnamed <= 1:
+        return total
+    if not rates:
+        if apart:
+            return total
+        if unnamed:
+            raise InputError(f"some charges name no currency and others are in {', '.join(kinds)}; give the "
+                             "currency of the unnamed ones with --billing-currency (e.g. USD)", field="currency")
+        example = " ".join(f"--fx {c}=RATE" for c in kinds if c != "USD")
+        raise InputError(f"the charges are in {len(kinds)} currencies ({', '.join(kinds)}) and no exchange rate is "
+                         f"given; add {example} (USD per unit) to show them in USD, or --by ...,currency to keep "
+                         "them apart", field="currency")
+    if unnamed:
+        raise InputError("some charges name no currency, so they cannot be converted; give their currency with "
+                         "--billing-currency (e.g. USD)", field="currency")
+    missing = [c for c in kinds if c != "USD" and c not in rates]
+    if missing:
+        example = " ".join(f"--fx {c}=RATE" for c in missing)
+        raise InputError(f"no exchange rate for {', '.join(missing)}; add {example} (USD per unit)", field="fx")
+    mult = cur.map(lambda c: 1.0 if c == "USD" else rates[c]).astype("float64").to_numpy()
+    out = total.copy()
+    for _, name in VALUES:
+        out[name] = out[name].to_numpy() * mult
+    out["currency"] = "USD"
+    return _group_sum(out, keys)
 
 
 def _stream_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[str], month: str | None,

@@ -33,6 +33,7 @@ NUM, TEXT, TIME, RAW = "num", "text", "time", "raw"  # how a raw column is read
 RawSpec = dict[str, tuple[str, tuple[str, ...]]]  # logical column -> (kind, header keys)
 TIME_LAX = "time_lax"  # a time where a value that is not a date is left out (NaT) rather than refused
 
+_PAIR = re.compile(r'"([^"]+)"\s*:\s*"([^"]*)"')
 _PAREN = re.compile(r"\(([^()]+)\)\s*$")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 
@@ -342,7 +343,8 @@ def parse_tag_text(v: Any) -> dict[str, Any]:
                 continue
             if isinstance(parsed, (dict, list)):
                 return parse_tag_text(parsed)
-    return {}
+    # damaged objects (a key without a value, as some Azure exports write): the "key": "value" pairs in them
+    return {k: v for k, v in _PAIR.findall(text)}
 
 
 def tag_dicts(s: pd.Series) -> pd.Series:
