@@ -78,3 +78,33 @@ def test_help_names_the_options(runner):
     assert r.exit_code == 0
     for opt in ("--port", "--host", "--catalog", "--pricebook"):
         assert opt in r.output
+
+
+def test_the_app_needs_only_core_dependencies(tmp_path):
+    """The page runs with the README's first install (core dependencies): no test client, browser driver,
+    cloud SDK or Dask is imported by the app, a comparison, the band or the reports."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("httpx", "playwright", "boto3", "google", "azure", "dask", "distributed", "pytest"):
+            raise ImportError("not a core dependency: " + name)
+sys.meta_path.insert(0, Block())
+from planner.serve import build_app, build_engine
+eng, _ = build_engine([{CHAT!r}])
+build_app([{CHAT!r}])
+eng.evaluate("chat-assistant", {{"workloads.chat.qps_mean": 30}})
+eng.scale("chat-assistant", {{}}, "chat")
+eng.band("chat-assistant", {{}})
+eng.report_markdown("chat-assistant", {{}})
+eng.report_html("chat-assistant", {{}})
+eng.scenario_yaml("chat-assistant", {{}})
+print("ok")
+"""
+    env = {**os.environ, "PLANNER_HOME": str(tmp_path), "PLANNER_NOW": "2026-11-26"}
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout == "ok\n", p.stderr[-2000:]
