@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.actuals.focus import COST_COLUMNS, EXTRA_COLUMNS, FOCUS_COLUMNS, TIME_COLUMNS
+from planner.actuals.focus import COST_COLUMNS, EXTRA_COLUMNS, FOCUS_COLUMNS, NUMBER_COLUMNS, TIME_COLUMNS
 from planner.actuals.formats.azure import Azure
 from planner.actuals.formats.base import Context, Raw, is_in
 from planner.actuals.sources import SourceFile, batches, expand, is_api_uri, open_file
@@ -156,6 +156,9 @@ def read_actuals(sources: Any, *, format: str | None = None) -> pd.DataFrame:
             out[c] = None
     for c in TIME_COLUMNS:
         out[c] = pd.to_datetime(out[c], utc=True)
+    for c in (*FOCUS_COLUMNS, *EXTRA_COLUMNS):  # text columns: None where a source gives nothing (not NaN)
+        if c not in TIME_COLUMNS and c not in NUMBER_COLUMNS and c != "Tags":
+            out[c] = pd.Series(out[c].astype(object).where(out[c].notna(), None), index=out.index, dtype=object)
     return out[[*FOCUS_COLUMNS, *EXTRA_COLUMNS, *[c for c in out.columns if c not in FOCUS_COLUMNS
                                                    and c not in EXTRA_COLUMNS]]]
 

@@ -108,6 +108,8 @@ class Raw:
             name, kind = self.columns[logical]
             if kind == NUM:
                 out = to_number(arr, name, self.ctx.path)
+            elif kind == TEXT and pa.types.is_nested(arr.type):  # labels/tags as lists or maps in parquet
+                out = pd.Series(arr.to_pandas(), copy=False)
             elif kind == TEXT:
                 out = to_text(arr)
             elif kind in (TIME, TIME_LAX):
