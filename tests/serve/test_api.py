@@ -155,6 +155,15 @@ def test_bad_uploads_get_the_cli_one_line_error(client, runner, tmp_path, name, 
     _still_running(client)
 
 
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(client):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"  # each level nine times the one before: 9**8 items at h
+    for prev, name in zip("abcdefg", "bcdefgh"):
+        bomb += f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n"
+    r = _upload(client, "bomb.yaml", bomb.encode())
+    assert r.status_code == 400 and "aliases" in r.json()["error"]
+    _still_running(client)
+
+
 def test_binary_upload_is_a_one_line_error(client):
     r = _upload(client, "x.yaml", bytes(range(256)) * 10)
     assert r.status_code == 400 and "\n" not in r.json()["error"]
@@ -225,6 +234,8 @@ def test_requests_for_another_host_name_are_refused(client):
     # a page on another site that re-points its own name at 127.0.0.1 (DNS rebinding) is answered 400
     r = client.get("/api/meta", headers={"host": "evil.example:8765"})
     assert r.status_code == 400
+    for host in ("localhost:8765", "127.0.0.1:8765", "[::1]:8765"):  # the loopback names a browser may use
+        assert client.get("/api/meta", headers={"host": host}).status_code == 200, host
 
 
 def test_no_credentials_appear_in_any_answer(client, monkeypatch):
