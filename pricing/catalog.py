@@ -156,19 +156,39 @@ class Catalog:
         purchase_option: str | None = None,
         storage_class: str | None = None,
     ) -> list[Offer]:
+        """The offers with the given values (``instance_type`` and ``accelerator`` case-insensitively), in
+        catalog order. On a loaded catalog the filters are applied to its columns before offers are made."""
+        return self.find(provider=provider, region=region, resource=resource, instance_type=instance_type,
+                         accelerator=accelerator, purchase_option=purchase_option, storage_class=storage_class)[0]
+
+    def find(
+        self,
+        *,
+        provider: str | None = None,
+        region: str | None = None,
+        resource: str | None = None,
+        instance_type: str | None = None,
+        accelerator: str | None = None,
+        purchase_option: str | None = None,
+        storage_class: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[list[Offer], int]:
+        """(the first ``limit`` offers :meth:`query` returns -- all with None --, how many it returns): offers
+        beyond the limit are counted, not made."""
         layers = self.layers
         acc = accelerator.lower() if accelerator else None
         itype = instance_type.lower() if instance_type else None
         if layers is not None:
             if provider is None or region is None:  # across regions: filtered column by column
-                return layers.select(provider=provider, region=region, resource=resource, instance_type=itype,
-                                     accelerator=acc, purchase_option=purchase_option, storage_class=storage_class)
+                at = layers.mask(provider=provider, region=region, resource=resource, instance_type=itype,
+                                 accelerator=acc, purchase_option=purchase_option, storage_class=storage_class)
+                return layers.offers_at(at[:limit]), len(at)
             pool = layers.region_offers(provider, region, resource)
         elif provider is not None and region is not None:
             pool = self._by_provider_region.get((provider, region), [])
         else:
             pool = self.offers
-        return [
+        found = [
             o
             for o in pool
             if (provider is None or o.provider == provider)
@@ -179,6 +199,7 @@ class Catalog:
             and (purchase_option is None or o.purchase_option == purchase_option)
             and (storage_class is None or o.storage_class == storage_class)
         ]
+        return found[:limit], len(found)
 
 
 # -- layers: the offers of a loaded catalog, read lazily ---------------------------------------------

@@ -80,6 +80,7 @@ ROW_COLUMN = "_row"  # an offer's place in catalog order (files are stored by pr
 LAYOUT_KEY = b"planner.layout"
 LAYOUT = b"by-region-1"
 ROW_GROUP_MAX = 65_536
+READ_BATCH_ROWS = 131_072  # rows of row groups read at once when offers are made from part of a file
 CACHE_DIR = ".cache"  # derived data only (checksums of files already checked, check findings): safe to delete
 VERIFIED_VERSION = 1  # bump when table_problem checks more, so files checked before are checked again
 MANIFEST_FILE = "manifest.json"
@@ -1063,24 +1064,41 @@ class StoredOffers:
         return np.argsort(np_values(self.columns([ROW_COLUMN]).column(0), np.int64), kind="stable")
 
     def rows_at(self, file_rows: Any) -> list[Offer]:
-        """The offers at file rows ``file_rows`` (numpy), in that order."""
+        """The offers at file rows ``file_rows`` (numpy), in that order. The row groups that hold them are read
+        a few at a time (at most :data:`READ_BATCH_ROWS` rows), so memory holds the offers made, not the file."""
         import numpy as np
 
-        if len(file_rows) == 0:
+        n = len(file_rows)
+        if n == 0:
             return []
-        if self._full is not None or len(file_rows) * 4 >= self.num_rows:
-            table = self._full if self._full is not None else self._pf.read(columns=self._names)
-            return _from_table(table.select(self._names).take(arrow_ints(file_rows)))
-        groups = sorted(set((np.searchsorted(self._starts, file_rows, side="right") - 1).tolist()))
-        t = self._read(groups, self._names)
-        # file row -> row of the groups read
-        offset, local = 0, {}
-        for g in groups:
-            local[g] = offset - self._starts[g]
-            offset += self._pf.metadata.row_group(g).num_rows
+        if self._full is not None:
+            return _from_table(self._full.select(self._names).take(arrow_ints(file_rows)))
+        file_rows = np.asarray(file_rows, dtype=np.int64)
         gi = np.searchsorted(self._starts, file_rows, side="right") - 1
-        take = file_rows + np.asarray([local[g] for g in gi.tolist()])
-        return _from_table(t.take(arrow_ints(take)))
+        by_group = np.argsort(gi, kind="stable")  # places in file_rows, grouped by row group
+        sorted_gi = gi[by_group]
+        groups = np.unique(sorted_gi).tolist()
+        out: list[Any] = [None] * n
+        md = self._pf.metadata
+        i = 0
+        while i < len(groups):
+            batch, rows = [], 0
+            while i < len(groups) and (not batch or rows + md.row_group(groups[i]).num_rows <= READ_BATCH_ROWS):
+                batch.append(groups[i])
+                rows += md.row_group(groups[i]).num_rows
+                i += 1
+            t = self._read(batch, self._names)
+            offset, local = 0, {}
+            for g in batch:  # file row -> row of the groups read
+                local[g] = offset - self._starts[g]
+                offset += md.row_group(g).num_rows
+            lo, hi = np.searchsorted(sorted_gi, [batch[0], batch[-1] + 1])
+            places = by_group[lo:hi]
+            shift = np.asarray([local[g] for g in sorted_gi[lo:hi].tolist()], dtype=np.int64)
+            made = _from_table(t.take(arrow_ints(file_rows[places] + shift)))
+            for at, offer in zip(places.tolist(), made, strict=True):
+                out[at] = offer
+        return out
 
     def offers(self) -> list[Offer]:
         return self.rows_at(self.order())

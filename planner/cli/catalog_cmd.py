@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,9 +113,12 @@ def _warn_damaged(name: str, why: str) -> None:
                f"then import or refresh again", err=True)
 
 
-def _check_filter(value: str | None, vocab: list[str], what: str, *, fold: bool = False) -> None:
+def _check_filter(value: str | None, vocab: list[str] | Callable[[], list[str]], what: str, *,
+                  fold: bool = False) -> None:
     if value is None:
         return
+    if callable(vocab):  # read from the catalog only when there is a value to check
+        vocab = vocab()
     known = {v.lower() for v in vocab} if fold else set(vocab)
     if (value.lower() if fold else value) not in known:
         raise UnknownNameError(suggest(value, vocab, what=what))
@@ -146,9 +150,9 @@ def show_cmd(
     from pricing.schema import PURCHASE_OPTIONS, RESOURCES
 
     cat = load_catalog(None if name == "active" else name)
-    _check_filter(provider, cat.providers(), "provider")
-    _check_filter(region, cat.regions(provider), "region" + (f" for {provider}" if provider else ""))
-    _check_filter(instance_type, cat.instance_types(provider), "instance type", fold=True)
+    _check_filter(provider, cat.providers, "provider")
+    _check_filter(region, lambda: cat.regions(provider), "region" + (f" for {provider}" if provider else ""))
+    _check_filter(instance_type, lambda: cat.instance_types(provider), "instance type", fold=True)
     if accelerator and accelerator.lower() not in {a.lower() for a in cat.accelerators(provider)}:
         from planner.capacity.hardware import canonical_accelerator
 
@@ -156,24 +160,24 @@ def show_cmd(
             accelerator = canonical_accelerator(accelerator)
         except UnknownNameError:
             pass
-    _check_filter(accelerator, cat.accelerators(provider), "accelerator", fold=True)
+    _check_filter(accelerator, lambda: cat.accelerators(provider), "accelerator", fold=True)
     _check_filter(purchase_option, list(PURCHASE_OPTIONS), "purchase option")
     _check_filter(resource, list(RESOURCES), "resource")
-    offers = cat.query(
+    offers, total = cat.find(
         provider=provider,
         region=region,
         resource=resource,
         instance_type=instance_type,
         accelerator=accelerator,
         purchase_option=purchase_option,
+        limit=limit if fmt == "json" else limit or TABLE_LIMIT,
     )
-    total = len(offers)
     if fmt == "json":
-        click.echo(json.dumps([o.to_dict() for o in offers[:limit]], indent=2))
+        click.echo(json.dumps([o.to_dict() for o in offers], indent=2))
     else:
         from rich.table import Table
 
-        shown = offers[: limit or TABLE_LIMIT]
+        shown = offers
         t = Table("provider", "region", "resource", "instance_type", "accelerator", "vcpus", "memory_gib",
                   "purchase_option", "price_usd", "unit", title=f"{cat.name} ({cat.source}, fetched {cat.fetched_at})")
         for o in shown:
