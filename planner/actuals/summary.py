@@ -87,6 +87,7 @@ def column_name(dim: str) -> str:
 # amounts per group. That is a few passes over integer arrays per batch, with no per-row Python and no hash
 # table of tuples; only the groups found (a few thousand at most) become a DataFrame.
 
+_NULL_KEY = "\u2400null"  # stands for a null key where dask cannot group on nulls
 _DENSE_LIMIT = 1 << 22  # group numbers below this are counted directly; above, they are factorized first
 
 
@@ -346,6 +347,7 @@ def summarize(sources_or_frame: Any, *, by: str | Sequence[str] = ("month", "pro
     keys = [*map(column_name, dims), "currency"]
     wanted = wanted_columns(dims)
     seen_tags: set[str] = set()
+    scan: list[Any] = []  # files whose tag keys are looked up when a tag matches nothing
     if isinstance(sources_or_frame, pd.DataFrame):
         parts = [reduce_batch(_frame_columns(sources_or_frame, tags, seen_tags), dims, month, "the frame")]
         total = combine(parts, keys)
@@ -361,14 +363,15 @@ def summarize(sources_or_frame: Any, *, by: str | Sequence[str] = ("month", "pro
             from planner.actuals.sources import expand
 
             srcs = open_sources(expand(files), format)
+            scan.extend(srcs)
             if engine == "dask":
-                parts.append(_dask_total(srcs, wanted, dims, tags, month, keys, seen_tags))
+                parts.append(_dask_total(srcs, wanted, dims, tags, month, keys))
             else:
-                parts.append(_stream_total(srcs, wanted, dims, tags, month, keys, seen_tags))
+                parts.append(_stream_total(srcs, wanted, dims, tags, month, keys))
         elif not uris:
             raise InputError("no source given; name one or more billing export files")
         total = combine(parts, keys)
-    _check_result(total, dims, tags, month, seen_tags, sources_or_frame, format)
+    _check_result(total, tags, month, seen_tags, scan, wanted)
     total = _one_currency(total, keys, rates, billing_currency, apart)
     return finalize(total, dims)
 
@@ -398,13 +401,11 @@ def _rates(fx: Mapping[str, Any] | None) -> dict[str, float]:
 def _one_currency(total: pd.DataFrame, keys: list[str], rates: dict[str, float], billing_currency: str | None,
                   apart: bool) -> pd.DataFrame:
     """Totals in one currency per row group: converted to USD with ``rates``, or kept apart when asked."""
-    cur = total["currency"].astype(object).where(total["currency"].notna(), None)
-    cur = cur.map(lambda c: c.strip().upper() if isinstance(c, str) and c.strip() else None)
-    if billing_currency:
-        cur = cur.where(cur.notna(), billing_currency)
-    total = total.assign(currency=cur.astype(object))
-    kinds = sorted({c for c in cur if c is not None})
-    unnamed = bool(cur.isna().any())
+    named = [c.strip().upper() if isinstance(c, str) and c.strip() else billing_currency for c in total["currency"]]
+    cur = pd.Series(named, index=total.index, dtype=object)
+    total = _group_sum(total.assign(currency=cur), keys)  # USD and usd, or a filled-in currency: one group
+    kinds = sorted({c for c in named if c is not None})
+    unnamed = any(c is None for c in named)
     if len(kinds) + unnamed <= 1:
         return total
     if not rates:
@@ -424,7 +425,7 @@ def _one_currency(total: pd.DataFrame, keys: list[str], rates: dict[str, float],
     if missing:
         example = " ".join(f"--fx {c}=RATE" for c in missing)
         raise InputError(f"no exchange rate for {', '.join(missing)}; add {example} (USD per unit)", field="fx")
-    mult = cur.map(lambda c: 1.0 if c == "USD" else rates[c]).astype("float64").to_numpy()
+    mult = np.array([1.0 if c == "USD" else rates[c] for c in total["currency"]], dtype="float64")
     out = total.copy()
     for _, name in VALUES:
         out[name] = out[name].to_numpy() * mult
@@ -433,16 +434,12 @@ def _one_currency(total: pd.DataFrame, keys: list[str], rates: dict[str, float],
 
 
 def _stream_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[str], month: str | None,
-                  keys: list[str], seen_tags: set[str]) -> pd.DataFrame:
+                  keys: list[str]) -> pd.DataFrame:
     from planner.actuals.reader import normalized
 
     parts: list[pd.DataFrame] = []
     for src in srcs:
-        first = True
-        for cols, raw in normalized(src, wanted_for(src, wanted), tags):
-            if first and tags:
-                seen_tags |= src.fmt.seen_tag_keys(raw)
-                first = False
+        for cols, _raw in normalized(src, wanted_for(src, wanted), tags):
             parts.append(reduce_batch(cols, dims, month, src.where))
             if len(parts) >= _COMBINE_EVERY:
                 parts = [combine(parts, keys)]
@@ -471,7 +468,7 @@ def _typed(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     frame = frame[cols].copy()
     for k in keys:
         if k != "month":
-            frame[k] = frame[k].astype(object).where(frame[k].notna(), "\x00")  # dask groupby: no nulls in keys
+            frame[k] = frame[k].astype(object).where(frame[k].notna(), _NULL_KEY)  # dask groupby: no null keys
     return frame
 
 
@@ -484,7 +481,7 @@ def _with_row_groups(src: Any, row_groups: list[int]) -> Any:
 
 
 def _dask_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[str], month: str | None,
-                keys: list[str], seen_tags: set[str]) -> pd.DataFrame:
+                keys: list[str]) -> pd.DataFrame:
     try:
         import dask.dataframe as dd
     except ModuleNotFoundError:
@@ -493,12 +490,6 @@ def _dask_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[s
 
     pieces: list[tuple[Any, list[int] | None]] = []
     for src in srcs:
-        if tags:  # tag keys come from the header (per-tag columns) or the first batch (tag objects)
-            from planner.actuals.reader import normalized
-
-            for _cols, raw in normalized(src, wanted, tags):
-                seen_tags |= src.fmt.seen_tag_keys(raw)
-                break
         if src.kind == "parquet":
             n = pq.ParquetFile(str(src.path)).metadata.num_row_groups
             step = max(1, n // 64) if n > 64 else 1
@@ -511,7 +502,7 @@ def _dask_total(srcs: list[Any], wanted: set[str], dims: list[str], tags: list[s
     total = ddf.groupby(keys, dropna=False, sort=False).sum(split_out=1).compute().reset_index()
     for k in keys:
         if k != "month":
-            total[k] = total[k].where(total[k] != "\x00", None)
+            total[k] = pd.Series(total[k].astype(object).where(total[k] != _NULL_KEY, None), dtype=object)
     return total
 
 
@@ -550,8 +541,8 @@ def _frame_columns(frame: pd.DataFrame, tags: list[str], seen: set[str]) -> dict
     return cols
 
 
-def _check_result(total: pd.DataFrame, dims: list[str], tags: list[str], month: str | None, seen_tags: set[str],
-                  sources: Any, format: str | None) -> None:
+def _check_result(total: pd.DataFrame, tags: list[str], month: str | None, seen_tags: set[str], scan: list[Any],
+                  wanted: set[str]) -> None:
     if total.empty:
         if month:
             raise InputError(f"no charges in {month}; check --month against the months the export covers",
@@ -560,11 +551,23 @@ def _check_result(total: pd.DataFrame, dims: list[str], tags: list[str], month: 
     for key in tags:
         col = column_name(f"tag:{key}")
         if col in total.columns and not total[col].notna().any():
-            known = sorted(seen_tags)
+            known = sorted(seen_tags | _tag_keys(scan, wanted, tags))
             hint = (f"tag keys in the data: {', '.join(known[:15])}{', ...' if len(known) > 15 else ''}"
                     if known else "the data has no tags")
             raise InputError(f"no charge has tag {quoted(key)}{' in ' + month if month else ''} ({hint})",
                              field=f"tag:{key}")
+
+
+def _tag_keys(srcs: list[Any], wanted: set[str], tags: list[str]) -> set[str]:
+    """Tag keys seen in the first batch of each file (for the message when a tag matches nothing)."""
+    from planner.actuals.reader import normalized
+
+    keys: set[str] = set()
+    for src in srcs:
+        for _cols, raw in normalized(src, wanted_for(src, wanted), tags):
+            keys |= src.fmt.seen_tag_keys(raw)
+            break
+    return keys
 
 
 __all__ = ["DIMENSIONS", "check_month", "parse_by", "summarize"]
