@@ -275,7 +275,7 @@ def finalize(total: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
         out[name] = out[name].where(out[name] != 0, 0.0)  # no -0.0
     out = out[cols]
     for c in cols:
-        if not pd.api.types.is_numeric_dtype(out[c]):
+        if c not in ("month", "billed_cost", "effective_cost", "list_cost"):  # keys: None where null, never NaN
             out[c] = pd.Series(out[c].astype(object).where(out[c].notna(), None), dtype=object)
     sort = [*map(column_name, dims), "currency"]
     out = out.sort_values(sort, key=lambda s: s.map(lambda v: (v is None, str(v))) if s.dtype == object else s,
