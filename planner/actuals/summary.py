@@ -43,7 +43,7 @@ ROUND = 10  # decimals kept in totals: below any billed amount, above float summ
 _COMBINE_EVERY = 64  # partial results kept before they are merged
 
 
-def parse_by(by: str | Iterable[str]) -> tuple[list[str], list[str]]:
+def parse_by(by: str | Iterable[str], field: str = "by") -> tuple[list[str], list[str]]:
     """(dimensions in order, tag keys) of ``by``: ``"month,provider,tag:team"`` or a sequence of names."""
     items = [p.strip() for p in (by.split(",") if isinstance(by, str) else by)]
     dims: list[str] = []
@@ -54,7 +54,7 @@ def parse_by(by: str | Iterable[str]) -> tuple[list[str], list[str]]:
         if item.lower().startswith("tag:"):
             key = item[4:].strip()
             if not key:
-                raise InputError("tag: needs a tag key, e.g. tag:team", field="by")
+                raise InputError("tag: needs a tag key, e.g. tag:team", field=field)
             dims.append(f"tag:{key}")
             tags.append(key)
         elif item.lower() in DIMENSIONS:
@@ -62,18 +62,19 @@ def parse_by(by: str | Iterable[str]) -> tuple[list[str], list[str]]:
         else:
             from planner.errors import suggest
 
-            raise InputError(suggest(item, [*DIMENSIONS, "tag:KEY"], what="summary dimension"), field="by")
+            raise InputError(suggest(item, [*DIMENSIONS, "tag:KEY", "currency"], what="summary dimension"),
+                             field=field)
     if len(set(dims)) != len(dims):
-        raise InputError(f"a dimension is given twice in {','.join(items)}", field="by")
+        raise InputError(f"a dimension is given twice in {','.join(items)}", field=field)
     return dims, tags
 
 
-def check_month(month: str | None) -> str | None:
+def check_month(month: str | None, field: str = "month") -> str | None:
     if month is None:
         return None
     m = str(month).strip()
     if not _MONTH.match(m):
-        raise InputError(f"{quoted(month)} is not a month; give it as YYYY-MM, e.g. 2026-03", field="month")
+        raise InputError(f"{quoted(month)} is not a month; give it as YYYY-MM, e.g. 2026-03", field=field)
     return m
 
 

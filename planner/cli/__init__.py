@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "capacity": ("planner.cli.capacity_cmd", "capacity", "Size hardware for LLM serving and training."),
     "serve": ("planner.cli.serve_cmd", "serve", "A local what-if web page: move a lever, see each cloud's bill."),
     "report": ("planner.cli.report_cmd", "report", "Monthly budget report: plan vs budget vs actual spend."),
+    "actuals": ("planner.cli.actuals_cmd", "actuals", "Actual spend from billing exports, by month, service and tag."),
     "sweep": ("planner.cli.whatif_cmd", "sweep", "What-if grid: every combination of --set values, on every cloud."),
     "mc": ("planner.cli.whatif_cmd", "mc", "Monte Carlo: cost percentiles and win odds under uncertain inputs."),
     "sensitivity": ("planner.cli.whatif_cmd", "sensitivity", "Tornado table: which input moves the cost most."),

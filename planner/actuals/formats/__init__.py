@@ -38,7 +38,7 @@ FORMATS: dict[str, Format] = {
 def format_named(name: str) -> Format:
     key = name.strip().lower()
     if key not in FORMATS:
-        raise InputError(suggest(name, FORMATS, what="input format"), field="format")
+        raise InputError(suggest(name, FORMATS, what="input format"))
     return FORMATS[key]
 
 
