@@ -124,7 +124,7 @@ def _api_frame(uri: str, **kw: Any) -> pd.DataFrame:
 def split_sources(sources: Any) -> tuple[list[str], list[Any]]:
     """(cost API URIs, file sources) of ``sources``."""
     items = [sources] if isinstance(sources, (str, Path)) else list(sources)
-    return [s for s in items if is_api_uri(s)], [s for s in items if not is_api_uri(s)]
+    return [str(s) for s in items if is_api_uri(s)], [s for s in items if not is_api_uri(s)]
 
 
 def read_actuals(sources: Any, *, format: str | None = None) -> pd.DataFrame:

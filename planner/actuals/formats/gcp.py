@@ -131,7 +131,8 @@ class GcpBigQuery(Format):
         out["SkuId"] = raw.text("sku")
         out["ConsumedQuantity"] = raw.num("amount")
         out["ConsumedUnit"] = raw.text("unit")
-        pricing = np.where(cat.to_numpy() == "Usage", "Standard", None)
+        pricing = np.full(n, None, dtype=object)
+        pricing[cat.to_numpy() == "Usage"] = "Standard"
         out["PricingCategory"] = pd.Series(pricing, dtype=object)
         out["ProviderName"] = raw.constant(PROVIDER_NAMES["gcp"])
         out["CommitmentDiscountId"] = pd.Series([None] * n, dtype=object)
@@ -174,7 +175,7 @@ class GcpBigQuery(Format):
                                      dtype=object)
             else:
                 extra[k] = s.iloc[idx].reset_index(drop=True) if s is not None else None
-        merged = {}
+        merged: dict[str, Any] = {}
         for k, s in out.items():
             if s is None:
                 merged[k] = None

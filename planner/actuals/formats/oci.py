@@ -61,7 +61,8 @@ class Oci(Format):
         }
         corr = raw.get("correction")
         if corr is not None:
-            cls = np.where(map_bool(corr, lambda v: str(v).strip().lower() == "true"), "Correction", None)
+            cls = np.full(raw.n, None, dtype=object)
+            cls[map_bool(corr, lambda v: str(v).strip().lower() == "true")] = "Correction"
             out["ChargeClass"] = pd.Series(cls, dtype=object)
         out.update(self.tags(raw, wanted, tags))
         return out
