@@ -138,6 +138,32 @@ def test_move_qps_see_totals_and_chart_change_download_the_scenario(server, page
     assert page.problems == []
 
 
+def test_a_slider_dragged_step_by_step_ends_on_the_numbers_of_its_last_position(server, page):
+    import json
+    import urllib.request
+
+    page.goto(server)
+    seq = _settled(page)
+    page.locator(QPS).focus()
+    for _ in range(10):  # forty steps in bursts just past the page's pause, faster than the server answers
+        for _ in range(4):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(170)
+    _settled(page, seq)
+    page.wait_for_timeout(400)  # nothing else arrives later
+    _settled(page, seq)
+    mean = float(page.locator('input[type=number][data-path="workloads.chat.qps_mean"]').input_value())
+    peak = float(page.locator('input[type=number][data-path="workloads.chat.qps_peak"]').input_value())
+    assert mean > 15 and peak / mean == pytest.approx(40 / 15, rel=1e-3)
+    body = json.dumps({"scenario": "chat-assistant", "overrides": {"workloads.chat.qps_mean": mean,
+                                                                   "workloads.chat.qps_peak": peak}}).encode()
+    req = urllib.request.Request(server + "api/compare", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        want = {c["cloud"]: c["horizon_total"] for c in json.load(r)["clouds"]}
+    assert _totals(page) == want
+    assert page.problems == []
+
+
 def test_uncertainty_band_scenario_switch_and_a_bad_upload(server, page):
     page.goto(server)
     seq = _settled(page)

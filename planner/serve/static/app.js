@@ -5,11 +5,12 @@
 const COLORS = { aws: "#e07b00", gcp: "#1e8e3e", azure: "#0a6ed1", lambda: "#7e57c2" };
 const DEBOUNCE_MS = 150;
 const BAND_DELAY_MS = 700;
+const SCALE_DELAY_MS = 300;
 const MAX_UPLOAD = 1024 * 1024;
 
 const state = {
   meta: null, view: null, overrides: {}, result: null, scale: null, band: null,
-  seq: 0, monthsCloud: null, scaleWorkload: null, linkPeak: true, timer: null, bandTimer: null,
+  seq: 0, monthsCloud: null, scaleWorkload: null, linkPeak: true, timer: null, bandTimer: null, scaleTimer: null, inflight: false, pending: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -316,27 +317,44 @@ function changed(now) {
   state.timer = setTimeout(refresh, now ? 0 : DEBOUNCE_MS);
 }
 
+// one comparison in flight at a time: changes made meanwhile are sent together when it returns, so a dragged
+// slider never queues a backlog of comparisons on the server
 async function refresh() {
+  if (state.inflight) { state.pending = true; return; }
+  state.inflight = true;
+  try { await compareNow(); } finally {
+    state.inflight = false;
+    if (state.pending) { state.pending = false; refresh(); }
+  }
+}
+
+async function compareNow() {
   const seq = ++state.seq;
   const body = { scenario: state.view.id, overrides: { ...state.overrides } };
   const t0 = performance.now();
   try {
     const r = await api("/api/compare", body);
-    if (seq !== state.seq) return;
+    // an answer for a scenario no longer on screen is dropped; one overtaken by later changes is shown (still
+    // marked stale) while the later changes are compared
+    if (seq !== state.seq || body.scenario !== state.view.id) return;
     state.result = r;
     showError("");
     renderResults();
-    setStatus(`updated in ${Math.round(performance.now() - t0)} ms`);
+    setStatus(state.pending ? "updating…" : `updated in ${Math.round(performance.now() - t0)} ms`);
+    if (state.pending) return;
     $("results").classList.remove("stale");
     document.body.dataset.seq = String(seq);
   } catch (err) {
-    if (seq !== state.seq) return;
+    if (seq !== state.seq || state.pending) return;
     showError(err.message);
     setStatus("not updated");
     document.body.dataset.seq = String(seq);
     return;
   }
-  refreshScale(seq);
+  // the scaling curve is nine more comparisons: asked for once the levers have been still for a moment, so that
+  // dragging a slider is answered with totals first
+  clearTimeout(state.scaleTimer);
+  state.scaleTimer = setTimeout(() => { if (seq === state.seq) refreshScale(seq); }, SCALE_DELAY_MS);
   state.band = null;
   // the band is many comparisons: drawn once the levers have been still for a moment
   clearTimeout(state.bandTimer);
