@@ -412,6 +412,63 @@ class Layers:
         return sorted(vocab[i] for i in np.unique(idx).tolist() if i >= 0 and vocab[i])
 
 
+class OfferRows(Sequence[Offer]):
+    """The offers of a loaded catalog at some merged positions (ascending), made when read -- a chunk at a
+    time when iterated -- so a long list (every offer that appeared in a diff) costs memory only when used."""
+
+    CHUNK = 65_536
+
+    def __init__(self, layers: Layers, positions: Any) -> None:
+        import numpy as np
+
+        self.layers = layers
+        self.positions = np.asarray(positions, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            if i.step is not None and i.step < 0:
+                return list(self)[i]
+            return self.layers.offers_at(self.positions[i])
+        return self.layers.offers_at(self.positions[[range(len(self))[i]]])[0]
+
+    def __iter__(self) -> Any:
+        for start in range(0, len(self), self.CHUNK):
+            yield from self.layers.offers_at(self.positions[start:start + self.CHUNK])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"OfferRows({len(self)} offers)"
+
+    def by_values(self, names: Sequence[str]) -> dict[tuple[Any, ...], Any]:
+        """Indices into this list (numpy, ascending) by the values of columns ``names``, read from the columns."""
+        import numpy as np
+
+        if not len(self):
+            return {}
+        parts = [codes(self.layers.column(n)) for n in names]
+        combined = np.zeros(len(self), dtype=np.int64)
+        for idx, vocab in parts:
+            combined = combined * (len(vocab) + 1) + idx[self.positions] + 1
+        order = np.argsort(combined, kind="stable")
+        uniq, first = np.unique(combined[order], return_index=True)
+        bounds = [*first.tolist(), len(order)]
+        out: dict[tuple[Any, ...], Any] = {}
+        for j in range(len(uniq)):
+            members = order[bounds[j]:bounds[j + 1]]
+            at = int(self.positions[members[0]])
+            out[tuple(vocab[int(idx[at])] if idx[at] >= 0 else None for idx, vocab in parts)] = members
+        return out
+
+
 # -- arrow <-> numpy without pandas ------------------------------------------------------------------
 # pyarrow converts Python values and numpy arrays through its pandas shim, which imports pandas (half a
 # second) on first use; these read and build buffers directly instead.

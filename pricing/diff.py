@@ -14,9 +14,10 @@ gained_price + unchanged`` price points and ``b`` has the same with ``added`` in
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pricing.catalog import Catalog
 from pricing.schema import Offer
@@ -73,8 +74,8 @@ class CatalogDiff:
     dearer: list[PriceChange] = field(default_factory=list)
     lost_price: list[PriceChange] = field(default_factory=list)
     gained_price: list[PriceChange] = field(default_factory=list)
-    appeared: list[Offer] = field(default_factory=list)
-    vanished: list[Offer] = field(default_factory=list)
+    appeared: Sequence[Offer] = field(default_factory=list)  # a list, or OfferRows made when read
+    vanished: Sequence[Offer] = field(default_factory=list)
     unchanged: int = 0
     unchanged_by_group: Counter[Group] = field(default_factory=Counter)
 
@@ -103,9 +104,64 @@ class CatalogDiff:
         order = {k: i for i, k in enumerate(GROUP_COUNTS)}
         return {g: sorted(rows, key=lambda r: order[r[0]]) for g, rows in sorted(out.items())}
 
+    def _changed_offers(self) -> list[tuple[str, dict[Group, Any], Sequence[Offer]]]:
+        """("added" | "removed", group -> that list's members of the group, the list)."""
+        out: list[tuple[str, dict[Group, Any], Sequence[Offer]]] = []
+        for what, offers in (("added", self.appeared), ("removed", self.vanished)):
+            by_values = getattr(offers, "by_values", None)
+            if by_values is not None:  # read from the columns, offers not made
+                out.append((what, by_values(GROUP_FIELDS), offers))
+            else:
+                groups: dict[Group, list[Offer]] = {}
+                for o in offers:
+                    groups.setdefault(_group_of_offer(o), []).append(o)
+                out.append((what, groups, offers))
+        return out
+
+    def changes_in_groups(self, limit: int, groups: int | None = None
+                          ) -> dict[Group, tuple[Counter[str], list[tuple[str, PriceChange | Offer]]]]:
+        """Per group with changes, sorted: (counts by kind, the first ``limit`` rows of
+        :meth:`changes_by_group`); with ``groups``, rows only for that many first groups (the others get
+        none). Offers that are not returned are counted, not made."""
+        changed = self._changed_offers()
+        counts: dict[Group, Counter[str]] = {}
+        for what, members_by_group, _ in changed:
+            for g, members in members_by_group.items():
+                counts.setdefault(g, Counter())[what] += len(members)
+        moves = (("up", self.dearer), ("down", self.cheaper), ("lost_price", self.lost_price),
+                 ("gained_price", self.gained_price))
+        for what, changes in moves:
+            for c in changes:
+                counts.setdefault(_group_of_key(c.key), Counter())[what] += 1
+        order = sorted(counts)
+        shown = set(order if groups is None else order[:groups])
+        rows: dict[Group, list[tuple[str, PriceChange | Offer]]] = {g: [] for g in order}
+        for what, members_by_group, offers in changed:
+            picks: dict[Group, Any] = {}
+            for g, members in members_by_group.items():
+                room = limit - len(rows[g])
+                if g in shown and room > 0:
+                    picks[g] = members[:room]
+            if isinstance(offers, list) or not picks:
+                made: dict[Group, list[Offer]] = {g: list(p) for g, p in picks.items()}
+            else:  # the offers of every group at once: each row group is read once
+                import numpy as np
+
+                at = np.sort(np.concatenate(list(picks.values())))
+                got = dict(zip(at.tolist(), offers.layers.offers_at(offers.positions[at]), strict=True))  # type: ignore[attr-defined]
+                made = {g: [got[int(i)] for i in p] for g, p in picks.items()}
+            for g, offers_made in made.items():
+                rows[g] += [(what, o) for o in offers_made]
+        for what, changes in moves:
+            for c in changes:
+                g = _group_of_key(c.key)
+                if g in shown and len(rows[g]) < limit:
+                    rows[g].append((what, c))
+        return {g: (counts[g], rows[g]) for g in order}
+
     def groups(self) -> list[dict[str, Any]]:
         """Counts per (provider, region, purchase option), sorted by those; every group of ``a`` or ``b``."""
-        counts: dict[Group, Counter[str]] = {g: Counter(k for k, _ in rows) for g, rows in self.changes_by_group().items()}
+        counts: dict[Group, Counter[str]] = {g: c for g, (c, _) in self.changes_in_groups(0, groups=0).items()}
         for g, n in self.unchanged_by_group.items():
             counts.setdefault(g, Counter())["unchanged"] += n
         return [{**dict(zip(GROUP_FIELDS, g, strict=True)), **{k: c[k] for k in GROUP_COUNTS}}
@@ -186,14 +242,37 @@ def diff_catalogs(a: Catalog, b: Catalog, *, threshold_pct: float = 0.0) -> Cata
     return _finish(out)
 
 
+class _Point(NamedTuple):
+    """What :func:`_compare_pair` reads of an offer."""
+
+    price: Decimal | None
+    unit: str
+
+
+def _decimals() -> Any:
+    """Price text -> Decimal as stored offers read it (each distinct text parsed once; -0 is 0; None stays None)."""
+    cache: dict[str, Decimal] = {}
+
+    def dec(v: str | None) -> Decimal | None:
+        if v is None:
+            return None
+        d = cache.get(v)
+        if d is None:
+            d = Decimal(v)
+            d = cache[v] = Decimal(0) if d == 0 else d
+        return d
+
+    return dec
+
+
 def _diff_columns(a: Catalog, b: Catalog, threshold_pct: float) -> CatalogDiff:
     """:func:`diff_catalogs` over columns: price points matched by key codes (the first offer of a key in each
     catalog, as :func:`_index` keeps); a pair whose price text is the same is unchanged without parsing it;
-    every other pair, and every offer that appeared or vanished, is made and compared as above."""
+    every other pair is made and compared as above; the offers that appeared or vanished are made when read."""
     import numpy as np
     import pyarrow as pa
 
-    from pricing.catalog import codes, key_codes
+    from pricing.catalog import OfferRows, arrow_ints, codes, key_codes
 
     la, lb = a.as_layers(), b.as_layers()
     cols = [*KEY_FIELDS, "price"]
@@ -206,8 +285,8 @@ def _diff_columns(a: Catalog, b: Catalog, threshold_pct: float) -> CatalogDiff:
     order = np.argsort(fa[ia], kind="stable")  # in the order of the first catalog
     pa_pos, pb_pos = fa[ia][order], fb[ib][order]
     out = CatalogDiff(a.name, b.name)
-    out.vanished = la.offers_at(np.sort(fa[~np.isin(ua, ub, assume_unique=True)]))
-    out.appeared = lb.offers_at(np.sort(fb[~np.isin(ub, ua, assume_unique=True)]))
+    out.vanished = OfferRows(la, np.sort(fa[~np.isin(ua, ub, assume_unique=True)]))  # made when read
+    out.appeared = OfferRows(lb, np.sort(fb[~np.isin(ub, ua, assume_unique=True)]))
     prices, _ = codes(pa.chunked_array([*ta.column("price").chunks, *tb.column("price").chunks], type=pa.string()))
     same = prices[:ta.num_rows][pa_pos] == prices[ta.num_rows:][pb_pos]  # the same text, or both missing
     # unchanged without a doubt: counted per (provider, region, purchase option)
@@ -220,13 +299,15 @@ def _diff_columns(a: Catalog, b: Catalog, threshold_pct: float) -> CatalogDiff:
     for at, n in zip(first.tolist(), counts.tolist(), strict=True):
         row = int(keep[at])
         out.unchanged_by_group[tuple(vocab[int(idx[row])] for idx, vocab in group)] += n  # type: ignore[index]
-    # every other pair: made into offers and compared exactly
+    # every other pair: its key, prices and unit read from the columns and compared exactly, as offers would be
     pick = np.nonzero(~same)[0]
-    olds = la.offers_at(np.sort(pa_pos[pick]))
-    by_a = dict(zip(np.sort(pa_pos[pick]).tolist(), olds, strict=True))
-    news = lb.offers_at(np.sort(pb_pos[pick]))
-    by_b = dict(zip(np.sort(pb_pos[pick]).tolist(), news, strict=True))
-    for i in pick.tolist():
-        old, new = by_a[int(pa_pos[i])], by_b[int(pb_pos[i])]
-        _compare_pair(out, offer_key(old), old, new, threshold_pct)
+    rows_a, rows_b = arrow_ints(pa_pos[pick]), arrow_ints(pb_pos[pick])
+    dec = _decimals()
+    key_cols = [ta.column(f).take(rows_a).to_pylist() for f in KEY_FIELDS]
+    key_cols[KEY_FIELDS.index("tier_start")] = [dec(v) or Decimal(0) for v in key_cols[KEY_FIELDS.index("tier_start")]]
+    olds = [_Point(dec(v), "") for v in ta.column("price").take(rows_a).to_pylist()]
+    units = lb.column("unit").take(rows_b).to_pylist()
+    news = [_Point(dec(v), u) for v, u in zip(tb.column("price").take(rows_b).to_pylist(), units, strict=True)]
+    for key, old, new in zip(zip(*key_cols, strict=True), olds, news, strict=True):
+        _compare_pair(out, key, old, new, threshold_pct)  # type: ignore[arg-type]
     return _finish(out)

@@ -21,6 +21,7 @@ CLOUDS = click.Choice(["aws", "gcp", "azure"])
 # price files can also bring GPU clouds the live sources do not read
 IMPORT_PROVIDERS = click.Choice(["aws", "gcp", "azure", "lambda"])
 TABLE_LIMIT = 50
+GROUPS_SHOWN = 20  # catalog diff: groups whose changed rows are shown as tables
 
 
 def _stale_days() -> int:
@@ -509,8 +510,10 @@ def _print_checks(name: str, base: str | None, offers: list[Any], source: str, f
               help="Ignore price changes smaller than this percentage.")
 @click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True,
               help="Table: at most N changed rows per provider/region/purchase option (JSON lists all).")
+@click.option("--groups", "max_groups", type=click.IntRange(min=0), default=GROUPS_SHOWN, show_default=True,
+              help="Table: rows of at most N groups with changes (the counts table lists every group).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def diff_cmd(a: str, b: str, threshold_pct: float, limit: int, fmt: str) -> None:
+def diff_cmd(a: str, b: str, threshold_pct: float, limit: int, max_groups: int, fmt: str) -> None:
     """What changed from catalog A to catalog B, by provider, region and purchase option.
 
     Counts first (added, removed, up, down, lost or gained a price, unchanged), then the changed rows.
@@ -521,10 +524,10 @@ def diff_cmd(a: str, b: str, threshold_pct: float, limit: int, fmt: str) -> None
     if fmt == "json":
         click.echo(json.dumps(d.to_dict(), indent=2))
         return
-    _print_diff(d, limit)
+    _print_diff(d, limit, max_groups)
 
 
-def _print_diff(d: Any, limit: int) -> None:
+def _print_diff(d: Any, limit: int, max_groups: int = GROUPS_SHOWN) -> None:
     from rich.table import Table
 
     from pricing.diff import GROUP_COUNTS, PriceChange
@@ -542,8 +545,10 @@ def _print_diff(d: Any, limit: int) -> None:
     same = len(groups) - len(changed)
     if same:
         con.print(f"{same} provider/region/purchase option groups unchanged")
-    for (provider, region, option), rows in d.changes_by_group().items():
-        counts = ", ".join(f"{k} {n}" for k in GROUP_COUNTS if (n := sum(1 for w, _ in rows if w == k)))
+    detail = dict(list(d.changes_in_groups(limit, groups=max_groups).items())[:max_groups])
+    for (provider, region, option), (kinds, rows) in detail.items():
+        counts = ", ".join(f"{k} {n}" for k in GROUP_COUNTS if (n := kinds[k]))
+        total = sum(kinds.values())
         t = Table("change", "resource", "item", "tier_start", "old", "new", "change_pct",
                   title=f"{provider} {region} {option}: {counts}")
         for what, row in rows[:limit]:
@@ -558,6 +563,9 @@ def _print_diff(d: Any, limit: int) -> None:
                 t.add_row(what, row.resource, row.instance_type or row.storage_class or "",
                           row.to_dict()["tier_start"], old, new, "")
         con.print(t)
-        if len(rows) > limit:
-            con.print(f"  ... {len(rows) - limit} more rows in {provider} {region} {option} "
+        if total > limit:
+            con.print(f"  ... {total - limit} more rows in {provider} {region} {option} "
                       "(--limit N, or --format json for all)")
+    if len(changed) > max_groups:
+        con.print(f"... rows of {len(changed) - max_groups} more groups with changes not shown "
+                  "(--groups N, or --format json for all)")
