@@ -76,14 +76,20 @@ def test_downloaded_scenario_round_trips_to_the_page_numbers(client, engine, tmp
     assert cli["winner"]["cloud"] == page["winner"]["cloud"]
 
 
-def test_downloaded_scenario_without_changes_prices_like_the_file(client, engine, tmp_path):
-    r = _post(client, "/api/download/scenario", {}, sid="batch-embeddings")
-    assert r.headers["content-disposition"] == 'attachment; filename="batch-embeddings.yaml"'
+@pytest.mark.parametrize("sid", [p.stem for p in sorted((REPO / "scenarios").glob("*.yaml"))])
+def test_every_example_downloads_as_itself_and_reports(client, engine, tmp_path, sid, monkeypatch):
+    r = _post(client, "/api/download/scenario", {}, sid=sid)
+    assert r.headers["content-disposition"] == f'attachment; filename="{sid}.yaml"'
     path = tmp_path / "b.yaml"
     path.write_bytes(r.content)
     a = compare(load_scenario(path), engine.catalog)
-    b = compare(load_scenario(REPO / "scenarios" / "batch-embeddings.yaml"), engine.catalog)
-    assert [c.contracted_horizon_cost for c in a.clouds] == [c.contracted_horizon_cost for c in b.clouds]
+    b = compare(load_scenario(REPO / "scenarios" / f"{sid}.yaml"), engine.catalog)
+    assert [(c.cloud, c.region, c.contracted_horizon_cost, c.monthly_spend) for c in a.clouds] == [
+        (c.cloud, c.region, c.contracted_horizon_cost, c.monthly_spend) for c in b.clouds]
+    monkeypatch.setenv("PLANNER_NOW", "2026-11-26")
+    for fmt in ("md", "html"):
+        rep = _post(client, "/api/download/report", {}, sid=sid, format=fmt)
+        assert rep.status_code == 200, rep.text
 
 
 def test_downloaded_report_has_the_page_totals_and_changes(client):
