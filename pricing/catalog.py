@@ -282,6 +282,7 @@ class Layers:
         self._regions: dict[tuple[str, str, str | None], list[Positioned]] = {}
         self._plan: list[Any] | None = None
         self._columns: dict[str, Any] = {}
+        self._codes: dict[str, tuple[Any, list[Any]]] = {}
 
     @property
     def ident(self) -> str | None:
@@ -359,6 +360,13 @@ class Layers:
             self._columns[name] = col
         return col
 
+    def codes(self, name: str) -> tuple[Any, list[Any]]:
+        """:func:`codes` of column ``name`` (kept: columns are read-only)."""
+        got = self._codes.get(name)
+        if got is None:
+            got = self._codes[name] = codes(self.column(name))
+        return got
+
     def offers_at(self, selected: Any) -> list[Offer]:
         """Offers at merged positions ``selected`` (ascending numpy array), in catalog order."""
         import numpy as np
@@ -391,7 +399,7 @@ class Layers:
         for name, value in equal.items():
             if value is None:
                 continue
-            idx, vocab = codes(self.column(name))
+            idx, vocab = self.codes(name)
             fold = name in ("instance_type", "accelerator")
             hits = [i for i, v in enumerate(vocab) if v is not None and (v.lower() if fold else v) == value]
             if not hits:
@@ -405,9 +413,9 @@ class Layers:
     def distinct(self, name: str, provider: str | None) -> list[str]:
         import numpy as np
 
-        idx, vocab = codes(self.column(name))
+        idx, vocab = self.codes(name)
         if provider is not None:
-            pidx, pvocab = codes(self.column("provider"))
+            pidx, pvocab = self.codes("provider")
             idx = idx[pidx == (pvocab.index(provider) if provider in pvocab else -2)]
         return sorted(vocab[i] for i in np.unique(idx).tolist() if i >= 0 and vocab[i])
 
@@ -454,7 +462,10 @@ class OfferRows(Sequence[Offer]):
 
         if not len(self):
             return {}
-        parts = [codes(self.layers.column(n)) for n in names]
+        kept = self.__dict__.setdefault("_by_values", {})
+        if tuple(names) in kept:
+            return dict(kept[tuple(names)])
+        parts = [self.layers.codes(n) for n in names]
         combined = np.zeros(len(self), dtype=np.int64)
         for idx, vocab in parts:
             combined = combined * (len(vocab) + 1) + idx[self.positions] + 1
@@ -466,7 +477,8 @@ class OfferRows(Sequence[Offer]):
             members = order[bounds[j]:bounds[j + 1]]
             at = int(self.positions[members[0]])
             out[tuple(vocab[int(idx[at])] if idx[at] >= 0 else None for idx, vocab in parts)] = members
-        return out
+        kept[tuple(names)] = out
+        return dict(out)
 
 
 # -- arrow <-> numpy without pandas ------------------------------------------------------------------

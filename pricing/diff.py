@@ -291,7 +291,7 @@ def _diff_columns(a: Catalog, b: Catalog, threshold_pct: float) -> CatalogDiff:
     same = prices[:ta.num_rows][pa_pos] == prices[ta.num_rows:][pb_pos]  # the same text, or both missing
     # unchanged without a doubt: counted per (provider, region, purchase option)
     keep = pa_pos[same]
-    group = [codes(ta.column(c)) for c in GROUP_FIELDS]
+    group = [la.codes(c) for c in GROUP_FIELDS]
     combined = np.zeros(len(keep), dtype=np.int64)
     for idx, vocab in group:
         combined = combined * (len(vocab) + 1) + idx[keep] + 1

@@ -21,7 +21,7 @@ CLOUDS = click.Choice(["aws", "gcp", "azure"])
 # price files can also bring GPU clouds the live sources do not read
 IMPORT_PROVIDERS = click.Choice(["aws", "gcp", "azure", "lambda"])
 TABLE_LIMIT = 50
-GROUPS_SHOWN = 20  # catalog diff: groups whose changed rows are shown as tables
+GROUPS_SHOWN = 20  # catalog diff: groups with changes shown (counts and rows)
 
 
 def _stale_days() -> int:
@@ -511,7 +511,8 @@ def _print_checks(name: str, base: str | None, offers: list[Any], source: str, f
 @click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True,
               help="Table: at most N changed rows per provider/region/purchase option (JSON lists all).")
 @click.option("--groups", "max_groups", type=click.IntRange(min=0), default=GROUPS_SHOWN, show_default=True,
-              help="Table: rows of at most N groups with changes (the counts table lists every group).")
+              help="Table: at most N provider/region/purchase option groups with changes, their counts and rows "
+                   "(JSON lists all).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def diff_cmd(a: str, b: str, threshold_pct: float, limit: int, max_groups: int, fmt: str) -> None:
     """What changed from catalog A to catalog B, by provider, region and purchase option.
@@ -539,9 +540,10 @@ def _print_diff(d: Any, limit: int, max_groups: int = GROUPS_SHOWN) -> None:
     if changed:
         t = Table("provider", "region", "purchase_option", *GROUP_COUNTS,
                   title="changes by provider, region and purchase option")
-        for g in changed:
+        for g in changed[:max_groups]:
             t.add_row(g["provider"], g["region"], g["purchase_option"], *(str(g[k]) for k in GROUP_COUNTS))
-        con.print(t)
+        if max_groups:
+            con.print(t)
     same = len(groups) - len(changed)
     if same:
         con.print(f"{same} provider/region/purchase option groups unchanged")
@@ -567,5 +569,6 @@ def _print_diff(d: Any, limit: int, max_groups: int = GROUPS_SHOWN) -> None:
             con.print(f"  ... {total - limit} more rows in {provider} {region} {option} "
                       "(--limit N, or --format json for all)")
     if len(changed) > max_groups:
-        con.print(f"... rows of {len(changed) - max_groups} more groups with changes not shown "
-                  "(--groups N, or --format json for all)")
+        rest = changed[max_groups:]
+        counts = ", ".join(f"{k} {n}" for k in GROUP_COUNTS if k != "unchanged" and (n := sum(g[k] for g in rest)))
+        con.print(f"... {len(rest)} more groups with changes ({counts}); --groups N, or --format json for all")
