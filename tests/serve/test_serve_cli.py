@@ -109,3 +109,33 @@ print("ok")
     p = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
                        check=False)
     assert p.returncode == 0 and p.stdout == "ok\n", p.stderr[-2000:]
+
+
+def test_a_price_book_prices_the_page_as_it_does_planner_compare(runner, tmp_path, monkeypatch):
+    import json
+
+    from starlette.testclient import TestClient
+
+    from planner.serve import build_app
+
+    monkeypatch.setenv("PLANNER_HOME", str(tmp_path))
+    book = str(REPO / "docs" / "pricebook-example.yaml")
+    sc = str(REPO / "scenarios" / "batch-embeddings.yaml")
+    with TestClient(build_app([sc], pricebook=book), base_url="http://127.0.0.1") as client:
+        assert client.get("/api/meta").json()["pricebook"] == "acme-2026"
+        page = client.post("/api/compare", json={"scenario": "batch-embeddings",
+                                                 "overrides": {"prices.gcp": 1.1}}).json()
+    out = runner.invoke(main, ["compare", sc, "--pricebook", book, "--set", "prices.gcp=1.1", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.stdout)
+    assert {c["cloud"]: c["contracted_horizon_total"] for c in cli["clouds"]} == {
+        c["cloud"]: c["horizon_total"] for c in page["clouds"]}
+    # the price book's discounts apply: contracted totals below the list totals
+    assert all(c["contracted_horizon_total"] < c["horizon_total"] for c in cli["clouds"])
+
+
+def test_a_missing_price_book_is_the_one_line_error(runner, served):
+    r = runner.invoke(main, ["serve", CHAT, "--pricebook", "/nonexistent/pricebook.yaml", "--port", "0"])
+    assert r.exit_code == 2
+    assert r.stderr == "Error: /nonexistent/pricebook.yaml: file not found; check the path\n"
+    assert "app" not in served
