@@ -25,7 +25,7 @@ from planner.errors import InputError, quoted
 
 NULLS = ["", "null", "NULL", "None", "NaN", "nan"]
 CSV_BLOCK = 8 << 20  # bytes per CSV block read at a time
-PARQUET_BATCH = 1 << 20  # rows per parquet batch, at most
+PARQUET_BATCH = 1 << 18  # rows per parquet batch, at most
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz", ".txt")
 _URI = re.compile(r"^(aws-ce|azure-cm|bq|bigquery|gcp-billing|ce|cm):", re.IGNORECASE)
 

@@ -147,7 +147,7 @@ def _codes(s: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     ser = s if isinstance(s, pd.Series) else pd.Series(s)
     if isinstance(ser.dtype, pd.CategoricalDtype):
         codes = np.asarray(ser.cat.codes)
-        values = np.asarray(ser.cat.categories.astype(object))
+        values = np.asarray(ser.cat.categories, dtype=object)
     else:
         codes, uniq = pd.factorize(ser, use_na_sentinel=True)
         values = np.asarray(uniq, dtype=object)

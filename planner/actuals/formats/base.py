@@ -147,9 +147,10 @@ def _categorical(arr: pa.DictionaryArray) -> pd.Series | None:
 
     if arr.dictionary.null_count:
         return None
-    cats = pd.Index(arr.dictionary.to_pylist(), dtype=object)
-    if not cats.is_unique:
+    values = arr.dictionary.to_pylist()
+    if len(set(values)) != len(values):
         return None
+    cats = pd.Index(values, dtype=object)
     idx = arr.indices
     if idx.null_count:
         idx = pc.fill_null(idx, -1)
@@ -271,8 +272,9 @@ def map_values(s: pd.Series, fn: Callable[[Any], Any], *, categorical: bool = Tr
     if categorical:
         uniq = list(dict.fromkeys(v for v in mapped if v is not None))
         pos = {v: i for i, v in enumerate(uniq)}
-        table = np.array([pos[v] if v is not None else -1 for v in mapped] + [-1], dtype=np.int64)
-        return pd.Series(pd.Categorical.from_codes(table[codes], categories=uniq), copy=False)
+        table = np.array([pos[v] if v is not None else -1 for v in mapped] + [-1],
+                         dtype=np.int8 if len(uniq) < 127 else np.int32)
+        return pd.Series(pd.Categorical.from_codes(table[codes], categories=uniq, validate=False), copy=False)
     table_o = np.empty(len(mapped) + 1, dtype=object)
     table_o[:-1] = mapped
     table_o[-1] = None
