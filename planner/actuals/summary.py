@@ -200,20 +200,21 @@ def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where
         size = radix[0][1]
     counts = np.bincount(key, minlength=size)
     found = np.flatnonzero(counts)
-    frame = pd.DataFrame(_decode(found, radix))
+    data = _decode(found, radix)
     for src, name in VALUES:
-        v = pd.Series(cols[src]).to_numpy(dtype="float64", na_value=np.nan)
+        c = cols[src]
+        v = c.to_numpy(dtype="float64", na_value=np.nan) if isinstance(c, pd.Series) else np.asarray(c, "float64")
         if keep is not None:
             v = v[keep]
         miss = np.isnan(v)
         if miss.any():
-            frame[name] = np.bincount(key, weights=np.where(miss, 0.0, v), minlength=size)[found]
-            frame[name + "_missing"] = np.bincount(key, weights=miss, minlength=size)[found].astype(np.int64)
+            data[name] = np.bincount(key, weights=np.where(miss, 0.0, v), minlength=size)[found]
+            data[name + "_missing"] = np.bincount(key, weights=miss, minlength=size)[found].astype(np.int64)
         else:
-            frame[name] = np.bincount(key, weights=v, minlength=size)[found]
-            frame[name + "_missing"] = np.zeros(len(found), dtype=np.int64)
-    frame["rows"] = counts[found]
-    return frame
+            data[name] = np.bincount(key, weights=v, minlength=size)[found]
+            data[name + "_missing"] = np.zeros(len(found), dtype=np.int64)
+    data["rows"] = counts[found]
+    return pd.DataFrame(data, copy=False)
 
 
 def _decode(numbers: np.ndarray, radix: list[tuple[tuple[str, ...], int, np.ndarray]]) -> dict[str, Any]:
