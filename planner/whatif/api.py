@@ -90,7 +90,7 @@ def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catal
 
 
 # ------------------------------------------------------------------------------------------------ sweep
-def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]], *, engine: str = "numpy",
+def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]] | Any, *, engine: str = "numpy",
           catalog: Any = None, client: Any = None, workload: str | None = None,
           progress: Progress | None = None) -> SweepResult:
     """Every combination of the values in ``grid`` ({path: values}), each compared on every cloud.
@@ -99,6 +99,12 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]], *,
     >>> r.to_frame()      # one row per variant and cloud
     >>> r.plot()          # a line per cloud over qps_peak, one line style per GCP price factor
 
+    ``grid`` may also be a pandas DataFrame whose rows are the variants (one column per path), for paths that
+    move together rather than in every combination -- e.g. mean and peak QPS growing by the same factor::
+
+        m = np.arange(1, 6.5, 0.5)
+        planner.sweep(sc, pd.DataFrame({"workloads.chat.qps_mean": 15 * m, "workloads.chat.qps_peak": 40 * m}))
+
     ``engine``: ``"numpy"`` (vectorised), ``"exact"`` (every variant through :func:`planner.compare`) or
     ``"dask"`` (partitions on a cluster: ``client`` is a ``distributed.Client`` or a scheduler address; none
     starts a local one). ``workload`` names the workload whose hardware the rows report (default: the first
@@ -106,11 +112,33 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]], *,
     not accept or an empty grid raise a :class:`planner.PlannerError`.
     """
     sc = _scenario(scenario)
-    table = grid_table(grid)
-    axes = {str(p): _values(v) for p, v in grid.items()}
+    if hasattr(grid, "columns") and hasattr(grid, "itertuples"):  # a DataFrame: its rows are the variants
+        table = variants_table(grid)
+        axes = {p: list(dict.fromkeys(_values(table[p]))) for p in table.columns}
+    else:
+        table = grid_table(grid)
+        axes = {str(p): _values(v) for p, v in grid.items()}
     wl = workload or workload_of(sc, list(axes))
     frame = run_variants(sc, table, engine=engine, catalog=catalog, client=client, workload=wl, progress=progress)
     return SweepResult(sc, axes, frame, engine)
+
+
+def variants_table(frame: Any) -> Any:
+    """A DataFrame of variants as the engines take it: string path columns, a plain 0..n-1 index."""
+    if len(frame.columns) == 0:
+        raise GridError("the table of variants has no columns; give one column per path", field="grid")
+    if len(frame) == 0:
+        raise GridError("the table of variants has no rows; give one row per variant", field="grid")
+    if len(frame) > MAX_LOCAL_VARIANTS:
+        raise GridError(f"the table has {len(frame):,} variants, more than one machine holds "
+                        f"({MAX_LOCAL_VARIANTS:,}); split it, or use a coarser grid", field="grid")
+    if len(set(map(str, frame.columns))) != len(frame.columns):
+        raise GridError("the table of variants names a path twice", field="grid")
+    if "variant" in map(str, frame.columns):
+        raise GridError("'variant' is not a path; the result numbers the variants itself", field="grid")
+    out = frame.reset_index(drop=True).copy()
+    out.columns = [str(c) for c in out.columns]
+    return out
 
 
 def _values(v: Any) -> list[Any]:
@@ -321,4 +349,4 @@ def diff(a: Scenario | str | Path, b: Scenario | str | Path, *, catalog: Any = N
 
 
 __all__ = ["METRICS", "current_value", "diff", "flatten", "monte_carlo", "run_variants", "scenario_data",
-           "sensitivity", "sweep", "validate_draws", "workload_of"]
+           "sensitivity", "sweep", "validate_draws", "variants_table", "workload_of"]

@@ -79,6 +79,12 @@ def _numeric(values: Sequence[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v)) for v in values)
 
 
+def _follows(frame: Any, x: str, path: str) -> bool:
+    """Whether ``path`` has one value for each value of ``x`` in ``frame`` (it moves with x)."""
+    pairs = frame[[x, path]].map(label).drop_duplicates()
+    return bool(pairs[x].is_unique)
+
+
 def short_path(path: str) -> str:
     return path.removeprefix("workloads.").removeprefix("compare.")
 
@@ -107,7 +113,9 @@ class SweepResult:
         f = self.frame
         base = f.drop_duplicates("variant")[["variant", *self.paths]].set_index("variant")
         win = f[f["winner"]].set_index("variant")[["cloud", metric, "instance_type", "count", "purchase_option"]]
-        return base.join(win).reset_index()
+        out = base.join(win).reset_index()
+        out["count"] = out["count"].astype("Int64")  # whole numbers; <NA> where no cloud won
+        return out
 
     def plot(self, ax: Any = None, metric: str = "horizon_cost", *, x: str | None = None, hue: str | None = None,
              where: Mapping[str, Any] | None = None, kind: str | None = None, value: str = "winner") -> Any:
@@ -133,9 +141,11 @@ class SweepResult:
                 raise GridError(f"where: {p} has no value {label(v)}; values: "
                                 f"{', '.join(label(x) for x in self.grid[p])}", field="where")
         free = [p for p in self.paths if p not in where]
-        numeric = [p for p in free if _numeric(self.grid[p])]
         if x is not None and x not in free:
             raise GridError(f"x: {x!r} is not a free axis of this sweep; free axes: {', '.join(free)}", field="x")
+        if x is not None:  # paths that move with x (a table of variants, e.g. mean and peak QPS) are not axes
+            free = [x, *(p for p in free if p != x and not _follows(f, x, p))]
+        numeric = [p for p in free if _numeric(self.grid[p])]
         if kind not in (None, "line", "heatmap", "bar"):
             raise GridError(f"unknown kind {kind!r}; use line, heatmap or bar", field="kind")
         if kind == "heatmap" or (kind is None and hue is None and len(free) == 2 and len(numeric) == 2):
@@ -164,7 +174,7 @@ class SweepResult:
         ax.set_title(f"{name}: {METRIC_LABELS[metric]}{extra}", fontsize=11)
 
     def _lines(self, ax: Any, f: Any, metric: str, xs: str, hue: str | None) -> Any:
-        ax = _new_axes(ax)
+        ax = _new_axes(ax, (11, 4.8) if hue else (8, 4.8))  # wider with hue: its legend sits beside the plot
         clouds = _clouds(f)
         hues = list(dict.fromkeys(f[hue].map(label))) if hue else [None]
         if len(hues) > len(_STYLES):
@@ -176,9 +186,8 @@ class SweepResult:
                 if h is not None:
                     d = d[d[hue].map(label) == h]
                 d = d.sort_values(xs)
-                lab = cloud if h is None else f"{cloud}, {short_path(hue or '')}={h}"
                 color = cloud_color(cloud, clouds)
-                ax.plot(d[xs], d[metric], style, color=color, label=lab, lw=1.8)
+                ax.plot(d[xs], d[metric], style, color=color, label=cloud if h is None else None, lw=1.8)
                 _mark_changes(ax, d, xs, metric, color, annotate=h == hues[0])
         # the winner's hardware: ring the points where the cheapest cloud's instance type changes
         for h in hues:
@@ -195,7 +204,15 @@ class SweepResult:
         ax.set_ylabel(METRIC_LABELS[metric])
         _money_axis(ax.yaxis)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
+        handles, labels = ax.get_legend_handles_labels()
+        if hue is not None:  # one entry per cloud (colour) and one per value of hue (line style), not per line
+            from matplotlib.lines import Line2D
+
+            handles = [*(Line2D([], [], color=cloud_color(c, clouds), lw=1.8) for c in clouds),
+                       *(Line2D([], [], color="0.3", ls=st, lw=1.8) for st, _ in zip(_STYLES, hues, strict=False)),
+                       *handles]
+            labels = [*clouds, *(f"{short_path(hue)} = {h}" for h in hues), *labels]
+        ax.legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1) if hue else None)
         self._title(ax, metric)
         return ax
 
@@ -263,10 +280,17 @@ class SweepResult:
             xpos = pos - 0.4 + width * (k + 0.5)
             ax.bar(xpos, np.nan_to_num(heights), width * 0.92, color=cloud_color(cloud, clouds), label=cloud,
                    edgecolor=["black" if w is True else "none" for w in d["winner"]], lw=1.5)
-            for xp, hgt, it, cnt in zip(xpos, heights, d["instance_type"], d["count"], strict=True):
+            for xp, hgt, it, cnt, po in zip(xpos, heights, d["instance_type"], d["count"], d["purchase_option"],
+                                            strict=True):
                 txt = "missing" if not math.isfinite(hgt) else f"{int(cnt)}x {it}" if isinstance(it, str) else ""
-                ax.text(xp, (hgt if math.isfinite(hgt) else 0) + top * 0.01, txt, rotation=90, ha="center",
-                        va="bottom", fontsize=7)
+                if isinstance(po, str) and math.isfinite(hgt):
+                    txt += f"\n{po.replace('_', '-')}"
+                if math.isfinite(hgt) and hgt > top * 0.55:  # tall bar: the label inside, from its top down
+                    ax.text(xp, hgt - top * 0.01, txt, rotation=90, ha="center", va="top", fontsize=7,
+                            color="white")
+                else:
+                    ax.text(xp, (hgt if math.isfinite(hgt) else 0) + top * 0.01, txt, rotation=90, ha="center",
+                            va="bottom", fontsize=7)
         ax.set_xticks(pos, cats, fontsize=8)
         ax.set_ylim(0, top * 1.45)
         ax.set_xlabel(short_path(xs))
@@ -369,9 +393,10 @@ class McResult:
         ax.set_ylabel(f"draws (of {self.n})")
         ax.legend(fontsize=8, loc="upper right")
         ax.grid(alpha=0.3)
-        what = "; ".join(f"{short_path(a.path)} ~ {a.label}" for a in self.assumptions)
+        parts = [f"{short_path(a.path)} ~ {a.label}" for a in self.assumptions]
+        lines = [", ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]  # two assumptions a line
         name = getattr(self.scenario, "name", "")
-        ax.set_title(f"{name}: {METRIC_LABELS[metric]}, {self.n} draws\n{what}", fontsize=10)
+        ax.set_title("\n".join([f"{name}: {METRIC_LABELS[metric]}, {self.n:,} draws", *lines]), fontsize=9)
         return ax
 
 
@@ -417,12 +442,16 @@ class SensitivityResult:
         # no assumption moves this cloud's cost (or none priced): keep a visible axis around the base cost
         span = float(moves.max()) if len(moves) and moves.max() > 0 else max(abs(base) * 0.05, 1.0)
         for yi, (_, r) in zip(y, d.iterrows(), strict=True):
-            for val, delta in ((r["low"], r["cost_low"] - base), (r["high"], r["cost_high"] - base)):
-                if not math.isfinite(delta):
-                    continue
-                ha = "left" if delta >= 0 else "right"
-                ax.text(base + delta + (span * 0.02 if delta >= 0 else -span * 0.02), yi, label(val), va="center",
-                        ha=ha, fontsize=8)
+            ends = [(r["low"], r["cost_low"] - base), (r["high"], r["cost_high"] - base)]
+            ends = [(v, dl) for v, dl in ends if math.isfinite(dl)]
+            sides = [dl >= 0 for _, dl in ends]
+            if len(ends) == 2 and sides[0] == sides[1]:  # both the same way: the smaller move labelled opposite
+                near = 0 if abs(ends[0][1]) <= abs(ends[1][1]) else 1
+                sides[near] = not sides[near]
+            for (val, delta), right in zip(ends, sides, strict=True):
+                end = base + (max(delta, 0) if right else min(delta, 0))
+                ax.text(end + (span * 0.02 if right else -span * 0.02), yi, label(val), va="center",
+                        ha="left" if right else "right", fontsize=8)
         ax.set_yticks(y, [short_path(p) for p in d["path"]], fontsize=9)
         ax.set_xlim(base - span * 1.35, base + span * 1.35)
         _money_axis(ax.xaxis)
@@ -471,7 +500,7 @@ class DiffResult:
             if math.isfinite(b0) and math.isfinite(a0) and b0:
                 txt = f"{'+' if a0 >= b0 else '-'}{usd_short(abs(a0 - b0))} ({(a0 - b0) / b0:+.1%})"
             else:
-                txt = "missing"
+                txt = "missing after" if math.isfinite(b0) else "missing before" if math.isfinite(a0) else "missing"
             ax.text(i, max(np.nan_to_num([b0, a0])) + top * 0.02, txt, ha="center", va="bottom", fontsize=8)
         labels = [c + (" (wins before)" if c == self.winner_before and c != self.winner_after else
                        " (wins after)" if c == self.winner_after and c != self.winner_before else
@@ -480,7 +509,7 @@ class DiffResult:
         ax.set_ylim(0, top * 1.15)
         _money_axis(ax.yaxis)
         ax.set_ylabel("cost over the horizon" if metric == "horizon" else "average month")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
         ax.grid(axis="y", alpha=0.3)
         n = len(self.changes)
         shown = ", ".join(short_path(p) for p in list(self.changes["path"])[:3]) + (" ..." if n > 3 else "")
