@@ -206,3 +206,36 @@ def test_every_result_plots_to_an_axes(small, catalog, mc):
         assert isinstance(ax, Axes)
         assert ax.get_title()
     assert one.plot().get_xlabel() == "chat.qps_peak"
+
+
+def test_sweep_over_a_table_of_variants(small, catalog):
+    import pandas as pd
+
+    table = pd.DataFrame({"workloads.chat.qps_mean": [15, 30], "workloads.chat.qps_peak": [40, 80]})
+    r = planner.sweep(small, table, catalog=catalog)
+    f = r.to_frame()
+    assert len(f) == 2 * 3  # two variants (not 2 x 2 combinations), three clouds
+    assert r.grid == {"workloads.chat.qps_mean": [15, 30], "workloads.chat.qps_peak": [40, 80]}
+    ref = planner.compare(planner.what_if(small, {"workloads.chat.qps_mean": 30, "workloads.chat.qps_peak": 80}),
+                          catalog)
+    got = f[f["variant"] == 1].set_index("cloud")
+    for c in ref.clouds:
+        assert round(got.loc[c.cloud, "horizon_cost"], 2) == cents(c.contracted_horizon_cost)
+    # qps_mean moves with qps_peak: one line per cloud over qps_peak, not an axis of its own
+    assert r.plot(x="workloads.chat.qps_peak").get_xlabel() == "chat.qps_peak"
+    with pytest.raises(PlannerError, match="no rows"):
+        planner.sweep(small, table.iloc[:0], catalog=catalog)
+
+
+def test_monte_carlo_draw_breaking_a_rule_between_fields(small, catalog, monkeypatch):
+    from planner.whatif import api
+
+    # mean and peak drawn independently: some draws have peak < mean, which the scenario refuses
+    assume = {"workloads.chat.qps_mean": ("uniform", 10, 50), "workloads.chat.qps_peak": ("uniform", 30, 80)}
+    with pytest.raises(PlannerError, match=r"draw \d+ \(.*\) is not a valid scenario"):
+        planner.monte_carlo(small, assume, n=50, seed=0, catalog=catalog)
+    # beyond the draws checked up front, the engine's own check refuses it (before any result is returned)
+    monkeypatch.setattr(api, "CHECKED_DRAWS", 0)
+    monkeypatch.setattr(api, "validate_draws", lambda sc, table, limit=None: None)
+    with pytest.raises(PlannerError, match="is not a valid scenario|qps_peak"):
+        planner.monte_carlo(small, assume, n=50, seed=0, catalog=catalog)
