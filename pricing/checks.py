@@ -345,7 +345,7 @@ def check_catalog(catalog: Any, justifications: Sequence[Justification] = ()) ->
 # keeps them under <home>/.cache/findings, named by a hash of its layers' checksums and of the files the
 # checks read: a new import, a refresh or an edit of the checks gives a new name, so they are made again.
 
-_CODE_FILES = ("checks.py", "instances.py", "schema.py", "data/instances.csv")
+_CODE_FILES = ("checks.py", "checks_columnar.py", "instances.py", "schema.py", "data/instances.csv")
 _code_digest: str | None = None
 
 
@@ -410,23 +410,15 @@ def _keep(fp: str, findings: Sequence[Finding]) -> None:
         pass
 
 
-def _check_input(catalog: Any) -> list[Offer]:
-    """The offers the checks look at (priced hourly instance offers), read column by column when the
-    catalog is a loaded one with stored layers, in catalog order."""
-    layers = getattr(catalog, "layers", None)
-    if layers is None or "offers" in catalog.__dict__ or all(
-            type(s).__name__ == "ListOffers" for s in layers.sources):
-        return list(catalog.offers)
-    import numpy as np
+def _check_loaded(catalog: Any) -> list[Finding]:
+    """:func:`check_offers` of a loaded catalog: from its columns when it has stored layers
+    (:mod:`pricing.checks_columnar`, no offer made for rows no finding names), else from its offers."""
+    layers = catalog.layers
+    if "offers" in catalog.__dict__ or all(type(s).__name__ == "ListOffers" for s in layers.sources):
+        return check_offers(list(catalog.offers))
+    from pricing.checks_columnar import check_columns
 
-    from pricing.catalog import np_valid
-
-    keep = np.zeros(layers.count(), dtype=bool)
-    keep[layers.mask(resource="instance", unit="hour")] = True
-    for name in ("price", "instance_type"):
-        keep &= np_valid(layers.column(name))
-    result: list[Offer] = layers.offers_at(np.nonzero(keep)[0])
-    return result
+    return check_columns(layers)
 
 
 def catalog_findings(catalog: Any) -> list[Finding]:
@@ -438,7 +430,7 @@ def catalog_findings(catalog: Any) -> list[Finding]:
         fp = _fingerprint(catalog)
         found = _read_kept(fp) if fp else None
         if found is None:
-            found = check_offers(_check_input(catalog))
+            found = _check_loaded(catalog)
             if fp:
                 _keep(fp, found)
         catalog.__dict__["_check_findings"] = found
