@@ -482,6 +482,13 @@ def diff(a: str, b: str | None, sets: tuple[str, ...], fmt: str, plot_path: str 
         save_plot(ax, plot_path)
 
 
+def _moved(before: Any, after: Any) -> str:
+    """``a -> b`` when the hardware changed; an instance that could not be priced shows as none."""
+    a = before if isinstance(before, str) else "none"
+    b = after if isinstance(after, str) else "none"
+    return a if a == b else f"{a} -> {b}"
+
+
 def _diff_table(result: Any) -> None:
     import json
 
@@ -502,9 +509,7 @@ def _diff_table(result: Any) -> None:
     cost_rows = [[str(r["cloud"]), usd(r["horizon_before"]), usd(r["horizon_after"]),
                   ("+" if r["horizon_change"] >= 0 else "-") + usd(abs(r["horizon_change"]))
                   if math.isfinite(r["horizon_change"]) else "missing", pct(r["horizon_change_pct"]),
-                  str(r["instance_before"] or "") + (f" -> {r['instance_after']}"
-                                                      if r["instance_after"] != r["instance_before"] else "")]
-                 for _, r in f.iterrows()]
+                  _moved(r["instance_before"], r["instance_after"])] for _, r in f.iterrows()]
     notes = [f"Winner: {result.winner_before or 'none'} -> {result.winner_after or 'none'}"]
     click.echo("")
     print_table("Cost over the horizon", ["Cloud", "A", "B", "Change", "%", "Instance"], cost_rows, {1, 2, 3, 4},

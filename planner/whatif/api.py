@@ -352,8 +352,9 @@ def diff(a: Scenario | str | Path, b: Scenario | str | Path, *, catalog: Any = N
                if fa.get(p) != fb.get(p)]
     cat = _catalog(catalog)
     ca, cb = compare(sa, cat), compare(sb, cat)
-    ra = {r["cloud"]: r for r in comparison_rows(ca, workload)}
-    rb = {r["cloud"]: r for r in comparison_rows(cb, workload)}
+    wl = workload or workload_of(sa, [c["path"] for c in changes])  # the changed workload's hardware
+    ra = {r["cloud"]: r for r in comparison_rows(ca, wl)}
+    rb = {r["cloud"]: r for r in comparison_rows(cb, wl)}
     nan = math.nan
     rows = []
     for c in dict.fromkeys([*ra, *rb]):

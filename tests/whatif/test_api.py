@@ -239,3 +239,16 @@ def test_monte_carlo_draw_breaking_a_rule_between_fields(small, catalog, monkeyp
     monkeypatch.setattr(api, "validate_draws", lambda sc, table, limit=None: None)
     with pytest.raises(PlannerError, match="is not a valid scenario|qps_peak"):
         planner.monte_carlo(small, assume, n=50, seed=0, catalog=catalog)
+
+
+def test_diff_reports_the_changed_workloads_hardware(catalog):
+    # chat-assistant has a fine-tune too; moving chat to L4 must show chat's instances, not the fine-tune's
+    sc = planner.load_scenario("scenarios/chat-assistant.yaml")
+    b = planner.what_if(sc, {"workloads.chat.accelerators": ["L4"]})
+    f = planner.diff(sc, b, catalog=catalog).to_frame().set_index("cloud")
+    for side, scen in (("before", sc), ("after", b)):
+        for c in planner.compare(scen, catalog).clouds:
+            chat = [i for i in c.items if i.workload == "chat" and i.resource == "instance"]
+            want = chat[0].instance_type if chat and chat[0].instance_type else None
+            got = f.loc[c.cloud, f"instance_{side}"]
+            assert (got if isinstance(got, str) else None) == want
