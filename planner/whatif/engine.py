@@ -81,34 +81,60 @@ def _eligible(w: Any) -> bool:
             and w.model is not None and not (w.peak_hours_per_day < 24 and w.qps_mean is not None))
 
 
-def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int) -> _Capacity:
+def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
+              cache: dict[Any, Any] | None = None) -> _Capacity:
     from planner.capacity.llm_sizing import replicas_for, serving_profiles
     from planner.plan import _calibration, canonical_accelerator
 
-    accs = [canonical_accelerator(a) for a in w.accelerators] if w.accelerators else None
-    if accs is None:
-        from planner.capacity.hardware import list_accelerators
+    sizing = (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms,
+              w.dtype, repr(w.calibration), w.utilization_target, w.min_replicas, w.zones, months)
+    order = np.lexsort((peak, growth))
+    ps, gs = peak[order], growth[order]
+    new = np.ones(len(ps), dtype=bool)
+    new[1:] = (ps[1:] != ps[:-1]) | (gs[1:] != gs[:-1])
+    pair_of = np.cumsum(new) - 1
+    up, ug = ps[new], gs[new]
+    hit = (cache or {}).get(sizing)
+    if hit is not None and np.array_equal(hit[0], up) and np.array_equal(hit[1], ug):
+        profiles, sig_of_pair, sigs = hit[2]
+    else:
+        accs = [canonical_accelerator(a) for a in w.accelerators] if w.accelerators else None
+        if accs is None:
+            from planner.capacity.hardware import list_accelerators
 
-        accs = list(list_accelerators())
-    cal = _calibration(w, w.dtype)
-    profiles = serving_profiles(w.model, accs, w.input_tokens, w.output_tokens, ttft_p95_ms=w.ttft_p95_ms,
-                                tpot_ms=w.tpot_ms, dtype=w.dtype, calib={a: cal for a in accs} if cal else None)
-    if not profiles:
-        raise _Fallback("no feasible configuration")
-    floor = float(max(w.min_replicas, w.zones, 1))
-    pairs = np.stack([peak, growth], axis=1)
-    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    n = len(uniq)
-    reps = np.empty((n, len(profiles), months), dtype=np.int64)
-    for m in range(months):
-        g = np.array([(1 + pct / 100.0) ** m for pct in uniq[:, 1]]) if m else np.ones(n)
-        q = uniq[:, 0] * g
-        for k, prof in enumerate(profiles):
-            reps[:, k, m] = np.maximum(replicas_for(prof, q, w.utilization_target), floor)
-    flat = reps.reshape(n, -1)
-    sigs, sig_of = np.unique(flat, axis=0, return_inverse=True)
-    return _Capacity(profiles, sig_of.reshape(-1)[inverse], sigs.reshape(len(sigs), len(profiles), months))
+            accs = list(list_accelerators())
+        cal = _calibration(w, w.dtype)
+        profiles = serving_profiles(w.model, accs, w.input_tokens, w.output_tokens, ttft_p95_ms=w.ttft_p95_ms,
+                                    tpot_ms=w.tpot_ms, dtype=w.dtype, calib={a: cal for a in accs} if cal else None)
+        if not profiles:
+            raise _Fallback("no feasible configuration")
+        floor = float(max(w.min_replicas, w.zones, 1))
+        n = len(up)
+        gvals, ginv = np.unique(ug, return_inverse=True)
+
+        def reps_at(rows: np.ndarray | slice, k: int, m: int) -> np.ndarray:
+            gm = np.array([(1 + pct / 100.0) ** m for pct in gvals])[ginv[rows]]  # as plan.py computes it
+            return np.maximum(replicas_for(profiles[k], up[rows] * gm, w.utilization_target), floor)
+
+        # a signature starts wherever any configuration's replicas in any month differ from the previous rate
+        # (rates are sorted, so equal replica counts sit side by side); only those rows are kept
+        change = np.zeros(n, dtype=bool)
+        change[0] = True
+        for m in range(months):
+            for k in range(len(profiles)):
+                r = reps_at(slice(None), k, m)
+                change[1:] |= r[1:] != r[:-1]
+        starts = np.flatnonzero(change)
+        sigs = np.empty((len(starts), len(profiles), months), dtype=np.int64)
+        for m in range(months):
+            for k in range(len(profiles)):
+                sigs[:, k, m] = reps_at(starts, k, m)
+        sig_of_pair = np.cumsum(change) - 1
+        if cache is not None:
+            cache[sizing] = (up, ug, (profiles, sig_of_pair, sigs))
+    index = np.empty(len(peak), dtype=np.int64)
+    index[order] = sig_of_pair[pair_of]
+    return _Capacity(profiles, index, sigs)
 
 
 # -- the costing side: one cloud and region, every signature ---------------------------------------------
@@ -222,14 +248,28 @@ def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     return billed, bought @ after
 
 
-def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps: np.ndarray, zones: int,
-                  hours: float) -> _WResult | None:
-    """The swept workload's best plan in one region for every signature (``reps``: signatures x configs x months);
-    None when nothing is priced there."""
-    cands = _candidates(options, offers, allowed)
+@dataclass
+class _Arrays:
+    """Every candidate of one region over every signature (whatever the purchase options allowed)."""
+
+    cands: list[_Cand]
+    total: np.ndarray  # (signatures, candidates) contracted spend over the horizon
+    tail: np.ndarray
+    month1: np.ndarray  # inf: not a candidate in month 1 (a mixed fleet that does not beat the single types)
+    count1: np.ndarray
+    keyrank: np.ndarray  # (candidates,) order of (type, purchase option)
+    singles_n: dict[int, np.ndarray]
+
+
+def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int) -> _Arrays | None:
+    from planner.costing import WHOLE_DAY_OPTIONS
+    from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
+
+    # serving never runs on scheduled capacity (costing.excluded_options): every other option, allowed or not
+    cands = _candidates(options, offers, set(PURCHASE_OPTIONS) - set(SCHEDULED_OPTIONS) - set(WHOLE_DAY_OPTIONS))
     if not cands:
         return None
-    u, _, months = reps.shape
+    u = reps.shape[0]
     nc = len(cands)
     month1 = np.full((u, nc), np.inf)
     count1 = np.zeros((u, nc), dtype=np.int64)
@@ -240,8 +280,8 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         r = reps[:, c.k, :]
         if c.rest is None:
             n = _counts(c, r, zones)
-            singles_n[j] = n
             if c.term:
+                singles_n[j] = n
                 billed, after = _ratchet(n, c.term)
                 total[:, j] = c.rate * billed.sum(axis=1)
                 tail[:, j] = c.rate * after
@@ -257,42 +297,61 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
             month1[:, j] = np.where(valid[:, 0], monthly[:, 0], np.inf)  # month 1 needs the mixed fleet itself
             count1[:, j] = n_main[:, 0] + n_rest[:, 0]
     # a mixed fleet is a candidate only when it beats every single type of its configuration and option
+    # (to the micro-dollar: at linear prices it costs what the small type alone does, and float rounding must
+    # not make it look cheaper)
     for j, c in enumerate(cands):
         if c.rest is None:
             continue
-        group = [i for i, s in enumerate(cands) if s.rest is None and s.k == c.k and s.po == c.po]
+        group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
         best_single = month1[:, group].min(axis=1)
-        # (to the micro-dollar: a mixed fleet at linear prices costs what the small type alone does, and float
-        # rounding must not make it look cheaper)
         month1[:, j] = np.where(np.round(month1[:, j], 6) < np.round(best_single, 6), month1[:, j], np.inf)
-    # month-1 order: cost, instances, (type, option), then the order the costing enumerates them in
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    opt_rank = _option_rank(options, reps[:, :, 0])  # (u, configs): the order of the month's options
-    n_off = max(c.order for c in cands) + 1
-    enum = np.where([c.rest is None for c in cands], opt_rank[:, [c.k for c in cands]] * n_off
-                    + np.array([c.order % n_off for c in cands]), 10**9 + np.array([c.order for c in cands]))
-    order = np.lexsort((enum, np.broadcast_to(keyrank, (u, nc)), count1, np.round(month1, 6)), axis=-1)
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(nc)[None, :].repeat(u, axis=0), axis=-1)
+    return _Arrays(cands, total, tail, month1, count1, keyrank, singles_n)
+
+
+def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps: np.ndarray, zones: int,
+                  hours: float, arrays: _Arrays | None = None) -> _WResult | None:
+    """The swept workload's best plan in one region for every signature (``reps``: signatures x configs x months);
+    None when nothing is priced there. ``arrays``: the region's candidates, when already computed."""
+    full = arrays if arrays is not None else _arrays(options, offers, reps, zones)
+    if full is None:
+        return None
+    from planner.costing import WHOLE_DAY_OPTIONS
+
+    if allowed & set(WHOLE_DAY_OPTIONS):
+        raise _Fallback("whole-day purchase option")
+    sel = [j for j, c in enumerate(full.cands) if c.po in allowed]
+    if not sel:
+        return None
+    cands = [full.cands[j] for j in sel]
+    u, _, months = reps.shape
+    total, tail = full.total[:, sel], full.tail[:, sel]
+    month1, count1, keyrank = full.month1[:, sel], full.count1[:, sel], full.keyrank[sel]
     priced = np.isfinite(month1)
-    # the first 40 distinct configurations in that order (every candidate here is its own configuration)
-    pos = np.cumsum(np.take_along_axis(priced, order, axis=-1), axis=-1)
-    within = np.empty_like(pos)
-    np.put_along_axis(within, order, pos, axis=-1)
-    chosen = priced & (within <= MAX_PINS)
-    plan_total = np.where(chosen, np.round(total + tail, 6), np.inf)
-    best_pin = np.lexsort((rank, plan_total), axis=-1)[:, 0]
-    best_val = plan_total[np.arange(u), best_pin]
+    plan_total = np.where(priced, np.round(total + tail, 6), np.inf)
+    m1r = np.round(month1, 6)
+    rows = np.arange(u)
+    # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
+    best_pin = np.argmin(plan_total, axis=1)
+    best_val = plan_total[rows, best_pin]
     if not np.isfinite(best_val).all():
         raise _Fallback("a signature with no priced plan")
-    rows = np.arange(u)
+    tied = (plan_total == best_val[:, None]).sum(axis=1) > 1
+    m1j, cj, kj = m1r[rows, best_pin][:, None], count1[rows, best_pin][:, None], keyrank[best_pin][:, None]
+    before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (keyrank[None, :] < kj)))))
+    same = priced & (m1r == m1j) & (count1 == cj) & (keyrank[None, :] == kj)
+    hard = np.flatnonzero(tied | (before.sum(axis=1) >= MAX_PINS) | (same.sum(axis=1) > 1))
+    if len(hard):
+        best_pin[hard] = _ordered_choice(options, reps[hard], cands, plan_total[hard], m1r[hard], count1[hard], keyrank)
+        best_val = plan_total[rows, best_pin]
     out_total = total[rows, best_pin].copy()
     out_tail = tail[rows, best_pin].copy()
     out_m1 = month1[rows, best_pin].copy()
     out_count = count1[rows, best_pin].copy()
     out_j = best_pin.copy()
-    # committed base + burst
+    # committed base + burst: for each commitment, the committed count with the lowest total; it replaces the
+    # plan above only when strictly cheaper (those plans come after the configurations in the costing's list)
     horizon = months
     for j, c in enumerate(cands):
         if not c.term or c.rest is not None:
@@ -303,20 +362,20 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         usable = priced[:, j] & priced[:, burst]
         if not usable.any():
             continue
-        n = singles_n[j]
+        n = full.singles_n[sel[j]]
         b = cands[burst]
-        peak = n.max(axis=1)
-        cap = np.minimum(peak, MAX_BASE)
+        cap = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
         best_b_val = np.full(u, np.inf)
         best_b = np.zeros(u, dtype=np.int64)
-        tries = np.concatenate([np.ones((u, 1), dtype=np.int64), np.clip(n, 1, cap[:, None]), cap[:, None]], axis=1)
+        # the total is convex and piecewise linear in the base, with kinks at the monthly counts: its first
+        # minimum is at 1, at the cap, or at a month's count
+        tries = np.concatenate([np.ones((u, 1), dtype=np.int64), np.minimum(n, cap[:, None]), cap[:, None]], axis=1)
         tries.sort(axis=1)
         for t in range(tries.shape[1]):
             base = tries[:, t]
-            above = np.maximum(0, n - base[:, None])
-            monthly = fixed * base[:, None] + b.hourly * hours * above
+            monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n - base[:, None])
             tot = np.round(monthly.sum(axis=1) + fixed * base * (bought_months - horizon), 6)
             better = usable & (base >= 1) & (tot < best_b_val)
             best_b_val = np.where(better, tot, best_b_val)
@@ -334,6 +393,27 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     labels = np.array([c.offer.instance_type for c in cands], dtype=object)
     pos_ = np.array([c.po for c in cands], dtype=object)
     return _WResult(out_total, out_tail, out_m1, labels[out_j], out_count, pos_[out_j])
+
+
+def _ordered_choice(options: list[Any], reps: np.ndarray, cands: list[_Cand], plan_total: np.ndarray,
+                    m1r: np.ndarray, count1: np.ndarray, keyrank: np.ndarray) -> np.ndarray:
+    """The costing's choice the long way, for signatures where order matters: candidates sorted as in month 1
+    (cost, instances, type and option, then the order they are enumerated in), the first 40 kept, and the
+    first of the cheapest over the horizon."""
+    u, nc = plan_total.shape
+    opt_rank = _option_rank(options, reps[:, :, 0])
+    n_off = max(c.order for c in cands) + 1
+    enum = np.where([c.rest is None for c in cands], opt_rank[:, [c.k for c in cands]] * n_off
+                    + np.array([c.order % n_off for c in cands]), 10**9 + np.array([c.order for c in cands]))
+    order = np.lexsort((enum, np.broadcast_to(keyrank, (u, nc)), count1, m1r), axis=-1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(nc)[None, :].repeat(u, axis=0), axis=-1)
+    priced = np.isfinite(m1r)
+    pos = np.cumsum(np.take_along_axis(priced, order, axis=-1), axis=-1)
+    within = np.empty_like(pos)
+    np.put_along_axis(within, order, pos, axis=-1)
+    chosen = np.where(priced & (within <= MAX_PINS), plan_total, np.inf)
+    return np.lexsort((rank, chosen), axis=-1)[:, 0]
 
 
 def _burst_for(cands: list[_Cand], commit: _Cand) -> int | None:
@@ -402,7 +482,7 @@ def _others(parts: dict[str, Any], wname: str | None) -> _Others:
 # -- putting a group together ----------------------------------------------------------------------------
 
 def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | None, growth: np.ndarray | None,
-                factors: dict[str, np.ndarray], n: int, workload: str | None) -> dict[str, list[Any]]:
+                factors: dict[str, np.ndarray], n: int, workload: str | None, memo: dict[Any, Any]) -> dict[str, list[Any]]:
     """Result columns for ``n`` variants of ``base`` (one row per variant and cloud, cloud-major)."""
     from planner.comparison import _cost_region, compare
     from planner.costing import excluded_options
@@ -421,7 +501,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
     hours = 730.0
     if w is not None:
         assert peak is not None and growth is not None
-        cap = _capacity(sc, w, peak, growth, horizon)
+        cap = _capacity(sc, w, peak, growth, horizon, memo.setdefault("capacity", {}))
         req0 = next(r for r in reqs_by_month[0] if r.workload == wname)
         by_cfg = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
         try:
@@ -447,7 +527,10 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             wres = None
             if cap is not None:
                 offers = cat.query(provider=cloud, region=r, resource="instance")
-                wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours)
+                key = (id(cap.sig_replicas), cloud, r, zones, hours)
+                if key not in memo:  # groups that differ only in purchase options share the candidates
+                    memo[key] = _arrays(w_options, offers, cap.sig_replicas, zones)
+                wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours, memo[key])
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             per_region.append((r, oth, wres))
@@ -496,16 +579,16 @@ def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | No
     f = np.ones(n) if factor is None else factor
     out_scaled = scaled[idx] * f
     horizon_cost = out_scaled + fixed[idx]
-    return {
-        "cloud": np.full(n, cloud, dtype=object),
-        "region": region[idx],
+    return {  # text columns as (values per signature, signature of each variant): expanded once, at the end
+        "cloud": (np.array([cloud], dtype=object), np.zeros(n, dtype=np.int64)),
+        "region": (region, idx),
         "horizon_cost": horizon_cost,
         "monthly_cost": horizon_cost / horizon,
         "month_1_cost": m1s[idx] * f + m1f[idx],
         "commitment_tail": tail[idx] * f,
-        "instance_type": item[0][idx],
-        "count": item[1][idx],
-        "purchase_option": item[2][idx],
+        "instance_type": (item[0], idx),
+        "count": np.asarray(item[1], dtype=float)[idx],
+        "purchase_option": (item[2], idx),
         "complete": np.ones(n, dtype=bool),
     }
 
@@ -539,9 +622,8 @@ def _main_item(o: _Others, wr: _WResult | None, nsig: int, workload: str | None,
 
 def evaluate_numpy(scenario: Scenario, table: Any, *, catalog: Any = None, workload: str | None = None,
                    progress: Any = None) -> Any:
-    import pandas as pd
 
-    from planner.whatif.core import RESULT_COLUMNS, exact_rows
+    from planner.whatif.core import exact_rows
     from pricing.catalog import Catalog, load_catalog
 
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
@@ -555,17 +637,50 @@ def evaluate_numpy(scenario: Scenario, table: Any, *, catalog: Any = None, workl
     wname = next(iter(wnames), None)
     n_all = len(table)
     groups = _groups(table, struct)
+    memo: dict[Any, Any] = {}  # shared by the groups: capacity and candidates that do not depend on them
     frames = []
     for gi, rows in enumerate(groups):
         sub = table.iloc[rows] if len(groups) > 1 else table
-        frames.append(_evaluate_group(scenario, sub, rows, cat, kinds, struct, qps_paths, wname, workload))
+        frames.append(_evaluate_group(scenario, sub, rows, cat, kinds, struct, qps_paths, wname, workload, memo))
         if progress is not None:
             progress(gi + 1, len(groups))
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if len(groups) > 1:
-        out = out.sort_values(["variant"], kind="stable", ignore_index=True)
-    assert out["variant"].nunique() == n_all
-    return out[["variant", *paths, *RESULT_COLUMNS]]
+    return _assemble(table, paths, frames, n_all)
+
+
+TEXT = ("cloud", "region", "instance_type", "purchase_option")
+
+
+def _assemble(table: Any, paths: list[str], parts: list[dict[str, Any]], n_all: int) -> Any:
+    """One frame from the groups' columns: rows by variant, then cloud in the order compared."""
+    import pandas as pd
+
+    from planner.whatif.core import RESULT_COLUMNS
+
+    variant = np.concatenate([p["variant"] for p in parts])
+    pos = np.concatenate([p["pos"] for p in parts])
+    order = np.lexsort((pos, variant))
+    variant = variant[order]
+    assert len(np.unique(variant)) == n_all
+    out: dict[str, Any] = {"variant": variant}
+    for path in paths:
+        out[path] = table[path].to_numpy()[variant]
+    for c in RESULT_COLUMNS:
+        if c in TEXT:
+            cats: dict[Any, int] = {}
+            codes = []
+            for p in parts:
+                small, idx = p[c]
+                local = np.array([-1 if v is None else cats.setdefault(v, len(cats)) for v in small], dtype=np.int64)
+                codes.append(local[idx] if len(local) else np.full(len(idx), -1))
+            out[c] = pd.Categorical.from_codes(np.concatenate(codes)[order], categories=list(cats))
+        else:
+            out[c] = np.concatenate([np.asarray(p[c]) for p in parts])[order]
+    frame = pd.DataFrame(out)
+    cnt = frame["count"].astype(float)
+    frame["count"] = cnt.round().astype("Int64").where(cnt.notna(), pd.NA)
+    frame["complete"] = frame["complete"].astype(bool)
+    frame["winner"] = frame["winner"].astype(bool)
+    return frame
 
 
 def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
@@ -585,8 +700,10 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
             key = repr(col[fi])
             canon[i] = reps.setdefault(key, len(reps))
         codes.append(canon[inv.reshape(-1)])
-    key = np.stack(codes, axis=1)
-    _, inv = np.unique(key, axis=0, return_inverse=True)
+    key = np.zeros(len(table), dtype=np.int64)
+    for c in codes:  # one integer per combination (mixed radix)
+        key = key * (int(c.max()) + 1) + c
+    _, inv = np.unique(key, return_inverse=True)
     inv = inv.reshape(-1)
     order = np.argsort(inv, kind="stable")
     bounds = np.flatnonzero(np.diff(inv[order])) + 1
@@ -596,9 +713,8 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
 
 
 def _evaluate_group(scenario: Scenario, sub: Any, rows: np.ndarray, cat: Any, kinds: dict[str, tuple[str, ...]],
-                    struct: list[str], qps_paths: list[str], wname: str | None, workload: str | None) -> Any:
-    import pandas as pd
-
+                    struct: list[str], qps_paths: list[str], wname: str | None, workload: str | None,
+                    memo: dict[Any, Any]) -> dict[str, Any]:
     from planner.whatif.core import _plain, exact_rows
     from planner.whatif.overrides import what_if
 
@@ -619,28 +735,33 @@ def _evaluate_group(scenario: Scenario, sub: Any, rows: np.ndarray, cat: Any, ki
         for cloud, f in (base.prices or {}).items():
             factors.setdefault(cloud, np.full(n, float(f)))
         _check_factors(scenario, sub, factors, kinds)
-        cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload)
+        cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload, memo)
     except _Fallback:
-        out = exact_rows(scenario, sub.reset_index(drop=True), catalog=cat, workload=workload)
-        out["variant"] = rows[out["variant"].to_numpy()]
-        return out
+        ref = exact_rows(scenario, sub.reset_index(drop=True), catalog=cat, workload=workload)
+        local = ref["variant"].to_numpy()
+        starts = np.r_[0, np.flatnonzero(np.diff(local)) + 1]
+        pos = np.arange(len(local)) - np.repeat(starts, np.diff(np.r_[starts, len(local)]))
+        part: dict[str, Any] = {"variant": rows[local], "pos": pos}
+        for c in ref.columns:
+            if c in TEXT:
+                part[c] = (ref[c].to_numpy(dtype=object), np.arange(len(ref)))
+            elif c not in sub.columns and c != "variant":
+                part[c] = ref[c].to_numpy(dtype=float if c == "count" else None)
+        return part
     nclouds = len(cols["cloud"])
-    frame = pd.DataFrame({c: np.concatenate(v) if v else [] for c, v in cols.items()})
-    variant = np.tile(rows, nclouds)
-    lead = {"variant": variant}
-    for p in sub.columns:
-        vals = sub[p].to_numpy()
-        if vals.dtype == object:  # lists stay lists (np.tile would spread them into columns)
-            tiled = np.empty(len(vals) * nclouds, dtype=object)
-            for i in range(nclouds):
-                tiled[i * len(vals):(i + 1) * len(vals)] = vals
-            lead[p] = tiled
+    part = {"variant": np.tile(rows, nclouds), "pos": np.repeat(np.arange(nclouds), n)}
+    for c, v in cols.items():
+        if c in TEXT:
+            offset = 0
+            smalls, idxs = [], []
+            for small, idx in v:
+                smalls.append(small)
+                idxs.append(idx + offset)
+                offset += len(small)
+            part[c] = (np.concatenate(smalls), np.concatenate(idxs))
         else:
-            lead[p] = np.tile(vals, nclouds)
-    frame = pd.concat([pd.DataFrame(lead), frame], axis=1)
-    frame["count"] = frame["count"].astype("Int64") if frame["count"].notna().all() else frame["count"]
-    order = np.lexsort((np.repeat(np.arange(nclouds), n), variant))
-    return frame.iloc[order].reset_index(drop=True)
+            part[c] = np.concatenate(v)
+    return part
 
 
 def _rates(base: Scenario, w: Any, sub: Any, qps_paths: list[str], kinds: dict[str, tuple[str, ...]]
