@@ -183,6 +183,12 @@ class Catalog:
                 at = layers.mask(provider=provider, region=region, resource=resource, instance_type=itype,
                                  accelerator=acc, purchase_option=purchase_option, storage_class=storage_class)
                 return layers.offers_at(at[:limit]), len(at)
+            extra = {k: v for k, v in (("instance_type", itype), ("accelerator", acc), ("purchase_option", purchase_option),
+                                       ("storage_class", storage_class)) if v is not None}
+            if extra and (provider, region, resource) not in layers._regions:  # filtered on the region's columns
+                got = layers.region_select(provider, region, resource, extra)
+                if got is not None:
+                    return got[:limit], len(got)
             pool = layers.region_offers(provider, region, resource)
         elif provider is not None and region is not None:
             pool = self._by_provider_region.get((provider, region), [])
@@ -319,6 +325,18 @@ class Layers:
                 rows = self._merged_partition((provider, region, resource))
             self._regions[key] = rows
         return [o for _, o in rows]
+
+    def region_select(self, provider: str, region: str, resource: str | None, equal: dict[str, str]
+                      ) -> list[Offer] | None:
+        """The offers of one provider and region (and resource) whose columns equal ``equal``, in catalog
+        order, filtered on that region's columns before offers are made; None when that cannot be done
+        here (merged layers: a later layer replaces an earlier one's offers by unit, which needs them all)."""
+        if self.merge or not hasattr(self.sources[0], "partition_where"):
+            return None
+        keys = sorted(k for k in self.region_keys() if k[0] == provider and k[1] == region
+                      and (resource is None or k[2] == resource))
+        result: list[Offer] | None = self.sources[0].partition_where(keys, equal)
+        return result
 
     def _merged_partition(self, key: Key) -> list[Positioned]:
         got = self._regions.get(key)  # type: ignore[arg-type]

@@ -1034,6 +1034,32 @@ class StoredOffers:
             out.sort(key=lambda r: r[0])
         return out
 
+    def partition_where(self, keys: Sequence[tuple[str, str, str]], equal: dict[str, str]) -> list[Offer] | None:
+        """The offers of the slices ``keys`` whose columns equal ``equal`` (``instance_type`` and ``accelerator``
+        lower-case, matched case-insensitively), in catalog order: the slices' filter columns are read and
+        compared first, and offers made only for the rows that match. None for a file of no particular order."""
+        import numpy as np
+
+        if not self._has_row or any(k in self._mixed_index for k in keys):
+            return None
+        groups = sorted(g for k in keys for g in self._index.get(k, []))
+        if not groups:
+            return []
+        t = self._read(groups, [*equal, ROW_COLUMN])
+        keep = np.ones(t.num_rows, dtype=bool)
+        for name, value in equal.items():
+            idx, vocab = codes(t.column(name))
+            fold = name in ("instance_type", "accelerator")
+            hits = [i for i, v in enumerate(vocab) if v is not None and (v.lower() if fold else v) == value]
+            keep &= np.isin(idx, hits)
+        rows = np.nonzero(keep)[0]
+        if not len(rows):
+            return []
+        places = np_values(t.column(ROW_COLUMN), np.int64)[rows]
+        rows = rows[np.argsort(places, kind="stable")]  # catalog order
+        full = self._read(groups, self._names)
+        return _from_table(full.take(arrow_ints(rows)))
+
     def _places(self, file_rows: Any) -> Any:
         if not self._has_row:
             return file_rows
