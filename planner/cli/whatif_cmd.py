@@ -267,9 +267,10 @@ def sweep(scenario: str, sets: tuple[str, ...], fmt: str, metric: str, plot_path
     check_plot_path(plot_path)
     grid = parse_grid(sets)
     n = math.prod(len(v) for v in grid.values())
-    if engine != "dask" and n > MAX_LOCAL_VARIANTS:
-        raise _err(f"the grid has {n:,} variants, more than one machine holds ({MAX_LOCAL_VARIANTS:,}); add "
-                   "--engine dask (--scheduler ADDRESS for a cluster) or take coarser steps", "--set")
+    if n > MAX_LOCAL_VARIANTS:  # the command prints every row: a grid this size belongs on a cluster, from Python
+        raise _err(f"the grid has {n:,} variants, more than one machine holds ({MAX_LOCAL_VARIANTS:,}); take "
+                   "coarser steps, or sweep it from Python on a Dask cluster (planner.sweep(..., engine='dask', "
+                   "client=ADDRESS)) and reduce the rows there", "--set")
     with progress_bar(show_progress, "sweep") as cb:
         result = run(scenario, grid, engine=engine, catalog=catalog_name, client=scheduler, workload=workload,
                      progress=cb)

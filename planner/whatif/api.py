@@ -23,6 +23,7 @@ from planner.whatif.results import (
     SensitivityResult,
     SweepResult,
     check_metric,
+    concat_frames,
 )
 
 Progress = Callable[[int, int], None]  # (variants done, variants in all)
@@ -61,7 +62,6 @@ def workload_of(scenario: Scenario, paths: Sequence[str]) -> str | None:
 def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catalog: Any = None, client: Any = None,
                  workload: str | None = None, progress: Progress | None = None) -> Any:
     """:func:`planner.whatif.core.evaluate`, in chunks that report to ``progress`` when one is given."""
-    import pandas as pd
 
     check_engine(engine)
     if engine == "dask":
@@ -86,7 +86,7 @@ def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catal
         df["variant"] += start
         parts.append(df)
         progress(min(n, start + size), n)
-    return pd.concat(parts, ignore_index=True)
+    return concat_frames(parts)
 
 
 # ------------------------------------------------------------------------------------------------ sweep
@@ -116,11 +116,33 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]] | A
         table = variants_table(grid)
         axes = {p: list(dict.fromkeys(_values(table[p]))) for p in table.columns}
     else:
+        axes = grid_axes(grid)
+        if engine == "dask" and math.prod(len(v) for v in axes.values()) > MAX_LOCAL_VARIANTS:
+            from planner.whatif.dask_engine import evaluate_dask_grid
+
+            check_paths(sc, list(axes), {p: v[0] for p, v in axes.items()})
+            wl = workload or workload_of(sc, list(axes))
+            return SweepResult(sc, axes, evaluate_dask_grid(sc, axes, catalog=catalog, client=client, workload=wl),
+                               engine)
         table = grid_table(grid)
-        axes = {str(p): _values(v) for p, v in grid.items()}
     wl = workload or workload_of(sc, list(axes))
     frame = run_variants(sc, table, engine=engine, catalog=catalog, client=client, workload=wl, progress=progress)
     return SweepResult(sc, axes, frame, engine)
+
+
+def grid_axes(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """``{path: values}`` checked (a mapping, at least one path, each with values) without making the variants."""
+    if not isinstance(grid, Mapping):
+        raise GridError(f"grid must be a mapping {{path: values}} or a DataFrame of variants, got "
+                        f"{type(grid).__name__}", field="grid")
+    if not grid:
+        raise GridError("the grid is empty; give at least one path with a list of values, e.g. "
+                        "{'workloads.chat.qps_peak': [20, 40, 80]}", field="grid")
+    axes = {str(p): _values(v) for p, v in grid.items()}
+    for p, v in axes.items():
+        if not v:
+            raise GridError(f"no values for {p}; give at least one", field=f"grid.{p}")
+    return axes
 
 
 def variants_table(frame: Any) -> Any:
@@ -352,7 +374,7 @@ def diff(a: Scenario | str | Path, b: Scenario | str | Path, *, catalog: Any = N
                if fa.get(p) != fb.get(p)]
     cat = _catalog(catalog)
     ca, cb = compare(sa, cat), compare(sb, cat)
-    wl = workload or workload_of(sa, [c["path"] for c in changes])  # the changed workload's hardware
+    wl = workload or workload_of(sa, [str(c["path"]) for c in changes])  # the changed workload's hardware
     ra = {r["cloud"]: r for r in comparison_rows(ca, wl)}
     rb = {r["cloud"]: r for r in comparison_rows(cb, wl)}
     nan = math.nan

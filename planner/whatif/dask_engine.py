@@ -77,8 +77,9 @@ def _connect(client: Any) -> tuple[Any, list[Any]]:
 def evaluate_dask(scenario: Scenario, table: Any, *, catalog: Any = None, client: Any = None,
                   workload: str | None = None, progress: Callable[[int, int], None] | None = None) -> Any:
     """Every variant of ``table`` evaluated across a Dask cluster: the same frame as the numpy engine."""
-    import pandas as pd
     from distributed import as_completed
+
+    from planner.whatif.results import concat_frames
 
     n = len(table)
     if n == 0:
@@ -105,10 +106,72 @@ def evaluate_dask(scenario: Scenario, table: Any, *, catalog: Any = None, client
             done += k
             if progress is not None:
                 progress(done, n)
-        return pd.concat([results[s] for s in sorted(results)], ignore_index=True)
+        return concat_frames([results[s] for s in sorted(results)])
     finally:
         for thing in owned:
             thing.close()
 
 
-__all__ = ["LOCAL_CLUSTER_QUIET", "WORKERS_ENV", "evaluate_dask", "evaluate_partition"]
+# ------------------------------------------------------------------------------------------------ grids
+# a partition of a lazily built grid holds at most this many variants (its result: about 3 rows a variant)
+GRID_PARTITION = 250_000
+
+
+def grid_slice(axes: dict[str, list[Any]], start: int, stop: int) -> Any:
+    """Variants ``start`` to ``stop - 1`` of the cartesian product of ``axes`` (the last path varying fastest),
+    as the DataFrame :func:`planner.whatif.core.grid_table` would hold in those rows."""
+    import numpy as np
+    import pandas as pd
+
+    from planner.whatif.core import _is_numeric
+
+    shape = tuple(len(v) for v in axes.values())
+    idx = np.unravel_index(np.arange(start, stop), shape)
+    numeric = all(_is_numeric(v) for v in axes.values())
+    cols = {}
+    for (path, values), i in zip(axes.items(), idx, strict=True):
+        if numeric:
+            cols[path] = np.asarray(values, dtype=float)[i]
+        else:
+            arr = np.empty(len(values), dtype=object)
+            for k, v in enumerate(values):
+                arr[k] = v
+            cols[path] = arr[i]
+    return pd.DataFrame(cols)
+
+
+def grid_partition(scenario: Scenario, axes: dict[str, list[Any]], start: int, stop: int, catalog: Any,
+                   workload: str | None) -> Any:
+    """One partition of a grid built on the worker and evaluated there on the numpy engine."""
+    return evaluate_partition(scenario, grid_slice(axes, start, stop), start, catalog, workload)
+
+
+def evaluate_dask_grid(scenario: Scenario, axes: dict[str, list[Any]], *, catalog: Any = None, client: Any = None,
+                       workload: str | None = None) -> Any:
+    """A grid too large for one machine: a lazy ``dask.dataframe.DataFrame`` of the same rows as
+    :func:`evaluate_dask` would return, each partition's variants made and evaluated on a worker.
+
+    Needs a running cluster (``client``: a ``distributed.Client`` or a scheduler address) that outlives the
+    result; nothing is computed until the frame is (``.compute()``, ``.to_parquet(...)``, a reduction).
+    """
+    import dask
+    import dask.dataframe as dd
+
+    from pricing.catalog import Catalog, load_catalog
+
+    if client is None:
+        raise GridError("a grid this large is evaluated lazily on a Dask cluster that outlives the call; give "
+                        "client= a distributed.Client or a scheduler address", field="client")
+    n = math.prod(len(v) for v in axes.values())
+    cat_obj = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    meta = grid_partition(scenario, axes, 0, 1, cat_obj, workload).iloc[:0]  # the first variant, also a check
+    c, _ = _connect(client)
+    sc = c.scatter(scenario, broadcast=True)
+    cat = c.scatter(cat_obj, broadcast=True)
+    parts = [dask.delayed(grid_partition, pure=True)(sc, axes, start, min(n, start + GRID_PARTITION), cat, workload)
+             for start in range(0, n, GRID_PARTITION)]
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+__all__ = ["GRID_PARTITION", "LOCAL_CLUSTER_QUIET", "WORKERS_ENV", "evaluate_dask", "evaluate_dask_grid",
+           "evaluate_partition", "grid_partition", "grid_slice"]

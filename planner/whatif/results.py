@@ -85,6 +85,23 @@ def _follows(frame: Any, x: str, path: str) -> bool:
     return bool(pairs[x].is_unique)
 
 
+def concat_frames(parts: Sequence[Any]) -> Any:
+    """Result frames of consecutive chunks as one, categorical columns kept categorical (over the union of the
+    chunks' categories) rather than decayed to text by ``pd.concat``."""
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    parts = list(parts)
+    if not parts:
+        raise GridError("no variants to evaluate", field="grid")
+    for col in parts[0].columns:
+        if isinstance(parts[0][col].dtype, pd.CategoricalDtype):
+            cats = union_categoricals([p[col] for p in parts if isinstance(p[col].dtype, pd.CategoricalDtype)],
+                                      ignore_order=True).categories
+            parts = [p.assign(**{col: pd.Categorical(p[col], categories=cats)}) for p in parts]
+    return pd.concat(parts, ignore_index=True)
+
+
 def short_path(path: str) -> str:
     return path.removeprefix("workloads.").removeprefix("compare.")
 
@@ -103,13 +120,29 @@ class SweepResult:
     def paths(self) -> list[str]:
         return list(self.grid)
 
+    @property
+    def lazy(self) -> bool:
+        """Whether :attr:`frame` is a ``dask.dataframe.DataFrame`` (a grid too large for one machine)."""
+        return not hasattr(self.frame, "iloc") or type(self.frame).__module__.startswith("dask")
+
     def to_frame(self) -> Any:
-        """The tidy frame: ``variant``, one column per path, then cloud, region, costs, hardware, winner."""
-        return self.frame.copy()
+        """The tidy frame: ``variant``, one column per path, then cloud, region, costs, hardware, winner.
+
+        A grid too large for one machine (``engine="dask"``) gives a lazy ``dask.dataframe.DataFrame`` with the
+        same columns: reduce it on the cluster (``.groupby(...)``, ``.to_parquet(...)``) before ``.compute()``.
+        """
+        return self.frame if self.lazy else self.frame.copy()
+
+    def _local(self, what: str) -> None:
+        if self.lazy:
+            n = math.prod(len(v) for v in self.grid.values())
+            raise GridError(f"{what} needs the sweep's rows in memory, and this one has {n:,} variants on a Dask "
+                            "cluster; reduce to_frame() there first, or sweep a coarser grid", field="engine")
 
     def winners(self, metric: str = "horizon_cost") -> Any:
         """One row per variant: its path values, the winning cloud, its cost and hardware (no winner: NaN)."""
         check_metric(metric)
+        self._local("winners()")
         f = self.frame
         base = f.drop_duplicates("variant")[["variant", *self.paths]].set_index("variant")
         win = f[f["winner"]].set_index("variant")[["cloud", metric, "instance_type", "count", "purchase_option"]]
@@ -131,6 +164,7 @@ class SweepResult:
         Further axes are fixed with ``where={path: value}``.
         """
         check_metric(metric)
+        self._local("plot()")
         f = self.frame
         where = dict(where or {})
         for p, v in where.items():
@@ -517,4 +551,4 @@ class DiffResult:
         return ax
 
 
-__all__ = ["METRICS", "DiffResult", "McResult", "SensitivityResult", "SweepResult", "label", "usd_short"]
+__all__ = ["METRICS", "DiffResult", "McResult", "SensitivityResult", "SweepResult", "concat_frames", "label", "usd_short"]

@@ -131,7 +131,7 @@ def test_diff_matches_the_api(runner, path, tmp_path):
     (["sweep", "{p}", "--set", "workloads.chat.qps_peak="], "has no values"),
     (["sweep", "{p}"], "give at least one --set"),
     (["sweep", "{p}", "--set", "workloads.chat.qps_peak=1:100000:1", "--set", "prices.gcp=0.01:3:0.01"],
-     "--engine dask"),
+     "engine='dask'"),
     (["sweep", "{p}", "--set", "workloads.chat.qps_peak=9:1:1"], "STOP >= START"),
     (["sweep", "{p}", "--set", "qps_peak"], "expected PATH=VALUE"),
     (["sweep", "{p}", "--set", "workloads.chat.qps_peak=20", "--plot", "chart.txt"], "--plot"),
