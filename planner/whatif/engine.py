@@ -455,12 +455,14 @@ class _Others:
     order_of: dict[str, int] = field(default_factory=dict)  # workload name -> its place
 
 
-def _others(parts: dict[str, Any], wname: str | None) -> _Others:
+def _others(parts: dict[str, Any], wname: str | None, order_of: dict[str, int]) -> _Others:
+    """``parts``: every workload but the swept one; ``order_of``: each workload's place in the scenario."""
     o = _Others(0.0, 0.0, 0.0, 0.0, 0.0)
-    for idx, (key, p) in enumerate(parts.items()):
-        o.order_of[key] = idx
+    o.order_of = dict(order_of)
+    o.w_order = order_of.get(wname or "", -1)
+    for j, (key, p) in enumerate(parts.items()):
+        idx = order_of.get(key, len(order_of) + j)
         if key == wname:
-            o.w_order = idx
             continue
         if p.contracted is None or any(not i.priced for i in p.items) or None in p.monthly:
             raise _Fallback(f"{key} is not priced in every month")
@@ -484,15 +486,18 @@ def _others(parts: dict[str, Any], wname: str | None) -> _Others:
 def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | None, growth: np.ndarray | None,
                 factors: dict[str, np.ndarray], n: int, workload: str | None, memo: dict[Any, Any]) -> dict[str, list[Any]]:
     """Result columns for ``n`` variants of ``base`` (one row per variant and cloud, cloud-major)."""
-    from planner.comparison import _cost_region, compare
+    from planner.comparison import _cost_region
     from planner.costing import excluded_options
-    from planner.plan import plan
+    from planner.plan import plan, plan_serving
 
     sc = base.model_copy(update={"prices": {}}) if base.prices else base
-    ref = compare(sc, cat)  # validates the group and fixes the clouds and regions compared
+    _check_regions(sc, cat)
     horizon = sc.horizon_months
     options_po = list(sc.compare.purchase_options)
-    reqs_by_month = [plan(sc, m) for m in range(horizon)]
+    # the other workloads do not change with the rate: planned and costed once for the group
+    rest = sc.model_copy(update={"workloads": [x for x in sc.workloads if x.name != wname]}) if wname else sc
+    reqs_by_month = [plan(rest, m) for m in range(horizon)]
+    order_of = {x.name: i for i, x in enumerate(sc.workloads)}
     w = next((x for x in sc.workloads if x.name == wname), None) if wname else None
     cap: _Capacity | None = None
     w_options: list[Any] = []
@@ -502,7 +507,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
     if w is not None:
         assert peak is not None and growth is not None
         cap = _capacity(sc, w, peak, growth, horizon, memo.setdefault("capacity", {}))
-        req0 = next(r for r in reqs_by_month[0] if r.workload == wname)
+        req0 = plan_serving(sc, w, 0)
         by_cfg = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
         try:
             w_options = [by_cfg[(p.accelerator, p.tp)] for p in cap.profiles]
@@ -517,13 +522,12 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                                                   "commitment_tail", "instance_type", "count", "purchase_option",
                                                   "complete", "winner")}
     per_cloud: list[dict[str, np.ndarray]] = []
-    for cres in ref.clouds:
-        cloud = cres.cloud
+    for cloud in sc.compare.clouds:
         regions = sc.compare.regions_for(cloud)
         per_region = []
         for r in regions:
-            parts = _cost_region(sc, reqs_by_month, cat, cloud, r, options_po, None)
-            oth = _others(parts, wname)
+            parts = _cost_region(rest, reqs_by_month, cat, cloud, r, options_po, None)
+            oth = _others(parts, wname, order_of)
             wres = None
             if cap is not None:
                 offers = cat.query(provider=cloud, region=r, resource="instance")
@@ -545,6 +549,18 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
         for c, acc in cols.items():
             acc.append(d[c])
     return cols
+
+
+def _check_regions(sc: Scenario, cat: Any) -> None:
+    """The clouds and regions compare() would refuse: let it say why, in its words."""
+    from planner.comparison import compare
+    from planner.scenario import CLOUDS as DEFAULT_CLOUDS
+
+    for cloud in sc.compare.clouds:
+        known = cat.regions(cloud)
+        if (not known and cloud not in DEFAULT_CLOUDS) or any(r not in known for r in sc.compare.regions_for(cloud)):
+            compare(sc, cat)
+            raise _Fallback("regions")
 
 
 def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | None]], placement: str,

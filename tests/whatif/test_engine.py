@@ -97,8 +97,8 @@ def test_groups_it_cannot_vectorise_go_through_compare(chat, catalog, monkeypatc
 
 
 def test_vectorised_groups_do_not_call_compare_per_variant(chat, catalog, monkeypatch):
-    """The eligible group is costed in numpy: compare() runs once per group (for the other workloads), not
-    once per variant."""
+    """The eligible group is costed in numpy: compare() does not run per variant (the other workloads are
+    costed once per group by the costing functions themselves)."""
     from planner import comparison
 
     calls = []
@@ -106,7 +106,7 @@ def test_vectorised_groups_do_not_call_compare_per_variant(chat, catalog, monkey
     monkeypatch.setattr(comparison, "compare", lambda *a, **k: calls.append(1) or real(*a, **k))
     table = grid_table({"workloads.chat.qps_peak": np.linspace(20, 300, 200)})
     out = eng.evaluate_numpy(chat, table, catalog=catalog, workload="chat")
-    assert len(out) == 600 and len(calls) == 1
+    assert len(out) == 600 and len(calls) <= 1
 
 
 def test_variants_with_the_same_replicas_are_costed_once(chat):
