@@ -216,7 +216,7 @@ def monte_carlo(scenario: Scenario | str | Path, assumptions: Mapping[str, Any],
 
 
 # draws checked one by one before any is evaluated (about 1 ms each); the engines check every variant anyway
-CHECKED_DRAWS = 100
+CHECKED_DRAWS = 20
 
 
 def validate_draws(sc: Scenario, table: Any, limit: int | None = None) -> None:
