@@ -125,7 +125,7 @@ def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months
                 r = reps_at(slice(None), k, m)
                 change[1:] |= r[1:] != r[:-1]
         starts = np.flatnonzero(change)
-        sigs = np.empty((len(starts), len(profiles), months), dtype=np.int64)
+        sigs = np.empty((len(starts), len(profiles), months))
         for m in range(months):
             for k in range(len(profiles)):
                 sigs[:, k, m] = reps_at(starts, k, m)
@@ -164,15 +164,17 @@ class _WResult:
 
 
 def _counts(c: _Cand, r: np.ndarray, zones: int) -> np.ndarray:
-    """Instances of a single-type candidate for replica counts ``r``."""
-    return np.maximum(-(-r // c.per), np.minimum(zones, r))
+    """Instances of a single-type candidate for replica counts ``r`` (whole numbers held as floats: exact
+    below 2**53, and faster than integer division)."""
+    return np.maximum(np.ceil(r / c.per), np.minimum(zones, r))
 
 
 def _mixed_counts(c: _Cand, r: np.ndarray, zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(valid, main instances, rest instances) of a mixed fleet for replica counts ``r``."""
     assert c.rest is not None
-    n_main, left = np.divmod(r, c.per)
-    n_rest = -(-left // c.rest.per)
+    n_main = np.floor(r / c.per)
+    left = r - n_main * c.per
+    n_rest = np.ceil(left / c.rest.per)
     valid = (left > 0) & (n_main > 0) & (n_main + n_rest >= zones)
     return valid, n_main, n_rest
 
@@ -237,8 +239,8 @@ def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     """Commitments bought as the fleet grows, each for ``term`` months: (instances billed each month, instance-
     months billed after the horizon), for counts ``n`` (signatures x months)."""
     u, months = n.shape
-    bought = np.zeros((u, months), dtype=np.int64)
-    billed = np.zeros((u, months), dtype=np.int64)
+    bought = np.zeros((u, months))
+    billed = np.zeros((u, months))
     for m in range(months):
         lo = max(0, m - term + 1)
         active = bought[:, lo:m].sum(axis=1)
@@ -272,12 +274,13 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int)
     u = reps.shape[0]
     nc = len(cands)
     month1 = np.full((u, nc), np.inf)
-    count1 = np.zeros((u, nc), dtype=np.int64)
+    count1 = np.zeros((u, nc))
     total = np.full((u, nc), np.inf)
     tail = np.zeros((u, nc))
     singles_n: dict[int, np.ndarray] = {}
+    by_k = np.ascontiguousarray(reps.transpose(1, 0, 2))  # (configs, signatures, months): rows read contiguously
     for j, c in enumerate(cands):
-        r = reps[:, c.k, :]
+        r = by_k[c.k]
         if c.rest is None:
             n = _counts(c, r, zones)
             if c.term:
@@ -674,9 +677,13 @@ def _assemble(table: Any, paths: list[str], parts: list[dict[str, Any]], n_all: 
 
     variant = np.concatenate([p["variant"] for p in parts])
     pos = np.concatenate([p["pos"] for p in parts])
-    order = np.lexsort((pos, variant))
+    width = int(pos.max()) + 1 if len(pos) else 0
+    if len(variant) == n_all * width:  # every variant has a row per cloud: each row's place is known
+        order = np.empty(len(variant), dtype=np.int64)
+        order[variant * width + pos] = np.arange(len(variant))
+    else:
+        order = np.lexsort((pos, variant))
     variant = variant[order]
-    assert len(np.unique(variant)) == n_all
     out: dict[str, Any] = {"variant": variant}
     for path in paths:
         out[path] = table[path].to_numpy()[variant]
@@ -708,7 +715,7 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
         if col.dtype != object:
             codes.append(np.unique(col, return_inverse=True)[1].reshape(-1))
             continue
-        ids = np.fromiter((id(v) for v in col), dtype=np.int64, count=len(col))  # grid values are shared objects
+        ids = np.frompyfunc(id, 1, 1)(col).astype(np.int64)  # grid values are shared objects
         uid, first, inv = np.unique(ids, return_index=True, return_inverse=True)
         reps = {}
         canon = np.empty(len(uid), dtype=np.int64)
