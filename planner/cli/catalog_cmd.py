@@ -151,28 +151,32 @@ def show_cmd(
     from pricing.schema import PURCHASE_OPTIONS, RESOURCES
 
     cat = load_catalog(None if name == "active" else name)
-    _check_filter(provider, cat.providers, "provider")
-    _check_filter(region, lambda: cat.regions(provider), "region" + (f" for {provider}" if provider else ""))
-    _check_filter(instance_type, lambda: cat.instance_types(provider), "instance type", fold=True)
-    if accelerator and accelerator.lower() not in {a.lower() for a in cat.accelerators(provider)}:
-        from planner.capacity.hardware import canonical_accelerator
+    want = limit if fmt == "json" else limit or TABLE_LIMIT
 
-        try:  # the same aliases as everywhere else: h100 -> H100-SXM; a bare a100 is refused (40 or 80 GB?)
-            accelerator = canonical_accelerator(accelerator)
-        except UnknownNameError:
-            pass
-    _check_filter(accelerator, lambda: cat.accelerators(provider), "accelerator", fold=True)
-    _check_filter(purchase_option, list(PURCHASE_OPTIONS), "purchase option")
-    _check_filter(resource, list(RESOURCES), "resource")
-    offers, total = cat.find(
-        provider=provider,
-        region=region,
-        resource=resource,
-        instance_type=instance_type,
-        accelerator=accelerator,
-        purchase_option=purchase_option,
-        limit=limit if fmt == "json" else limit or TABLE_LIMIT,
-    )
+    def find() -> tuple[list[Any], int]:
+        return cat.find(provider=provider, region=region, resource=resource, instance_type=instance_type,
+                        accelerator=accelerator, purchase_option=purchase_option, limit=want)
+
+    # the filters are checked against the catalog's names only when nothing matches (an unknown name matches
+    # nothing): a query that finds offers never reads a whole catalog's vocabulary
+    offers, total = find()
+    if not total:
+        given = accelerator
+        _check_filter(provider, cat.providers, "provider")
+        _check_filter(region, lambda: cat.regions(provider), "region" + (f" for {provider}" if provider else ""))
+        _check_filter(instance_type, lambda: cat.instance_types(provider), "instance type", fold=True)
+        if accelerator and accelerator.lower() not in {a.lower() for a in cat.accelerators(provider)}:
+            from planner.capacity.hardware import canonical_accelerator
+
+            try:  # the same aliases as everywhere else: h100 -> H100-SXM; a bare a100 is refused (40 or 80 GB?)
+                accelerator = canonical_accelerator(accelerator)
+            except UnknownNameError:
+                pass
+        _check_filter(accelerator, lambda: cat.accelerators(provider), "accelerator", fold=True)
+        _check_filter(purchase_option, list(PURCHASE_OPTIONS), "purchase option")
+        _check_filter(resource, list(RESOURCES), "resource")
+        if accelerator != given:  # found under its canonical name
+            offers, total = find()
     if fmt == "json":
         click.echo(json.dumps([o.to_dict() for o in offers], indent=2))
     else:
