@@ -279,17 +279,21 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int)
     tail = np.zeros((u, nc))
     singles_n: dict[int, np.ndarray] = {}
     by_k = np.ascontiguousarray(reps.transpose(1, 0, 2))  # (configs, signatures, months): rows read contiguously
+    shared: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (config, per) -> counts, their sum
     for j, c in enumerate(cands):
         r = by_k[c.k]
         if c.rest is None:
-            n = _counts(c, r, zones)
+            if (c.k, c.per) not in shared:
+                cn = _counts(c, r, zones)
+                shared[(c.k, c.per)] = (cn, cn.sum(axis=1))
+            n, n_sum = shared[(c.k, c.per)]
             if c.term:
                 singles_n[j] = n
                 billed, after = _ratchet(n, c.term)
                 total[:, j] = c.rate * billed.sum(axis=1)
                 tail[:, j] = c.rate * after
             else:
-                total[:, j] = c.rate * n.sum(axis=1)
+                total[:, j] = c.rate * n_sum
             month1[:, j] = c.rate * n[:, 0]
             count1[:, j] = n[:, 0]
         else:
@@ -642,12 +646,26 @@ def _main_item(o: _Others, wr: _WResult | None, nsig: int, workload: str | None,
 def evaluate_numpy(scenario: Scenario, table: Any, *, catalog: Any = None, workload: str | None = None,
                    progress: Any = None) -> Any:
 
-    from planner.whatif.core import exact_rows
+    import gc
+
     from pricing.catalog import Catalog, load_catalog
 
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     paths = list(table.columns)
     kinds = classify(scenario, paths)
+    was = gc.isenabled()
+    gc.disable()  # large arrays, few cycles: the collector's passes over them cost more than they free
+    try:
+        return _evaluate(scenario, table, cat, paths, kinds, workload, progress)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _evaluate(scenario: Scenario, table: Any, cat: Any, paths: list[str], kinds: dict[str, tuple[str, ...]],
+              workload: str | None, progress: Any) -> Any:
+    from planner.whatif.core import exact_rows
+
     qps_paths = [p for p in paths if kinds[p][0] == "qps"]
     wnames = {kinds[p][1] for p in qps_paths}
     struct = [p for p in paths if kinds[p][0] == "struct"]
@@ -693,17 +711,19 @@ def _assemble(table: Any, paths: list[str], parts: list[dict[str, Any]], n_all: 
             codes = []
             for p in parts:
                 small, idx = p[c]
-                local = np.array([-1 if v is None else cats.setdefault(v, len(cats)) for v in small], dtype=np.int64)
+                k, uniq = pd.factorize(small, use_na_sentinel=True)
+                glob = np.array([cats.setdefault(v, len(cats)) for v in uniq], dtype=np.int64)
+                local = np.where(k >= 0, glob[np.maximum(k, 0)] if len(glob) else -1, -1)
                 codes.append(local[idx] if len(local) else np.full(len(idx), -1))
             out[c] = pd.Categorical.from_codes(np.concatenate(codes)[order], categories=list(cats))
         else:
             out[c] = np.concatenate([np.asarray(p[c]) for p in parts])[order]
-    frame = pd.DataFrame(out)
-    cnt = frame["count"].astype(float)
-    frame["count"] = cnt.round().astype("Int64").where(cnt.notna(), pd.NA)
-    frame["complete"] = frame["complete"].astype(bool)
-    frame["winner"] = frame["winner"].astype(bool)
-    return frame
+    cnt = np.asarray(out["count"], dtype=float)
+    missing = np.isnan(cnt)
+    out["count"] = pd.arrays.IntegerArray(np.where(missing, 0, cnt).astype(np.int64), missing)
+    out["complete"] = np.asarray(out["complete"], dtype=bool)
+    out["winner"] = np.asarray(out["winner"], dtype=bool)
+    return pd.DataFrame(out, copy=False)
 
 
 def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
