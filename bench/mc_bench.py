@@ -118,6 +118,8 @@ def main(argv: list[str]) -> int:
     import planner
     from pricing.catalog import load_catalog
 
+    args.engine = engine_note()  # the engine as imported, before it runs (the working copy may change meanwhile)
+    args.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t_imp = time.perf_counter()
     import scipy.stats  # noqa: F401  (imported before any timer, as a notebook session has it)
 
@@ -153,8 +155,9 @@ def section(args: Any, probe: dict[str, Any], full: list[dict[str, Any]], samp: 
              (f"`planner.monte_carlo` on `scenarios/chat-assistant.yaml` (12 months, AWS/GCP/Azure), five assumptions "
               "(peak QPS lognormal(60, 20, min=15), growth triangular(0, 5, 12) %/month, price factors AWS "
               "normal(0.95, 0.03), GCP uniform(0.7, 1), Azure triangular(0.75, 0.9, 1)), `engine=\"numpy\"`, embedded "
-              f"catalog loaded once; wall clock in one warm process. Engine: {engine_note()}. Machine: {machine}; "
-              f"{datetime.now(UTC).date().isoformat()}. Target: {args.draws:,} draws in <= {TARGET_S:g} s."), "",
+              f"catalog loaded once; wall clock in one warm process. Engine: {args.engine}. Machine: {machine}, load "
+              f"average {args.load:.1f} at the start (other jobs share it); {datetime.now(UTC).date().isoformat()}. "
+              "Target: {args.draws:,} draws in <= {TARGET_S:g} s."), "",
              "| run | draws | seconds | draws/s | `compare()` calls |", "| --- | ---: | ---: | ---: | ---: |"]
     lines.append(f"| probe | {probe['n']:,} | {probe['seconds']:.2f} | {probe['n'] / probe['seconds']:,.0f} | "
                  f"{probe['compare_calls']:,} |")
