@@ -112,9 +112,12 @@ def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months
         n = len(up)
         gvals, ginv = np.unique(ug, return_inverse=True)
 
+        # each month's rate: peak x (1 + growth)^month, with Python's own power as plan.py computes it
+        pw = np.frompyfunc(lambda g, m: (1 + g / 100.0) ** m, 2, 1)
+        rates = [up * pw(gvals, m).astype(float)[ginv] if m else up.copy() for m in range(months)]
+
         def reps_at(rows: np.ndarray | slice, k: int, m: int) -> np.ndarray:
-            gm = np.array([(1 + pct / 100.0) ** m for pct in gvals])[ginv[rows]]  # as plan.py computes it
-            return np.maximum(replicas_for(profiles[k], up[rows] * gm, w.utilization_target), floor)
+            return np.maximum(replicas_for(profiles[k], rates[m][rows], w.utilization_target), floor)
 
         # a signature starts wherever any configuration's replicas in any month differ from the previous rate
         # (rates are sorted, so equal replica counts sit side by side); only those rows are kept
