@@ -29,6 +29,7 @@ from planner.whatif.results import (
 Progress = Callable[[int, int], None]  # (variants done, variants in all)
 # with a progress callback, the variants are evaluated in about this many chunks (each reports when done)
 PROGRESS_CHUNKS = 40
+NUMPY_CHUNK = 200_000  # ... but on the numpy engine no chunk smaller than this
 
 
 def _scenario(sc: Scenario | str | Path) -> Scenario:
@@ -73,12 +74,15 @@ def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catal
         return evaluate_dask(scenario, table, catalog=catalog, client=client, workload=workload, progress=progress)
     cat = _catalog(catalog)
     n = len(table)
-    if progress is None or n < 2:
-        out = evaluate(scenario, table, catalog=cat, engine=engine, workload=workload)
+    # the exact engine costs the same per variant in any chunk; the numpy engine is fastest given everything at
+    # once, so it is chunked only in pieces large enough to keep it vectorised
+    size = max(1 if engine == "exact" else NUMPY_CHUNK, math.ceil(n / PROGRESS_CHUNKS))
+    if progress is None or size >= n:
+        cb = None if progress is None else _groups_as_variants(progress, n)
+        out = evaluate(scenario, table, catalog=cat, engine=engine, workload=workload, progress=cb)
         if progress is not None:
             progress(n, n)
         return out
-    size = max(1, math.ceil(n / PROGRESS_CHUNKS))
     parts = []
     for start in range(0, n, size):
         chunk = table.iloc[start:start + size].reset_index(drop=True)
@@ -87,6 +91,15 @@ def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catal
         parts.append(df)
         progress(min(n, start + size), n)
     return concat_frames(parts)
+
+
+def _groups_as_variants(progress: Progress, n: int) -> Progress:
+    """The numpy engine reports groups of variants done; the callers' progress counts variants."""
+    def report(done: int, total: int) -> None:
+        if total > 0 and done < total:
+            progress(n * done // total, n)
+
+    return report
 
 
 # ------------------------------------------------------------------------------------------------ sweep

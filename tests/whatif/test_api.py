@@ -252,3 +252,14 @@ def test_diff_reports_the_changed_workloads_hardware(catalog):
             want = chat[0].instance_type if chat and chat[0].instance_type else None
             got = f.loc[c.cloud, f"instance_{side}"]
             assert (got if isinstance(got, str) else None) == want
+
+
+@pytest.mark.parametrize("engine", ["numpy", "exact"])
+def test_progress_reports_variants_and_keeps_the_rows(small, catalog, engine):
+    seen = []
+    grid = {"workloads.chat.qps_peak": [20, 40, 80], "prices.gcp": [1.0, 0.5]}
+    with_bar = planner.sweep(small, grid, engine=engine, catalog=catalog, progress=lambda d, n: seen.append((d, n)))
+    plain = planner.sweep(small, grid, engine=engine, catalog=catalog)
+    assert seen[-1] == (6, 6)
+    assert all(n == 6 and 0 <= d <= 6 for d, n in seen) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert with_bar.to_frame().equals(plain.to_frame())
