@@ -9,7 +9,8 @@ Usage:
 synthetic catalog is generated once); the SkyPilot files are imported into it (``--standalone``) when
 missing. Each command runs once to warm up (page cache, .pyc files, kept check findings), then N times
 (default 7); the table gives the median wall time, that median minus the median of a bare ``python -c
-pass``, and the largest peak RSS of the runs (``ru_maxrss`` of each child from ``os.wait4``). "first run"
+pass``, the same for CPU time (user + system, less disturbed by other jobs on a shared machine), and the
+largest peak RSS of the runs (``ru_maxrss`` of each child from ``os.wait4``). "first run"
 rows delete the kept check findings (``<home>/.cache/findings``) before every run: what the first compare
 after an import costs. ``--write`` replaces the "Catalogs at scale" section of bench/RESULTS.md.
 """
@@ -35,8 +36,8 @@ SYNTH = "synthetic-1m"
 SKY_DEFAULT = ROOT.parent / "shared" / "reference" / "skypilot-catalog"
 
 
-def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MiB) of one whole process."""
+def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds (user + system), peak RSS in MiB) of one whole process."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
@@ -46,20 +47,21 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0,):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return wall, usage.ru_maxrss // 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
-def measure(cmd: list[str], env: dict[str, str], runs: int, before: object = None) -> tuple[float, int]:
+def measure(cmd: list[str], env: dict[str, str], runs: int, before: object = None) -> tuple[float, float, int]:
     if before is None:
         run_once(cmd, env)  # warm-up
-    walls, peak = [], 0
+    walls, cpus, peak = [], [], 0
     for _ in range(runs):
         if callable(before):
             before()
-        wall, rss = run_once(cmd, env)
+        wall, cpu, rss = run_once(cmd, env)
         walls.append(wall)
+        cpus.append(cpu)
         peak = max(peak, rss)
-    return statistics.median(walls), peak
+    return statistics.median(walls), statistics.median(cpus), peak
 
 
 def planner(*args: str) -> list[str]:
@@ -128,10 +130,10 @@ def main() -> None:
         rows = [r for r in rows if r[0] == "python -c pass" or a.only in r[0]]
     results = []
     for label, cmd, before in rows:
-        wall, rss = measure(cmd, env, a.runs, before)
-        results.append((label, wall, rss))
-        print(f"{label}: {wall:.3f} s, {rss} MiB", flush=True)
-    base = results[0][1]
+        wall, cpu, rss = measure(cmd, env, a.runs, before)
+        results.append((label, wall, cpu, rss))
+        print(f"{label}: {wall:.3f} s, CPU {cpu:.3f} s, {rss} MiB", flush=True)
+    base, base_cpu = results[0][1], results[0][2]
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
                f"Python {platform.python_version()}")
     lines = [SECTION, "",
@@ -139,9 +141,10 @@ def main() -> None:
              "peak RSS is the largest of the runs. Catalogs: embedded (1,326 offers), the chain "
              f"`{CHAIN}` (138,485 offers before merging; SkyPilot reference files imported with `--standalone`), "
              "the synthetic 1M-offer catalog of bench/gen_synthetic_catalog.py (every region of the three clouds)."), "",
-             "| command | median s | over `python -c pass` s | peak RSS MiB |", "|---|---:|---:|---:|"]
-    for label, wall, rss in results:
-        lines.append(f"| {label} | {wall:.3f} | {wall - base:+.3f} | {rss} |")
+             "| command | median s | over `python -c pass` s | CPU s (user+sys) | CPU over bare | peak RSS MiB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for label, wall, cpu, rss in results:
+        lines.append(f"| {label} | {wall:.3f} | {wall - base:+.3f} | {cpu:.3f} | {cpu - base_cpu:+.3f} | {rss} |")
     lines += ["", ("Targets: compare on the chain within 0.5 s of bare python and 250 MB; on the synthetic 1M catalog "
               "within 1 s; on the embedded catalog within 0.25 s; show and diff interactive."),
               f"Reproduce: `python bench/catalog_scale_bench.py --runs 7 --write` (figures of {date.today().isoformat()}).",
