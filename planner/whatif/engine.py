@@ -154,6 +154,7 @@ class _Cand:
     hourly: float = 0.0
     rest: _Cand | None = None  # a mixed fleet: the smaller type taking the remainder
     order: int = 0  # enumeration order (ties)
+    exact: Decimal = Decimal(0)  # ``rate`` as the costing has it
 
 
 @dataclass
@@ -215,7 +216,7 @@ def _candidates(options: list[Any], offers: list[Any], allowed: set[str]) -> lis
             key = (k, offer.instance_type or "", offer.purchase_option)
             c = _Cand(k, offer, per, float(pc.cost), offer.purchase_option, offer.instance_type or "",
                       TERM_MONTHS.get(offer.purchase_option, 0), float(pc.cost / pc.hours) if pc.hours else 0.0,
-                      order=order)
+                      order=order, exact=pc.cost)
             prev = seen.get(key)
             if prev is not None:  # the same type twice: the cheaper one is the one a sort finds first
                 if c.rate < prev.rate:
@@ -232,9 +233,13 @@ def _candidates(options: list[Any], offers: list[Any], allowed: set[str]) -> lis
             if (b.k != a.k or b.po != a.po or b.label == a.label or b.per >= a.per
                     or b.offer.accelerator != a.offer.accelerator):
                 continue
+            if a.per % b.per == 0 and b.exact * a.per <= a.exact * b.per:
+                # the small type alone is no dearer per replica and packs the same replicas into instances as
+                # well: the mixed fleet never costs less than it, so month 1 never keeps it (costing._mixed)
+                continue
             order += 1
             mixed.append(_Cand(a.k, a.offer, a.per, a.rate, a.po, f"{a.label} + {b.label}", 0, a.hourly, rest=b,
-                               order=order))
+                               order=order, exact=a.exact))
     return singles + mixed
 
 
