@@ -166,8 +166,9 @@ def _arrow_type(kind: str) -> pa.DataType:
     return pa.string()
 
 
-def batches(src: SourceFile, plan: dict[str, tuple[str, str]]) -> Iterator[pa.RecordBatch]:
-    """Record batches of ``src`` with the columns of ``plan`` (logical -> (column, kind))."""
+def batches(src: SourceFile, plan: dict[str, tuple[str, str]]) -> Iterator[pa.RecordBatch | pa.Table]:
+    """Record batches of ``src`` with the columns of ``plan`` (logical -> (column, kind)); a batch of parquet
+    row groups is a table whose columns have a chunk per row group."""
     names = list(dict.fromkeys(name for name, _ in plan.values()))
     if src.kind == "parquet":
         yield from _parquet_batches(src, plan, names)
@@ -258,16 +259,17 @@ def _csv_problem(msg: str, names: list[str]) -> str:
     return "not readable as CSV: " + msg.splitlines()[0]
 
 
-def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    """Batches of up to PARQUET_BATCH rows. Small row groups are read whole and joined (their dictionaries
-    unified: a pass over small integer arrays); a large one is read in slices. Slices of a large row group are
-    never joined with other row groups, which would make the reader rebuild every dictionary value by value."""
+def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None) -> Iterator[pa.Table | pa.RecordBatch]:
+    """Batches of up to PARQUET_BATCH rows. Small row groups are read whole and joined as the chunks of one
+    table, their dictionaries unified (a pass over small arrays; every chunk of a text column then shares one
+    dictionary, so its codes are the chunks' indices one after the other, and nothing else is copied here); a
+    large one is read in slices. Slices of a large row group are never joined with other row groups, which
+    would make the reader rebuild every dictionary value by value."""
     pending: list[pa.Table] = []
     rows = 0
 
-    def joined() -> pa.RecordBatch:
-        t = pa.concat_tables(pending).unify_dictionaries() if len(pending) > 1 else pending[0]
-        return t.combine_chunks().to_batches(max_chunksize=None)[0]
+    def joined() -> pa.Table:
+        return pa.concat_tables(pending).unify_dictionaries() if len(pending) > 1 else pending[0]
 
     for rg in groups:
         n = pf.metadata.row_group(rg).num_rows
@@ -288,7 +290,8 @@ def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None) ->
         yield joined()
 
 
-def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]
+                     ) -> Iterator[pa.RecordBatch | pa.Table]:
     import pyarrow.parquet as pq
 
     tops = list(dict.fromkeys(src.nested.get(n, n) for n in names))
@@ -299,12 +302,14 @@ def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: l
         # only string columns can be read as dictionaries
         text_tops = [n for n in text_tops if n in schema.names and
                      (pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type))]
-        pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None)
+        # pre_buffer off: column chunks are read as they are decoded, with no copy of the whole row group first
+        pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None, pre_buffer=False)
         groups = src.options.get("row_groups")
         groups = list(range(pf.metadata.num_row_groups)) if groups is None else list(groups)
         for b in _row_group_batches(pf, groups, tops or None):
             if any(pa.types.is_struct(t) for t in b.schema.types):  # nested columns -> parent.child columns
-                yield from pa.Table.from_batches([b]).flatten().to_batches()
+                t = b if isinstance(b, pa.Table) else pa.Table.from_batches([b])
+                yield from t.combine_chunks().flatten().to_batches()
             else:
                 yield b
     except (pa.ArrowInvalid, OSError) as exc:

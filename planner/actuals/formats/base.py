@@ -102,8 +102,11 @@ class Raw:
         """The column as pandas: float for numbers, Categorical for text, UTC datetime for times."""
         if logical in self._cache:
             return self._cache[logical]
+        out = self._from_chunks(logical)
+        if out is not None:
+            self._cache[logical] = out
+            return out
         arr = self.arrow(logical)
-        out = None
         if arr is not None:
             name, kind = self.columns[logical]
             if kind == NUM:
@@ -118,6 +121,30 @@ class Raw:
                 out = pd.Series(arr.to_pandas(), copy=False)
         self._cache[logical] = out
         return out
+
+    def _from_chunks(self, logical: str) -> pd.Series | None:
+        """A column of several chunks (parquet row groups) converted without joining it in Arrow first: floats
+        and times concatenated once into their numpy array, text by the chunks' indices into their shared
+        dictionary. None for anything else (converted from the joined array)."""
+        if not self.has(logical):
+            return None
+        col = self.batch.column(self.columns[logical][0])
+        if not isinstance(col, pa.ChunkedArray) or col.num_chunks < 2:
+            return None
+        kind = self.columns[logical][1]
+        t = col.type
+        if kind == NUM and pa.types.is_floating(t):
+            return pd.Series(_float64(col), copy=False)
+        if kind in (TIME, TIME_LAX) and pa.types.is_timestamp(t) and t.tz is None and col.null_count == 0:
+            ints = np.concatenate([c.view(pa.int64()).to_numpy() for c in col.chunks])
+            values = pd.arrays.DatetimeArray._from_sequence(ints.view(f"M8[{t.unit}]"), dtype=f"M8[{t.unit}]")
+            return pd.Series(values.tz_localize("UTC"), copy=False)
+        if kind == TEXT and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
+            first = col.chunk(0).dictionary
+            if all(c.dictionary is first or c.dictionary.equals(first) for c in col.chunks[1:]):
+                codes = np.concatenate([_codes_of(c) for c in col.chunks])
+                return _categorical_codes(first, codes)
+        return None
 
     def num(self, logical: str, default: float = np.nan) -> pd.Series:
         s = self.get(logical)
@@ -141,21 +168,42 @@ class Raw:
 
 # -- conversions -----------------------------------------------------------------------------------
 
-def _categorical(arr: pa.DictionaryArray) -> pd.Series | None:
-    """A dictionary array as a Categorical sharing its indices (None when its dictionary is not a plain set)."""
+def _codes_of(arr: pa.DictionaryArray) -> np.ndarray:
+    """The indices of a dictionary array as numpy, -1 where null."""
     import pyarrow.compute as pc
 
-    if arr.dictionary.null_count:
-        return None
-    values = arr.dictionary.to_pylist()
-    if len(set(values)) != len(values):
-        return None
-    cats = pd.Index(values, dtype=object)
     idx = arr.indices
     if idx.null_count:
         idx = pc.fill_null(idx, -1)
-    codes = idx.to_numpy(zero_copy_only=False)
+    return idx.to_numpy(zero_copy_only=False)
+
+
+def _float64(col: pa.ChunkedArray) -> np.ndarray:
+    """A chunked floating column as one float64 array, NaN where null."""
+    parts = []
+    for c in col.chunks:
+        if c.type != pa.float64():
+            c = c.cast(pa.float64())
+        parts.append(c.to_numpy(zero_copy_only=False))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _categorical_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series | None:
+    """A Categorical of ``codes`` into ``dictionary`` (None when the dictionary is not a plain set)."""
+    if dictionary.null_count:
+        return None
+    values = dictionary.to_pylist()
+    if len(set(values)) != len(values):
+        return None
+    cats = pd.Index(values, dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=cats, validate=False), copy=False)
+
+
+def _categorical(arr: pa.DictionaryArray) -> pd.Series | None:
+    """A dictionary array as a Categorical sharing its indices (None when its dictionary is not a plain set)."""
+    if arr.dictionary.null_count:
+        return None
+    return _categorical_codes(arr.dictionary, _codes_of(arr))
 
 
 def to_text(arr: pa.Array) -> pd.Series:
