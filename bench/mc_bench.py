@@ -157,7 +157,7 @@ def section(args: Any, probe: dict[str, Any], full: list[dict[str, Any]], samp: 
               "normal(0.95, 0.03), GCP uniform(0.7, 1), Azure triangular(0.75, 0.9, 1)), `engine=\"numpy\"`, embedded "
               f"catalog loaded once; wall clock in one warm process. Engine: {args.engine}. Machine: {machine}, load "
               f"average {args.load:.1f} at the start (other jobs share it); {datetime.now(UTC).date().isoformat()}. "
-              "Target: {args.draws:,} draws in <= {TARGET_S:g} s."), "",
+              f"Target: {args.draws:,} draws in <= {TARGET_S:g} s."), "",
              "| run | draws | seconds | draws/s | `compare()` calls |", "| --- | ---: | ---: | ---: | ---: |"]
     lines.append(f"| probe | {probe['n']:,} | {probe['seconds']:.2f} | {probe['n'] / probe['seconds']:,.0f} | "
                  f"{probe['compare_calls']:,} |")
