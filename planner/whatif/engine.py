@@ -73,7 +73,8 @@ class _Capacity:
 
     profiles: list[Any]
     index: np.ndarray  # variant -> signature
-    sig_replicas: np.ndarray  # (signatures, configurations, months) replicas, floors applied
+    sig_replicas: np.ndarray  # (signatures, configurations, months) replicas, floors applied (nan: not needed)
+    full: frozenset[int] = frozenset()  # configurations counted in every month (the others in month 1 only)
 
 
 def _eligible(w: Any) -> bool:
@@ -81,63 +82,158 @@ def _eligible(w: Any) -> bool:
             and w.model is not None and not (w.peak_hours_per_day < 24 and w.qps_mean is not None))
 
 
-def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
-              cache: dict[Any, Any] | None = None) -> _Capacity:
-    from planner.capacity.llm_sizing import replicas_for, serving_profiles
-    from planner.plan import _calibration, canonical_accelerator
+class _Rates:
+    """The distinct (peak QPS, growth) pairs of a group, their rate in every month, and replica counts on demand."""
 
-    sizing = (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms,
-              w.dtype, repr(w.calibration), w.utilization_target, w.min_replicas, w.zones, months)
-    order = np.lexsort((peak, growth))
-    ps, gs = peak[order], growth[order]
-    new = np.ones(len(ps), dtype=bool)
-    new[1:] = (ps[1:] != ps[:-1]) | (gs[1:] != gs[:-1])
-    pair_of = np.cumsum(new) - 1
-    up, ug = ps[new], gs[new]
-    hit = (cache or {}).get(sizing)
-    if hit is not None and np.array_equal(hit[0], up) and np.array_equal(hit[1], ug):
-        profiles, sig_of_pair, sigs = hit[2]
-    else:
-        accs = [canonical_accelerator(a) for a in w.accelerators] if w.accelerators else None
-        if accs is None:
-            from planner.capacity.hardware import list_accelerators
-
-            accs = list(list_accelerators())
-        cal = _calibration(w, w.dtype)
-        profiles = serving_profiles(w.model, accs, w.input_tokens, w.output_tokens, ttft_p95_ms=w.ttft_p95_ms,
-                                    tpot_ms=w.tpot_ms, dtype=w.dtype, calib={a: cal for a in accs} if cal else None)
-        if not profiles:
-            raise _Fallback("no feasible configuration")
-        floor = float(max(w.min_replicas, w.zones, 1))
-        n = len(up)
-        gvals, ginv = np.unique(ug, return_inverse=True)
-
+    def __init__(self, sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
+                 profiles: list[Any]) -> None:
+        self.profiles, self.months = profiles, months
+        self.floor = float(max(w.min_replicas, w.zones, 1))
+        self.util = w.utilization_target
+        self.order = np.lexsort((peak, growth))
+        ps, gs = peak[self.order], growth[self.order]
+        new = np.ones(len(ps), dtype=bool)
+        new[1:] = (ps[1:] != ps[:-1]) | (gs[1:] != gs[:-1])
+        self.pair_of = np.cumsum(new) - 1
+        self.up, self.ug = ps[new], gs[new]
+        gvals, ginv = np.unique(self.ug, return_inverse=True)
         # each month's rate: peak x (1 + growth)^month, with Python's own power as plan.py computes it
         pw = np.frompyfunc(lambda g, m: (1 + g / 100.0) ** m, 2, 1)
-        rates = [up * pw(gvals, m).astype(float)[ginv] if m else up.copy() for m in range(months)]
+        self.rates = [self.up * pw(gvals, m).astype(float)[ginv] if m else self.up.copy() for m in range(months)]
+        self._month0 = [self.reps(k, 0) for k in range(len(profiles))]
 
-        def reps_at(rows: np.ndarray | slice, k: int, m: int) -> np.ndarray:
-            return np.maximum(replicas_for(profiles[k], rates[m][rows], w.utilization_target), floor)
+    def reps(self, k: int, m: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        from planner.capacity.llm_sizing import replicas_for
 
-        # a signature starts wherever any configuration's replicas in any month differ from the previous rate
-        # (rates are sorted, so equal replica counts sit side by side); only those rows are kept
+        if m == 0 and isinstance(rows, slice) and getattr(self, "_month0", None):
+            return self._month0[k]
+        return np.maximum(replicas_for(self.profiles[k], self.rates[m][rows], self.util), self.floor)
+
+    def signatures(self, full: Sequence[int]) -> _Capacity:
+        """Variants needing the same replicas -- every configuration in month 1, the configurations in ``full``
+        in every month -- as one signature (the others can never be the cheapest over the horizon)."""
+        n, kk, months = len(self.up), len(self.profiles), self.months
+        cols = [(k, 0) for k in range(kk)] + [(k, m) for k in full for m in range(1, months)]
+        # a signature starts wherever any of these counts differs from the previous rate's (rates are sorted,
+        # so equal counts sit side by side)
         change = np.zeros(n, dtype=bool)
         change[0] = True
-        for m in range(months):
-            for k in range(len(profiles)):
-                r = reps_at(slice(None), k, m)
-                change[1:] |= r[1:] != r[:-1]
+        for k, m in cols:
+            r = self.reps(k, m)
+            change[1:] |= r[1:] != r[:-1]
         starts = np.flatnonzero(change)
-        sigs = np.empty((len(starts), len(profiles), months))
-        for m in range(months):
-            for k in range(len(profiles)):
-                sigs[:, k, m] = reps_at(starts, k, m)
+        sigs = np.full((len(starts), kk, months), np.nan)
+        for k, m in cols:
+            sigs[:, k, m] = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
         sig_of_pair = np.cumsum(change) - 1
-        if cache is not None:
-            cache[sizing] = (up, ug, (profiles, sig_of_pair, sigs))
-    index = np.empty(len(peak), dtype=np.int64)
-    index[order] = sig_of_pair[pair_of]
-    return _Capacity(profiles, index, sigs)
+        index = np.empty(len(self.order), dtype=np.int64)
+        index[self.order] = sig_of_pair[self.pair_of]
+        return _Capacity(self.profiles, index, sigs, frozenset(full))
+
+
+def _kept_configs(rt: _Rates, options: list[Any], offer_sets: list[list[Any]], allowed: set[str],
+                  zones: int) -> frozenset[int]:
+    """Configurations that can be the cheapest over the horizon for some variant in some region.
+
+    An upper bound of the best plan: the horizon cost of the cheapest candidate in month 1 (always among the
+    plans the costing compares). A lower bound of any plan on configuration k: every month at least
+    max(rate / (utilization x mu_k), replica floor) replicas, each at no less than the cheapest rate per
+    replica of k's candidates (a commitment's 730 hours, a burst's hours). A configuration whose lower bound
+    exceeds the upper bound for every variant and region is ranked in month 1 but never costed further."""
+    kk, months = len(rt.profiles), rt.months
+    r0 = np.stack([rt.reps(k, 0) for k in range(kk)], axis=1)
+    keep: set[int] = set()
+    full_cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def reps(k: int, m: int) -> np.ndarray:
+        if (k, m) not in full_cache:
+            full_cache[(k, m)] = rt.reps(k, m)
+        return full_cache[(k, m)]
+
+    from planner.costing import WHOLE_DAY_OPTIONS
+    from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
+
+    everything = set(PURCHASE_OPTIONS) - set(SCHEDULED_OPTIONS) - set(WHOLE_DAY_OPTIONS)
+    for offers in offer_sets:
+        cands = [c for c in _candidates(options, offers, everything) if c.po in allowed]
+        if not cands:
+            continue
+        month1 = np.full((len(rt.up), len(cands)), np.inf)
+        for j, c in enumerate(cands):
+            r = r0[:, c.k:c.k + 1]
+            if c.rest is None:
+                month1[:, j] = c.rate * _counts(c, r, zones)[:, 0]
+            else:
+                valid, n_main, n_rest = _mixed_counts(c, r, zones)
+                month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
+        for j, c in enumerate(cands):
+            if c.rest is not None:
+                group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
+                best = month1[:, group].min(axis=1)
+                month1[:, j] = np.where(np.round(month1[:, j], 6) < np.round(best, 6), month1[:, j], np.inf)
+        first = np.argmin(month1, axis=1)
+        ub = np.full(len(rt.up), np.inf)
+        for j in np.unique(first):
+            c = cands[j]
+            rows = np.flatnonzero(first == j)
+            keep.add(c.k)
+            n = np.stack([reps(c.k, m)[rows] for m in range(months)], axis=1)
+            if c.rest is not None:
+                valid, n_main, n_rest = _mixed_counts(c, n, zones)
+                ub[rows] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * _counts(c, n, zones)).sum(axis=1)
+            elif c.term:
+                billed, after = _ratchet(_counts(c, n, zones), c.term)
+                ub[rows] = c.rate * (billed.sum(axis=1) + after)
+            else:
+                ub[rows] = c.rate * _counts(c, n, zones).sum(axis=1)
+        ub = ub * (1 + 1e-9) + 1e-6
+        for k in range(kk):
+            mine = [c for c in cands if c.k == k and c.rest is None]
+            if not mine or k in keep:
+                continue
+            rho = min((min(c.rate, c.hourly * 730.0) if c.term else c.rate) / c.per for c in mine)
+            um = rt.util * rt.profiles[k].mu
+            lb = rho * sum(np.maximum(rt.rates[m] / um, rt.floor) for m in range(months))
+            if (lb <= ub).any():
+                keep.add(k)
+    return frozenset(keep)
+
+
+def _profiles(w: Any) -> list[Any]:
+    from planner.capacity.llm_sizing import serving_profiles
+    from planner.plan import _calibration, canonical_accelerator
+
+    accs = [canonical_accelerator(a) for a in w.accelerators] if w.accelerators else None
+    if accs is None:
+        from planner.capacity.hardware import list_accelerators
+
+        accs = list(list_accelerators())
+    cal = _calibration(w, w.dtype)
+    profiles = serving_profiles(w.model, accs, w.input_tokens, w.output_tokens, ttft_p95_ms=w.ttft_p95_ms,
+                                tpot_ms=w.tpot_ms, dtype=w.dtype, calib={a: cal for a in accs} if cal else None)
+    if not profiles:
+        raise _Fallback("no feasible configuration")
+    return profiles
+
+
+def _rates_for(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
+               cache: dict[Any, Any]) -> _Rates:
+    sizing = (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms,
+              w.dtype, repr(w.calibration), w.utilization_target, w.min_replicas, w.zones, months)
+    hit = cache.get(sizing)
+    if (hit is not None and len(hit.order) == len(peak) and np.array_equal(peak[hit.order], hit.up[hit.pair_of])
+            and np.array_equal(growth[hit.order], hit.ug[hit.pair_of])):
+        return hit  # the same rates (another group of the grid): the same replica counts
+    rt = _Rates(sc, w, peak, growth, months, hit.profiles if hit is not None else _profiles(w))
+    cache[sizing] = rt
+    return rt
+
+
+def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
+              cache: dict[Any, Any] | None = None) -> _Capacity:
+    """Every configuration in every month (see :class:`_Rates`)."""
+    rt = _rates_for(sc, w, peak, growth, months, cache if cache is not None else {})
+    return rt.signatures(range(len(rt.profiles)))
 
 
 # -- the costing side: one cloud and region, every signature ---------------------------------------------
@@ -243,6 +339,18 @@ def _candidates(options: list[Any], offers: list[Any], allowed: set[str]) -> lis
     return singles + mixed
 
 
+_BY_CONFIG: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _by_config(reps: np.ndarray) -> np.ndarray:
+    """``reps`` laid out configuration-major (made once per signature table, shared by the regions)."""
+    got = _BY_CONFIG.get(id(reps))
+    if got is None or got[0] is not reps:
+        _BY_CONFIG.clear()
+        got = _BY_CONFIG[id(reps)] = (reps, np.ascontiguousarray(reps.transpose(1, 0, 2)))
+    return got[1]
+
+
 def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     """Commitments bought as the fleet grows, each for ``term`` months: (instances billed each month, instance-
     months billed after the horizon), for counts ``n`` (signatures x months)."""
@@ -271,7 +379,8 @@ class _Arrays:
     singles_n: dict[int, np.ndarray]
 
 
-def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int) -> _Arrays | None:
+def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
+            full: frozenset[int] | None = None) -> _Arrays | None:
     from planner.costing import WHOLE_DAY_OPTIONS
     from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
 
@@ -286,10 +395,20 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int)
     total = np.full((u, nc), np.inf)
     tail = np.zeros((u, nc))
     singles_n: dict[int, np.ndarray] = {}
-    by_k = np.ascontiguousarray(reps.transpose(1, 0, 2))  # (configs, signatures, months): rows read contiguously
+    by_k = _by_config(reps)  # (configs, signatures, months): rows read contiguously
     shared: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (config, per) -> counts, their sum
     for j, c in enumerate(cands):
         r = by_k[c.k]
+        if full is not None and c.k not in full:  # never the cheapest: ranked in month 1 only
+            r0 = r[:, :1]
+            if c.rest is None:
+                n0 = _counts(c, r0, zones)[:, 0]
+                month1[:, j], count1[:, j] = c.rate * n0, n0
+            else:
+                valid, n_main, n_rest = _mixed_counts(c, r0, zones)
+                month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
+                count1[:, j] = n_main[:, 0] + n_rest[:, 0]
+            continue
         if c.rest is None:
             if (c.k, c.per) not in shared:
                 cn = _counts(c, r, zones)
@@ -369,7 +488,7 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     # plan above only when strictly cheaper (those plans come after the configurations in the costing's list)
     horizon = months
     for j, c in enumerate(cands):
-        if not c.term or c.rest is not None:
+        if not c.term or c.rest is not None or sel[j] not in full.singles_n:
             continue
         burst = _burst_for(cands, c)
         if burst is None:
@@ -521,11 +640,11 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
     hours = 730.0
     if w is not None:
         assert peak is not None and growth is not None
-        cap = _capacity(sc, w, peak, growth, horizon, memo.setdefault("capacity", {}))
+        rt = _rates_for(sc, w, peak, growth, horizon, memo.setdefault("rates", {}))
         req0 = plan_serving(sc, w, 0)
         by_cfg = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
         try:
-            w_options = [by_cfg[(p.accelerator, p.tp)] for p in cap.profiles]
+            w_options = [by_cfg[(p.accelerator, p.tp)] for p in rt.profiles]
         except KeyError:
             raise _Fallback("configurations differ") from None
         allowed = set(options_po) - set(excluded_options(req0, options_po))
@@ -533,6 +652,13 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
         hours = w_options[0].hours
         if any(o.levels or o.packing != "replicas" for o in w_options):
             raise _Fallback("levels")
+        offers_by = {(c, r): cat.query(provider=c, region=r, resource="instance")
+                     for c in sc.compare.clouds for r in sc.compare.regions_for(c)}
+        full = _kept_configs(rt, w_options, list(offers_by.values()), allowed, zones)
+        ckey = ("signatures", id(rt), full)
+        if ckey not in memo:
+            memo[ckey] = rt.signatures(sorted(full))
+        cap = memo[ckey]
     cols: dict[str, list[Any]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
                                                   "commitment_tail", "instance_type", "count", "purchase_option",
                                                   "complete", "winner")}
@@ -545,10 +671,10 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             oth = _others(parts, wname, order_of)
             wres = None
             if cap is not None:
-                offers = cat.query(provider=cloud, region=r, resource="instance")
+                offers = offers_by[(cloud, r)]
                 key = (id(cap.sig_replicas), cloud, r, zones, hours)
                 if key not in memo:  # groups that differ only in purchase options share the candidates
-                    memo[key] = _arrays(w_options, offers, cap.sig_replicas, zones)
+                    memo[key] = _arrays(w_options, offers, cap.sig_replicas, zones, cap.full)
                 wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours, memo[key])
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
