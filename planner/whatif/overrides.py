@@ -131,7 +131,7 @@ def _resolve_in(node: Any, parts: list[str], path: str, model: type | None, *, k
         if model is not None:
             allowed = _fields(model)
             if part not in allowed:
-                raise _unknown(path, part, allowed, "field")
+                raise _unknown(path, part, allowed + (list(_SHORT) if model is Scenario else []), "field")
             if last:
                 return node, part, model
             nested = {"calibration": Calibration, "replica": Replica}.get(part)

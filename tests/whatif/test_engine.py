@@ -162,3 +162,10 @@ def test_configurations_that_cannot_win_are_only_ranked(chat, catalog):
     cap = rt.signatures(sorted(kept))
     dropped = [k for k in range(len(rt.profiles)) if k not in kept]
     assert np.isnan(cap.sig_replicas[:, dropped, 1:]).all() and not np.isnan(cap.sig_replicas[:, :, 0]).any()
+
+
+def test_a_misspelled_short_form_is_suggested(chat):
+    from planner.whatif import OverrideError, what_if
+
+    with pytest.raises(OverrideError, match="did you mean regions"):
+        what_if(chat, {"regoins.aws": ["us-west-2"]})
