@@ -124,7 +124,10 @@ def _months_of(s: Any) -> np.ndarray:
     if len(ns) == 0:
         return np.zeros(0, dtype=np.int64)
     nat = np.iinfo(np.int64).min
-    lo_ns = int(ns.min())
+    lo_ns, hi_ns = int(ns.min()), int(ns.max())
+    if lo_ns == hi_ns and lo_ns != nat:  # one billing period in the whole batch, as in most batches of a CUR
+        month = np.datetime64(lo_ns // per_day, "D").astype("datetime64[M]").astype(np.int64)
+        return np.full(len(ns), month, dtype=np.int64)
     if lo_ns == nat:  # some nulls: months of the others
         null = ns == nat
         out = np.full(len(ns), _NO_MONTH, dtype=np.int64)
@@ -172,28 +175,29 @@ def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where
     for d in dims:
         if d == "month":
             assert months is not None
-            lo = int(months.min())
-            codes = months - lo
-            parts.append(("month", codes, np.arange(lo, lo + int(codes.max()) + 1, dtype=np.int64)))
+            lo, hi = int(months.min()), int(months.max())
+            codes = months - lo if hi > lo else np.zeros(n, dtype=np.int8)
+            parts.append(("month", codes, np.arange(lo, hi + 1, dtype=np.int64)))
         else:
             col = cols.get(d) if d.startswith("tag:") else cols.get(DIMENSIONS[d])
             parts.append((column_name(d), *_codes(col, n)))
     parts.append(("currency", *_codes(cols.get("BillingCurrency"), n)))
     if keep is not None:
         parts = [(name, c[keep], v) for name, c, v in parts]
-    key = np.zeros(0, dtype=np.int64)
+    key: np.ndarray | None = None  # None while every key so far has one value (all group numbers 0)
     radix: list[tuple[tuple[str, ...], int, np.ndarray]] = []  # (key names, cardinality, values)
     for name, codes, values in parts:
         k = len(values)
-        if not radix:
-            key = np.array(codes, dtype=np.int64)
-        else:
-            if float(np.prod([r[1] for r in radix], dtype=float)) * k > _DENSE_LIMIT:
-                key, radix = _compact(key, radix)
-            if k > 1:
+        if radix and float(np.prod([r[1] for r in radix], dtype=float)) * k > _DENSE_LIMIT:
+            key, radix = _compact(_key_or_zeros(key, len(codes)), radix)
+        if k > 1:
+            if key is None:
+                key = np.array(codes, dtype=np.int64)
+            else:
                 key *= k
                 key += codes
         radix.append(((name,), k, values))
+    key = _key_or_zeros(key, len(parts[-1][1]))
     size = int(np.prod([r[1] for r in radix], dtype=float))
     if size > _DENSE_LIMIT:
         key, radix = _compact(key, radix)
@@ -206,6 +210,10 @@ def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where
         v = c.to_numpy(dtype="float64", na_value=np.nan) if isinstance(c, pd.Series) else np.asarray(c, "float64")
         if keep is not None:
             v = v[keep]
+        if np.isfinite(np.add.reduce(v)):  # no NaN in v (a NaN makes the sum NaN): no mask needed
+            data[name] = np.bincount(key, weights=v, minlength=size)[found]
+            data[name + "_missing"] = np.zeros(len(found), dtype=np.int64)
+            continue
         miss = np.isnan(v)
         if miss.any():
             data[name] = np.bincount(key, weights=np.where(miss, 0.0, v), minlength=size)[found]
@@ -215,6 +223,10 @@ def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where
             data[name + "_missing"] = np.zeros(len(found), dtype=np.int64)
     data["rows"] = counts[found]
     return pd.DataFrame(data, copy=False)
+
+
+def _key_or_zeros(key: np.ndarray | None, n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.int64) if key is None else key
 
 
 def _decode(numbers: np.ndarray, radix: list[tuple[tuple[str, ...], int, np.ndarray]]) -> dict[str, Any]:

@@ -368,15 +368,40 @@ def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Arrays:
-    """Every candidate of one region over every signature (whatever the purchase options allowed)."""
+    """Every candidate of one region over every signature (whatever the purchase options allowed): month 1 for
+    all, horizon totals computed on demand for the signatures where a candidate can still win."""
 
     cands: list[_Cand]
-    total: np.ndarray  # (signatures, candidates) contracted spend over the horizon
-    tail: np.ndarray
-    month1: np.ndarray  # inf: not a candidate in month 1 (a mixed fleet that does not beat the single types)
-    count1: np.ndarray
+    month1: np.ndarray  # (signatures, candidates); inf: not a candidate in month 1 (a mixed fleet that does not
+    count1: np.ndarray  # beat the single types)
     keyrank: np.ndarray  # (candidates,) order of (type, purchase option)
-    singles_n: dict[int, np.ndarray]
+    by_k: np.ndarray  # (configs, signatures, months) replicas
+    replica_months: np.ndarray  # (signatures, configs) replicas summed over the horizon (nan: never costed)
+    zones: int
+    total: np.ndarray = field(default_factory=lambda: np.empty(0))  # contracted spend over the horizon (nan: not yet)
+    tail: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def totals(self, j: int, rows: np.ndarray) -> None:
+        """Horizon total and commitment tail of candidate ``j`` for the signatures ``rows`` (where not yet known)."""
+        rows = rows[np.isnan(self.total[rows, j])]
+        if not len(rows):
+            return
+        c = self.cands[j]
+        r = self.by_k[c.k][rows]
+        if c.rest is None:
+            n = _counts(c, r, self.zones)
+            if c.term:
+                billed, after = _ratchet(n, c.term)
+                self.total[rows, j] = c.rate * billed.sum(axis=1)
+                self.tail[rows, j] = c.rate * after
+            else:
+                self.total[rows, j] = c.rate * n.sum(axis=1)
+                self.tail[rows, j] = 0.0
+        else:
+            valid, n_main, n_rest = _mixed_counts(c, r, self.zones)
+            single = _counts(c, r, self.zones)
+            self.total[rows, j] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=1)
+            self.tail[rows, j] = 0.0
 
 
 def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
@@ -392,43 +417,15 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
     nc = len(cands)
     month1 = np.full((u, nc), np.inf)
     count1 = np.zeros((u, nc))
-    total = np.full((u, nc), np.inf)
-    tail = np.zeros((u, nc))
-    singles_n: dict[int, np.ndarray] = {}
     by_k = _by_config(reps)  # (configs, signatures, months): rows read contiguously
-    shared: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (config, per) -> counts, their sum
     for j, c in enumerate(cands):
-        r = by_k[c.k]
-        if full is not None and c.k not in full:  # never the cheapest: ranked in month 1 only
-            r0 = r[:, :1]
-            if c.rest is None:
-                n0 = _counts(c, r0, zones)[:, 0]
-                month1[:, j], count1[:, j] = c.rate * n0, n0
-            else:
-                valid, n_main, n_rest = _mixed_counts(c, r0, zones)
-                month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
-                count1[:, j] = n_main[:, 0] + n_rest[:, 0]
-            continue
+        r0 = by_k[c.k][:, :1]
         if c.rest is None:
-            if (c.k, c.per) not in shared:
-                cn = _counts(c, r, zones)
-                shared[(c.k, c.per)] = (cn, cn.sum(axis=1))
-            n, n_sum = shared[(c.k, c.per)]
-            if c.term:
-                singles_n[j] = n
-                billed, after = _ratchet(n, c.term)
-                total[:, j] = c.rate * billed.sum(axis=1)
-                tail[:, j] = c.rate * after
-            else:
-                total[:, j] = c.rate * n_sum
-            month1[:, j] = c.rate * n[:, 0]
-            count1[:, j] = n[:, 0]
-        else:
-            valid, n_main, n_rest = _mixed_counts(c, r, zones)
-            single = _counts(c, r, zones)
-            monthly = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single)
-            total[:, j] = monthly.sum(axis=1)
-            month1[:, j] = np.where(valid[:, 0], monthly[:, 0], np.inf)  # month 1 needs the mixed fleet itself
+            n0 = _counts(c, r0, zones)[:, 0]
+            month1[:, j], count1[:, j] = c.rate * n0, n0
+        else:  # month 1 needs the mixed fleet itself
+            valid, n_main, n_rest = _mixed_counts(c, r0, zones)
+            month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
             count1[:, j] = n_main[:, 0] + n_rest[:, 0]
     # a mixed fleet is a candidate only when it beats every single type of its configuration and option
     # (to the micro-dollar: at linear prices it costs what the small type alone does, and float rounding must
@@ -441,13 +438,35 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
         month1[:, j] = np.where(np.round(month1[:, j], 6) < np.round(best_single, 6), month1[:, j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    return _Arrays(cands, total, tail, month1, count1, keyrank, singles_n)
+    kk = reps.shape[1]
+    sums = np.full((u, kk), np.nan)
+    for k in range(kk):
+        if full is None or k in full:
+            sums[:, k] = by_k[k].sum(axis=1)
+    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.full((u, nc), np.nan), np.full((u, nc), np.nan))
+
+
+def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
+    """The least any plan on ``c`` pays per replica-month: its rate per replica; a commitment's 730 hours (a
+    committed base) or its burst's rate when lower; the cheaper type of a mixed fleet."""
+    rate = c.rate / c.per
+    if c.term:
+        rate = min(rate, c.hourly * 730.0 / c.per)
+    if burst is not None:
+        rate = min(rate, burst.rate / burst.per)
+    if c.rest is not None:
+        rate = min(rate, c.rest.rate / c.rest.per)
+    return rate
 
 
 def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps: np.ndarray, zones: int,
                   hours: float, arrays: _Arrays | None = None) -> _WResult | None:
     """The swept workload's best plan in one region for every signature (``reps``: signatures x configs x months);
-    None when nothing is priced there. ``arrays``: the region's candidates, when already computed."""
+    None when nothing is priced there. ``arrays``: the region's candidates, when already computed.
+
+    A candidate is costed over the horizon only for the signatures where it can win: where its lower bound
+    (every month's replicas at its least rate per replica) is within the horizon cost of month 1's cheapest
+    candidate, a plan the costing always compares."""
     full = arrays if arrays is not None else _arrays(options, offers, reps, zones)
     if full is None:
         return None
@@ -460,17 +479,30 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         return None
     cands = [full.cands[j] for j in sel]
     u, _, months = reps.shape
-    total, tail = full.total[:, sel], full.tail[:, sel]
+    rows = np.arange(u)
     month1, count1, keyrank = full.month1[:, sel], full.count1[:, sel], full.keyrank[sel]
     priced = np.isfinite(month1)
-    plan_total = np.where(priced, np.round(total + tail, 6), np.inf)
     m1r = np.round(month1, 6)
-    rows = np.arange(u)
+    first = np.argmin(m1r, axis=1)
+    if not priced[rows, first].all():
+        raise _Fallback("a signature with no priced plan")
+    for j in np.unique(first):
+        full.totals(sel[j], np.flatnonzero(first == j))
+    ub = np.round(full.total[rows, np.asarray(sel)[first]] + full.tail[rows, np.asarray(sel)[first]], 6)
+    ub_loose = ub * (1 + 1e-9) + 1e-6
+    bursts = [_burst_for(cands, c) if c.term and c.rest is None else None for c in cands]
+    alive = np.zeros((u, len(sel)), dtype=bool)
+    for j, c in enumerate(cands):
+        lb = _floor_rate(c) * full.replica_months[:, c.k]
+        alive[:, j] = priced[:, j] & (lb <= ub_loose)  # nan (a configuration never costed): not alive
+        alive[first == j, j] = True
+        full.totals(sel[j], np.flatnonzero(alive[:, j]))
+    total = np.where(alive, full.total[:, sel], np.inf)
+    tail = np.where(alive, full.tail[:, sel], 0.0)
+    plan_total = np.where(alive, np.round(total + tail, 6), np.inf)
     # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
     best_pin = np.argmin(plan_total, axis=1)
     best_val = plan_total[rows, best_pin]
-    if not np.isfinite(best_val).all():
-        raise _Fallback("a signature with no priced plan")
     tied = (plan_total == best_val[:, None]).sum(axis=1) > 1
     m1j, cj, kj = m1r[rows, best_pin][:, None], count1[rows, best_pin][:, None], keyrank[best_pin][:, None]
     before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (keyrank[None, :] < kj)))))
@@ -488,42 +520,43 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     # plan above only when strictly cheaper (those plans come after the configurations in the costing's list)
     horizon = months
     for j, c in enumerate(cands):
-        if not c.term or c.rest is not None or sel[j] not in full.singles_n:
-            continue
-        burst = _burst_for(cands, c)
+        burst = bursts[j]
         if burst is None:
             continue
-        usable = priced[:, j] & priced[:, burst]
-        if not usable.any():
-            continue
-        n = full.singles_n[sel[j]]
         b = cands[burst]
+        lb = _floor_rate(c, b) * full.replica_months[:, c.k]
+        live = np.flatnonzero(priced[:, j] & priced[:, burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
+        if not len(live):
+            continue
+        n = _counts(c, full.by_k[c.k][live], zones)
+        m = len(live)
         cap = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
-        best_b_val = np.full(u, np.inf)
-        best_b = np.zeros(u, dtype=np.int64)
+        best_b_val = np.full(m, np.inf)
+        best_b = np.zeros(m)
         # the total is convex and piecewise linear in the base, with kinks at the monthly counts: its first
         # minimum is at 1, at the cap, or at a month's count
-        tries = np.concatenate([np.ones((u, 1), dtype=np.int64), np.minimum(n, cap[:, None]), cap[:, None]], axis=1)
+        tries = np.concatenate([np.ones((m, 1)), np.minimum(n, cap[:, None]), cap[:, None]], axis=1)
         tries.sort(axis=1)
         for t in range(tries.shape[1]):
             base = tries[:, t]
             monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n - base[:, None])
             tot = np.round(monthly.sum(axis=1) + fixed * base * (bought_months - horizon), 6)
-            better = usable & (base >= 1) & (tot < best_b_val)
+            better = (base >= 1) & (tot < best_b_val)
             best_b_val = np.where(better, tot, best_b_val)
             best_b = np.where(better, base, best_b)
-        win = best_b_val < best_val
+        win = best_b_val < best_val[live]
         if win.any():
-            base = best_b
-            monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n - base[:, None])
-            out_total = np.where(win, monthly.sum(axis=1), out_total)
-            out_tail = np.where(win, fixed * base * (bought_months - horizon), out_tail)
-            out_m1 = np.where(win, monthly[:, 0], out_m1)
-            out_count = np.where(win, n[:, 0], out_count)
-            out_j = np.where(win, j, out_j)
-            best_val = np.where(win, best_b_val, best_val)
+            w_rows = live[win]
+            base = best_b[win]
+            monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n[win] - base[:, None])
+            out_total[w_rows] = monthly.sum(axis=1)
+            out_tail[w_rows] = fixed * base * (bought_months - horizon)
+            out_m1[w_rows] = monthly[:, 0]
+            out_count[w_rows] = n[win, 0]
+            out_j[w_rows] = j
+            best_val[w_rows] = best_b_val[win]
     labels = np.array([c.offer.instance_type for c in cands], dtype=object)
     pos_ = np.array([c.po for c in cands], dtype=object)
     return _WResult(out_total, out_tail, out_m1, labels[out_j], out_count, pos_[out_j])

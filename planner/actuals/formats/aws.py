@@ -184,20 +184,17 @@ class AwsCur(Format):
                 return np.zeros(raw.n, dtype=bool)
             return tcodes == idx[0] if len(idx) == 1 else np.isin(tcodes, idx)
 
-        def amount(lg: str) -> np.ndarray:
-            """A numeric column as float64 with missing values 0 (a column the report lacks is all 0)."""
-            s = raw.get(lg)
-            if s is None:
-                return np.zeros(raw.n)
-            a = s.to_numpy(dtype="float64", na_value=np.nan)
+        def amount(lg: str, rows: np.ndarray) -> np.ndarray:
+            """A numeric column at ``rows`` as float64 with missing values 0 (a column the report lacks is all 0)."""
+            a = raw.take(lg, rows)
+            if a is None:
+                return np.zeros(len(rows))
             return np.nan_to_num(a, nan=0.0) if np.isnan(a).any() else a
 
-        def net_or(plain: str, net: str) -> np.ndarray:
-            a = amount(plain)
-            if raw.has(net):
-                b = raw.get(net).to_numpy(dtype="float64", na_value=np.nan)  # type: ignore[union-attr]
-                return np.where(np.isnan(b), a, b)
-            return a
+        def net_or(plain: str, net: str, rows: np.ndarray) -> np.ndarray:
+            a = amount(plain, rows)
+            b = raw.take(net, rows)
+            return a if b is None else np.where(np.isnan(b), a, b)
 
         if wanted & {"BilledCost", "EffectiveCost"}:
             unblended = raw.get("unblended")
@@ -210,16 +207,17 @@ class AwsCur(Format):
             out["BilledCost"] = pd.Series(billed, copy=False)
         if "EffectiveCost" in wanted:
             eff = np.array(out["BilledCost"], dtype="float64")
+            # each rule's amounts are read only at the rows of its line item type
             rules = (
                 ("DiscountedUsage", "ri_effective", "reservation/EffectiveCost",
-                 lambda: net_or("ri_effective", "ri_net_effective")),
+                 lambda rows: net_or("ri_effective", "ri_net_effective", rows)),
                 ("RIFee", "ri_unused_upfront", "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
-                 lambda: net_or("ri_unused_upfront", "ri_net_unused_upfront")
-                 + net_or("ri_unused_recurring", "ri_net_unused_recurring")),
+                 lambda rows: net_or("ri_unused_upfront", "ri_net_unused_upfront", rows)
+                 + net_or("ri_unused_recurring", "ri_net_unused_recurring", rows)),
                 ("SavingsPlanCoveredUsage", "sp_effective", "savingsPlan/SavingsPlanEffectiveCost",
-                 lambda: net_or("sp_effective", "sp_net_effective")),
+                 lambda rows: net_or("sp_effective", "sp_net_effective", rows)),
                 ("SavingsPlanRecurringFee", "sp_total", "savingsPlan/TotalCommitmentToDate",
-                 lambda: amount("sp_total") - amount("sp_used")),
+                 lambda rows: amount("sp_total", rows) - amount("sp_used", rows)),
             )
             for kind, first, needed, value in rules:
                 mask = is_type(kind)
@@ -228,7 +226,8 @@ class AwsCur(Format):
                         raise InputError(f"{kind} rows need the {needed} column to give their amortized "
                                          "cost, and the report has none; export the CUR with its reservation "
                                          "and savings plan columns", where=raw.ctx.path)
-                    np.copyto(eff, value(), where=mask)
+                    rows = np.flatnonzero(mask)
+                    eff[rows] = value(rows)
             zero = is_type("SavingsPlanNegation", "SavingsPlanUpfrontFee")
             ri_arn = raw.get("ri_arn")
             if ri_arn is not None:

@@ -142,9 +142,36 @@ class Raw:
         if kind == TEXT and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
             first = col.chunk(0).dictionary
             if all(c.dictionary is first or c.dictionary.equals(first) for c in col.chunks[1:]):
-                codes = np.concatenate([_codes_of(c) for c in col.chunks])
+                k = len(first)  # codes written at once in the width pandas keeps for k categories
+                codes = np.empty(self.n, dtype=np.int8 if k < 127 else np.int16 if k < 32767 else np.int32)
+                pos = 0
+                for c in col.chunks:
+                    codes[pos:pos + len(c)] = _codes_of(c)
+                    pos += len(c)
                 return _categorical_codes(first, codes)
         return None
+
+    def take(self, logical: str, rows: np.ndarray) -> np.ndarray | None:
+        """A numeric column's values at ``rows`` (ascending positions) as float64, NaN where null; None when the
+        batch lacks the column. A column of several chunks is read where the rows are, not joined first."""
+        if not self.has(logical):
+            return None
+        name, kind = self.columns[logical]
+        col = self.batch.column(name)
+        if logical not in self._cache and kind == NUM and isinstance(col, pa.ChunkedArray) and \
+                col.num_chunks > 1 and pa.types.is_floating(col.type):
+            out = np.empty(len(rows), dtype="float64")
+            start = 0
+            for c in col.chunks:
+                lo, hi = np.searchsorted(rows, (start, start + len(c)))
+                if hi > lo:
+                    if c.type != pa.float64():
+                        c = c.cast(pa.float64())
+                    out[lo:hi] = c.to_numpy(zero_copy_only=False)[rows[lo:hi] - start]
+                start += len(c)
+            return out
+        s = self.get(logical)
+        return None if s is None else s.to_numpy(dtype="float64", na_value=np.nan)[rows]
 
     def num(self, logical: str, default: float = np.nan) -> pd.Series:
         s = self.get(logical)
