@@ -226,18 +226,20 @@ def _stored(cat: Catalog) -> bool:
 def diff_catalogs(a: Catalog, b: Catalog, *, threshold_pct: float = 0.0) -> CatalogDiff:
     """Compare ``a`` (old) with ``b`` (new); changes smaller than ``threshold_pct`` % count as unchanged.
 
-    Loaded catalogs with stored snapshots are compared column by column (:func:`_diff_columns`): offers
-    are made only for the price points that changed, appeared or vanished, with the same result."""
+    Loaded catalogs with stored snapshots are compared column by column (:func:`_diff_columns`): prices are
+    compared from the columns and the offers that appeared or vanished are made when read, with the same result."""
     if _stored(a) or _stored(b):
         return _diff_columns(a, b, threshold_pct)
     ia, ib = _index(a), _index(b)
     out = CatalogDiff(a.name, b.name)
+    vanished: list[Offer] = []
     for key, old in ia.items():
         new = ib.get(key)
         if new is None:
-            out.vanished.append(old)
+            vanished.append(old)
             continue
         _compare_pair(out, key, old, new, threshold_pct)
+    out.vanished = vanished
     out.appeared = [o for k, o in ib.items() if k not in ia]
     return _finish(out)
 

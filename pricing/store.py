@@ -1108,7 +1108,8 @@ class StoredOffers:
         md = self._pf.metadata
         i = 0
         while i < len(groups):
-            batch, rows = [], 0
+            batch: list[int] = []
+            rows = 0
             while i < len(groups) and (not batch or rows + md.row_group(groups[i]).num_rows <= READ_BATCH_ROWS):
                 batch.append(groups[i])
                 rows += md.row_group(groups[i]).num_rows
