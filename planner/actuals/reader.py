@@ -87,14 +87,15 @@ def finish(cols: dict[str, Any], wanted: set[str], tags: list[str]) -> dict[str,
     """Shared last step: the FOCUS ListCost rule for charges without a list price, and null columns."""
     n = next(len(v) for v in cols.values() if v is not None)
     if "ListCost" in wanted and cols.get("ListCost") is not None and cols.get("ChargeCategory") is not None:
-        lst = cols["ListCost"]
-        cat = cols["ChargeCategory"]
-        fill = np.array(lst.isna(), dtype=bool)
-        if fill.any():
-            fill &= is_in(cat if isinstance(cat, pd.Series) else pd.Series(cat), FILL_LIST)
-        if fill.any():
-            lst = pd.Series(np.where(fill, cols["BilledCost"].to_numpy(), lst.to_numpy()), copy=False)
-            cols["ListCost"] = lst
+        lst = _floats(cols["ListCost"])
+        rows = np.flatnonzero(np.isnan(lst))  # rows without a list cost
+        if len(rows):
+            cat = cols["ChargeCategory"]
+            rows = rows[is_in(cat if isinstance(cat, pd.Series) else pd.Series(cat), FILL_LIST)[rows]]
+        if len(rows):
+            lst = lst.copy()
+            lst[rows] = _floats(cols["BilledCost"])[rows]
+            cols["ListCost"] = pd.Series(lst, copy=False)
     for c in wanted:
         if cols.get(c) is None and c != "Tags":
             dtype = "float64" if c in COST_COLUMNS or c == "ConsumedQuantity" else object
@@ -103,6 +104,10 @@ def finish(cols: dict[str, Any], wanted: set[str], tags: list[str]) -> dict[str,
     if "Tags" in wanted and cols.get("Tags") is None:
         cols["Tags"] = pd.Series([{} for _ in range(n)], dtype=object)
     return cols
+
+
+def _floats(s: Any) -> np.ndarray:
+    return s.to_numpy(dtype="float64", na_value=np.nan) if isinstance(s, pd.Series) else np.asarray(s, dtype="float64")
 
 
 def _api_frame(uri: str, **kw: Any) -> pd.DataFrame:

@@ -222,6 +222,9 @@ def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where
             data[name] = np.bincount(key, weights=v, minlength=size)[found]
             data[name + "_missing"] = np.zeros(len(found), dtype=np.int64)
     data["rows"] = counts[found]
+    for nm, col in data.items():  # key values as they are (no inference of a string dtype per batch)
+        if col.dtype == object:
+            data[nm] = pd.Series(col, dtype=object, copy=False)
     return pd.DataFrame(data, copy=False)
 
 

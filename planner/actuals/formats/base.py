@@ -215,6 +215,27 @@ def _float64(col: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+_DTYPES: dict[tuple[Any, ...], pd.CategoricalDtype] = {}  # categories seen in earlier batches -> their dtype
+
+
+def category_dtype(values: list[Any], *, text: bool = False) -> pd.CategoricalDtype:
+    """The Categorical dtype of ``values`` (distinct, none null), made once for the few sets of categories a
+    file's batches repeat (the same services, types, tags) instead of once per batch. ``text``: categories
+    kept as Python objects, as an Arrow dictionary of strings gives them; otherwise pandas infers their type."""
+    key = (text, *((type(v), v) for v in values))  # 1, 1.0 and True are different categories
+    try:
+        got = _DTYPES.get(key)
+    except TypeError:  # unhashable categories: not kept
+        return pd.CategoricalDtype(pd.Index(values, dtype=object) if text else values)
+    if got is None:
+        got = pd.CategoricalDtype(pd.Index(values, dtype=object) if text else values)
+        if len(values) <= 4096:
+            if len(_DTYPES) >= 256:
+                _DTYPES.clear()
+            _DTYPES[key] = got
+    return got
+
+
 def _categorical_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series | None:
     """A Categorical of ``codes`` into ``dictionary`` (None when the dictionary is not a plain set)."""
     if dictionary.null_count:
@@ -222,8 +243,8 @@ def _categorical_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series | N
     values = dictionary.to_pylist()
     if len(set(values)) != len(values):
         return None
-    cats = pd.Index(values, dtype=object)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=cats, validate=False), copy=False)
+    dtype = category_dtype(values, text=True)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), copy=False)
 
 
 def _categorical(arr: pa.DictionaryArray) -> pd.Series | None:
@@ -349,7 +370,8 @@ def map_values(s: pd.Series, fn: Callable[[Any], Any], *, categorical: bool = Tr
         pos = {v: i for i, v in enumerate(uniq)}
         table = np.array([pos[v] if v is not None else -1 for v in mapped] + [-1],
                          dtype=np.int8 if len(uniq) < 127 else np.int32)
-        return pd.Series(pd.Categorical.from_codes(table[codes], categories=uniq, validate=False), copy=False)
+        return pd.Series(pd.Categorical.from_codes(table[codes], dtype=category_dtype(uniq), validate=False),
+                         copy=False)
     table_o = np.empty(len(mapped) + 1, dtype=object)
     table_o[:-1] = mapped
     table_o[-1] = None
