@@ -6,6 +6,7 @@
 ``PLANNER_NOW``        pinned date ``YYYY-MM-DD`` (or an ISO date-time) for reproducible output
 ``PLANNER_STALE_DAYS`` days after which ``planner catalog`` calls a catalog old, a whole number >= 0
 ``PLANNER_DEBUG``      ``1`` shows a traceback instead of the one-line error; ``0`` or unset does not
+``PLANNER_DASK_WORKERS`` workers of the local Dask cluster a what-if run starts when given none, 1 to 256
 =====================  =====================================================================================
 
 A bad value is an :class:`~pricing.errors.InputError` naming the variable (exit code 2 from the CLI).
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from pricing.errors import InputError
 
-VARIABLES = ("PLANNER_HOME", "PLANNER_NOW", "PLANNER_STALE_DAYS", "PLANNER_DEBUG")
+VARIABLES = ("PLANNER_HOME", "PLANNER_NOW", "PLANNER_STALE_DAYS", "PLANNER_DEBUG", "PLANNER_DASK_WORKERS")
+MAX_DASK_WORKERS = 256
 FIRST_YEAR, LAST_YEAR = 2000, 2199
 MAX_STALE_DAYS = 36_500
 
@@ -102,3 +104,17 @@ def check_environment() -> None:
     home()
     pinned_now()
     stale_days(0)
+
+
+def dask_workers(default: int) -> int:
+    """``PLANNER_DASK_WORKERS`` as a whole number from 1 to 256, or ``default`` when it is unset."""
+    raw = _get("PLANNER_DASK_WORKERS")
+    if raw is None:
+        return default
+    try:
+        n = int(raw.strip())
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_DASK_WORKERS:
+        raise _bad("PLANNER_DASK_WORKERS", raw, f"a whole number from 1 to {MAX_DASK_WORKERS}", "give e.g. 2")
+    return n

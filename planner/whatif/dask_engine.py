@@ -20,7 +20,6 @@ from typing import Any
 from planner.scenario import Scenario
 from planner.whatif.core import GridError
 
-WORKERS_ENV = "PLANNER_DASK_WORKERS"
 PARTITIONS_PER_WORKER = 4
 # no dashboard, and the scheduler's HTTP endpoint on a free local port rather than 8787 (which another cluster
 # may hold: distributed then warns and moves)
@@ -29,16 +28,9 @@ LOCAL_CLUSTER_QUIET: dict[str, Any] = {"dashboard_address": None,
 
 
 def _worker_count() -> int:
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if not raw:
-        return max(1, min(4, os.cpu_count() or 1))
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 256:
-        raise GridError(f"{WORKERS_ENV} must be a whole number from 1 to 256, got {raw!r}", field=WORKERS_ENV)
-    return n
+    from pricing.env import dask_workers
+
+    return dask_workers(max(1, min(4, os.cpu_count() or 1)))
 
 
 def evaluate_partition(scenario: Scenario, part: Any, start: int, catalog: Any, workload: str | None) -> Any:
@@ -173,5 +165,5 @@ def evaluate_dask_grid(scenario: Scenario, axes: dict[str, list[Any]], *, catalo
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
-__all__ = ["GRID_PARTITION", "LOCAL_CLUSTER_QUIET", "WORKERS_ENV", "evaluate_dask", "evaluate_dask_grid",
+__all__ = ["GRID_PARTITION", "LOCAL_CLUSTER_QUIET", "evaluate_dask", "evaluate_dask_grid",
            "evaluate_partition", "grid_partition", "grid_slice"]
