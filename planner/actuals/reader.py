@@ -91,7 +91,7 @@ def finish(cols: dict[str, Any], wanted: set[str], tags: list[str]) -> dict[str,
         rows = np.flatnonzero(np.isnan(lst))  # rows without a list cost
         if len(rows):
             cat = cols["ChargeCategory"]
-            rows = rows[is_in(cat if isinstance(cat, pd.Series) else pd.Series(cat), FILL_LIST)[rows]]
+            rows = rows[is_in(cat if isinstance(cat, pd.Series) else pd.Series(cat), FILL_LIST, rows)]
         if len(rows):
             lst = lst.copy()
             lst[rows] = _floats(cols["BilledCost"])[rows]

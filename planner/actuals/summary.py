@@ -101,9 +101,9 @@ def _month_codes(cols: dict[str, Any], where: str) -> np.ndarray:
             continue
         m = _months_of(s)
         out = m if out is None else np.where(out == _NO_MONTH, m, out)
-        if not (out == _NO_MONTH).any():
+        if not _any_no_month(out):
             break
-    if out is None or (out == _NO_MONTH).any():
+    if out is None or _any_no_month(out):
         which = "BillingPeriodStart" if cols.get("ChargePeriodStart") is None else \
             "BillingPeriodStart or ChargePeriodStart"
         raise InputError(f"a charge has no {which} date, so it has no month; every row of a billing export "
@@ -112,6 +112,15 @@ def _month_codes(cols: dict[str, Any], where: str) -> np.ndarray:
 
 
 _NO_MONTH = np.iinfo(np.int64).min
+
+
+def _constant(a: np.ndarray) -> bool:
+    """Whether ``a`` is one value repeated (as :func:`_months_of` gives a batch of one billing period)."""
+    return a.ndim == 1 and len(a) > 0 and a.strides[0] == 0
+
+
+def _any_no_month(a: np.ndarray) -> bool:
+    return bool(a[0] == _NO_MONTH) if _constant(a) else bool((a == _NO_MONTH).any())
 
 
 def _months_of(s: Any) -> np.ndarray:
@@ -127,7 +136,7 @@ def _months_of(s: Any) -> np.ndarray:
     lo_ns, hi_ns = int(ns.min()), int(ns.max())
     if lo_ns == hi_ns and lo_ns != nat:  # one billing period in the whole batch, as in most batches of a CUR
         month = np.datetime64(lo_ns // per_day, "D").astype("datetime64[M]").astype(np.int64)
-        return np.full(len(ns), month, dtype=np.int64)
+        return np.broadcast_to(month, len(ns))  # one value, no array written
     if lo_ns == nat:  # some nulls: months of the others
         null = ns == nat
         out = np.full(len(ns), _NO_MONTH, dtype=np.int64)
@@ -154,9 +163,10 @@ def _codes(s: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         codes, uniq = pd.factorize(ser, use_na_sentinel=True)
         values = np.asarray(uniq, dtype=object)
-    if len(codes) and codes.min() < 0:
-        codes = codes.astype(np.int64)
-        codes[codes < 0] = len(values)
+    if len(codes) and codes.min() < 0:  # nulls: one more code, in the codes' own width when it fits
+        null = len(values)
+        dtype = codes.dtype if null <= np.iinfo(codes.dtype).max else np.int64
+        codes = np.where(codes < 0, np.asarray(null, dtype=dtype), codes.astype(dtype, copy=False))
         values = np.append(values, np.array([None], dtype=object))
     return codes, values
 
@@ -175,7 +185,7 @@ def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where
     for d in dims:
         if d == "month":
             assert months is not None
-            lo, hi = int(months.min()), int(months.max())
+            lo, hi = (int(months[0]),) * 2 if _constant(months) else (int(months.min()), int(months.max()))
             codes = months - lo if hi > lo else np.zeros(n, dtype=np.int8)
             parts.append(("month", codes, np.arange(lo, hi + 1, dtype=np.int64)))
         else:

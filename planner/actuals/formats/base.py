@@ -378,17 +378,20 @@ def map_values(s: pd.Series, fn: Callable[[Any], Any], *, categorical: bool = Tr
     return pd.Series(table_o[codes], copy=False)
 
 
-def map_bool(s: pd.Series, fn: Callable[[Any], bool]) -> np.ndarray:
-    """Boolean per row: ``fn`` of the row's value, computed once per distinct value (null is False)."""
+def map_bool(s: pd.Series, fn: Callable[[Any], bool], rows: np.ndarray | None = None) -> np.ndarray:
+    """Boolean per row: ``fn`` of the row's value, computed once per distinct value (null is False); only at
+    positions ``rows`` when given."""
     if not isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype("category")
+        s = (s.iloc[rows] if rows is not None else s).astype("category")
+        rows = None
     table = np.array([bool(fn(c)) for c in s.cat.categories] + [False], dtype=bool)
-    return table[s.cat.codes.to_numpy()]
+    codes = s.cat.codes.to_numpy()
+    return table[codes if rows is None else codes[rows]]
 
 
-def is_in(s: pd.Series, values: Iterable[str]) -> np.ndarray:
+def is_in(s: pd.Series, values: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
     vals = {v.lower() for v in values}
-    return map_bool(s, lambda v: isinstance(v, str) and v.strip().lower() in vals)
+    return map_bool(s, lambda v: isinstance(v, str) and v.strip().lower() in vals, rows)
 
 
 def blank_to_na(s: pd.Series) -> pd.Series:
