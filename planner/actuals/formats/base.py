@@ -370,12 +370,12 @@ def map_values(s: pd.Series, fn: Callable[[Any], Any], *, categorical: bool = Tr
         pos = {v: i for i, v in enumerate(uniq)}
         table = np.array([pos[v] if v is not None else -1 for v in mapped] + [-1],
                          dtype=np.int8 if len(uniq) < 127 else np.int32)
-        return pd.Series(pd.Categorical.from_codes(table[codes], dtype=category_dtype(uniq), validate=False),
+        return pd.Series(pd.Categorical.from_codes(np.take(table, codes), dtype=category_dtype(uniq), validate=False),
                          copy=False)
     table_o = np.empty(len(mapped) + 1, dtype=object)
     table_o[:-1] = mapped
     table_o[-1] = None
-    return pd.Series(table_o[codes], copy=False)
+    return pd.Series(np.take(table_o, codes), copy=False)
 
 
 def map_bool(s: pd.Series, fn: Callable[[Any], bool], rows: np.ndarray | None = None) -> np.ndarray:
@@ -386,7 +386,7 @@ def map_bool(s: pd.Series, fn: Callable[[Any], bool], rows: np.ndarray | None = 
         rows = None
     table = np.array([bool(fn(c)) for c in s.cat.categories] + [False], dtype=bool)
     codes = s.cat.codes.to_numpy()
-    return table[codes if rows is None else codes[rows]]
+    return np.take(table, codes if rows is None else codes[rows])  # (np.take: no index array copied)
 
 
 def is_in(s: pd.Series, values: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
