@@ -155,8 +155,8 @@ def test_configurations_that_cannot_win_are_only_ranked(chat, catalog):
     req0 = plan_serving(chat, w, 0)
     by = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
     options = [by[(p.accelerator, p.tp)] for p in rt.profiles]
-    offers = [catalog.query(provider=c, region=r, resource="instance")
-              for c in ("aws", "gcp", "azure") for r in chat.compare.regions_for(c)]
+    offers = {(c, r): catalog.query(provider=c, region=r, resource="instance")
+              for c in ("aws", "gcp", "azure") for r in chat.compare.regions_for(c)}
     kept = eng._kept_configs(rt, options, offers, {"on_demand", "reserved_1y", "committed_1y"}, 2)
     assert 0 < len(kept) < len(rt.profiles)
     cap = rt.signatures(sorted(kept))
