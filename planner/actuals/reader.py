@@ -72,7 +72,7 @@ def normalized(src: SourceFile, wanted: set[str], tags: list[str]) -> Iterator[t
     plan = plan_for(src, wanted, tags)
     ctx = Context(src.where, src.fmt_name, src.header, dict(src.options))
     rows = 0
-    for b in batches(src, plan):
+    for b in batches(src, plan, src.fmt.lazy(wanted)):
         if b.num_rows == 0:
             continue
         rows += b.num_rows

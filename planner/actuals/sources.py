@@ -12,7 +12,7 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,14 +166,44 @@ def _arrow_type(kind: str) -> pa.DataType:
     return pa.string()
 
 
-def batches(src: SourceFile, plan: dict[str, tuple[str, str]]) -> Iterator[pa.RecordBatch | pa.Table]:
+def batches(src: SourceFile, plan: dict[str, tuple[str, str]], lazy: Iterable[str] = ()
+            ) -> Iterator[pa.RecordBatch | pa.Table | LazyBatch]:
     """Record batches of ``src`` with the columns of ``plan`` (logical -> (column, kind)); a batch of parquet
-    row groups is a table whose columns have a chunk per row group."""
+    row groups is a table whose columns have a chunk per row group. ``lazy``: logical columns a batch may well
+    not need; a parquet file's are read only when a batch asks for them (see :class:`LazyBatch`)."""
     names = list(dict.fromkeys(name for name, _ in plan.values()))
     if src.kind == "parquet":
-        yield from _parquet_batches(src, plan, names)
+        later = {plan[lg][0] for lg in lazy if lg in plan}
+        later -= {name for lg, (name, _) in plan.items() if lg not in lazy}  # also needed for sure: read now
+        yield from _parquet_batches(src, plan, names, later)
     else:
         yield from _csv_batches(src, plan, names)
+
+
+class _Names:
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+
+class LazyBatch:
+    """Parquet row groups read as one batch, with the columns a batch rarely needs (a fallback, or amounts of a
+    few line item types) read from the same row groups only when asked for. Has what :class:`Raw` uses of a
+    table: ``num_rows``, ``schema.names`` and ``column(name)``."""
+
+    def __init__(self, table: pa.Table, later: list[str], load: Any) -> None:
+        self.table = table
+        self.num_rows = table.num_rows
+        self.later = [n for n in later if n not in table.schema.names]
+        self.schema = _Names([*table.schema.names, *self.later])
+        self._load = load
+        self._got: dict[str, pa.ChunkedArray] = {}
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        if name not in self.later:
+            return self.table.column(name)
+        if name not in self._got:
+            self._got[name] = self._load(name)
+        return self._got[name]
 
 
 def _csv_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]) -> Iterator[pa.RecordBatch]:
@@ -259,17 +289,20 @@ def _csv_problem(msg: str, names: list[str]) -> str:
     return "not readable as CSV: " + msg.splitlines()[0]
 
 
-def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None) -> Iterator[pa.Table | pa.RecordBatch]:
+def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None
+                       ) -> Iterator[tuple[pa.Table | pa.RecordBatch, list[int] | None]]:
     """Batches of up to PARQUET_BATCH rows. Small row groups are read whole and joined as the chunks of one
     table, their dictionaries unified (a pass over small arrays; every chunk of a text column then shares one
     dictionary, so its codes are the chunks' indices one after the other, and nothing else is copied here); a
     large one is read in slices. Slices of a large row group are never joined with other row groups, which
-    would make the reader rebuild every dictionary value by value."""
+    would make the reader rebuild every dictionary value by value. Yields (batch, the row groups it holds, or
+    None for a slice)."""
     pending: list[pa.Table] = []
+    held: list[int] = []
     rows = 0
 
-    def joined() -> pa.Table:
-        return pa.concat_tables(pending).unify_dictionaries() if len(pending) > 1 else pending[0]
+    def joined() -> tuple[pa.Table, list[int]]:
+        return (pa.concat_tables(pending).unify_dictionaries() if len(pending) > 1 else pending[0]), held
 
     for rg in groups:
         n = pf.metadata.row_group(rg).num_rows
@@ -278,23 +311,27 @@ def _row_group_batches(pf: Any, groups: list[int], columns: list[str] | None) ->
         if n > PARQUET_BATCH:
             if pending:
                 yield joined()
-                pending, rows = [], 0
-            yield from pf.iter_batches(batch_size=PARQUET_BATCH, row_groups=[rg], columns=columns)
+                pending, held, rows = [], [], 0
+            for b in pf.iter_batches(batch_size=PARQUET_BATCH, row_groups=[rg], columns=columns):
+                yield b, None
             continue
         if rows + n > PARQUET_BATCH and pending:
             yield joined()
-            pending, rows = [], 0
+            pending, held, rows = [], [], 0
         pending.append(pf.read_row_group(rg, columns=columns))
+        held.append(rg)
         rows += n
     if pending:
         yield joined()
 
 
-def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str]
-                     ) -> Iterator[pa.RecordBatch | pa.Table]:
+def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: list[str], later: set[str]
+                     ) -> Iterator[pa.RecordBatch | pa.Table | LazyBatch]:
     import pyarrow.parquet as pq
 
-    tops = list(dict.fromkeys(src.nested.get(n, n) for n in names))
+    if any(src.nested.get(n, n) != n for n in names):  # nested columns: everything read at once
+        later = set()
+    tops = list(dict.fromkeys(src.nested.get(n, n) for n in names if n not in later))
     text_tops = [src.nested.get(n, n) for n, k in plan.values() if k in (TEXT, TIME, TIME_LAX) and n == src.nested.get(n, n)]
     try:
         pf = pq.ParquetFile(str(src.path))
@@ -306,11 +343,28 @@ def _parquet_batches(src: SourceFile, plan: dict[str, tuple[str, str]], names: l
         pf = pq.ParquetFile(str(src.path), read_dictionary=text_tops or None, pre_buffer=False)
         groups = src.options.get("row_groups")
         groups = list(range(pf.metadata.num_row_groups)) if groups is None else list(groups)
-        for b in _row_group_batches(pf, groups, tops or None):
+        later = {n for n in later if n in schema.names}
+        if later and any(pf.metadata.row_group(g).num_rows > PARQUET_BATCH for g in groups):
+            later, tops = set(), list(dict.fromkeys([*tops, *sorted(later)]))  # slices of a row group: all now
+        if later and not tops:
+            tops = [min(later)]
+            later.discard(tops[0])
+        for b, held in _row_group_batches(pf, groups, tops or None):
             if any(pa.types.is_struct(t) for t in b.schema.types):  # nested columns -> parent.child columns
                 t = b if isinstance(b, pa.Table) else pa.Table.from_batches([b])
                 yield from t.combine_chunks().flatten().to_batches()
+            elif later and held is not None and isinstance(b, pa.Table):
+                yield LazyBatch(b, sorted(later), lambda name, held=held: _read_later(pf, held, name, src.where))
             else:
                 yield b
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"unreadable parquet file ({str(exc).splitlines()[0]})", where=src.where) from None
+
+
+def _read_later(pf: Any, groups: list[int], name: str, where: str) -> pa.ChunkedArray:
+    """Column ``name`` of row groups ``groups``: a chunk per row group, dictionaries unified as in the batch."""
+    try:
+        t = pf.read_row_groups(groups, columns=[name])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"unreadable parquet file ({str(exc).splitlines()[0]})", where=where) from None
+    return (t.unify_dictionaries() if len(groups) > 1 else t).column(name)

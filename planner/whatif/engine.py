@@ -395,12 +395,16 @@ class _Arrays:
     by_k: np.ndarray  # (configs, signatures, months) replicas
     replica_months: np.ndarray  # (signatures, configs) replicas summed over the horizon (nan: never costed)
     zones: int
-    total: np.ndarray = field(default_factory=lambda: np.empty(0))  # contracted spend over the horizon (nan: not yet)
-    tail: np.ndarray = field(default_factory=lambda: np.empty(0))
+    total: dict[int, np.ndarray] = field(default_factory=dict)  # candidate -> spend over the horizon (nan: not yet)
+    tail: dict[int, np.ndarray] = field(default_factory=dict)
 
     def totals(self, j: int, rows: np.ndarray) -> None:
         """Horizon total and commitment tail of candidate ``j`` for the signatures ``rows`` (where not yet known)."""
-        rows = rows[np.isnan(self.total[rows, j])]
+        if j not in self.total:
+            self.total[j] = np.full(len(self.month1), np.nan)
+            self.tail[j] = np.zeros(len(self.month1))
+        tot, tail = self.total[j], self.tail[j]
+        rows = rows[np.isnan(tot[rows])]
         if not len(rows):
             return
         c = self.cands[j]
@@ -409,16 +413,14 @@ class _Arrays:
             n = _counts(c, r, self.zones)
             if c.term:
                 billed, after = _ratchet(n, c.term)
-                self.total[rows, j] = c.rate * billed.sum(axis=1)
-                self.tail[rows, j] = c.rate * after
+                tot[rows] = c.rate * billed.sum(axis=1)
+                tail[rows] = c.rate * after
             else:
-                self.total[rows, j] = c.rate * n.sum(axis=1)
-                self.tail[rows, j] = 0.0
+                tot[rows] = c.rate * n.sum(axis=1)
         else:
             valid, n_main, n_rest = _mixed_counts(c, r, self.zones)
             single = _counts(c, r, self.zones)
-            self.total[rows, j] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=1)
-            self.tail[rows, j] = 0.0
+            tot[rows] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=1)
 
 
 def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
@@ -460,7 +462,7 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
     for k in range(kk):
         if full is None or k in full:
             sums[:, k] = by_k[k].sum(axis=1)
-    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.full((u, nc), np.nan), np.full((u, nc), np.nan))
+    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones)
 
 
 def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
@@ -505,31 +507,51 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         raise _Fallback("a signature with no priced plan")
     for j in np.unique(first):
         full.totals(sel[j], np.flatnonzero(first == j))
-    ub = np.round(full.total[rows, np.asarray(sel)[first]] + full.tail[rows, np.asarray(sel)[first]], 6)
+    ub = np.empty(u)
+    for j in np.unique(first):
+        at = first == j
+        ub[at] = np.round(full.total[sel[j]][at] + full.tail[sel[j]][at], 6)
     ub_loose = ub * (1 + 1e-9) + 1e-6
     bursts = [_burst_for(cands, c) if c.term and c.rest is None else None for c in cands]
-    alive = np.zeros((u, len(sel)), dtype=bool)
+    live: list[int] = []  # candidates that can win somewhere, and where
+    where: list[np.ndarray] = []
     for j, c in enumerate(cands):
-        lb = _floor_rate(c) * full.replica_months[:, c.k]
-        alive[:, j] = priced[:, j] & (lb <= ub_loose)  # nan (a configuration never costed): not alive
-        alive[first == j, j] = True
-        full.totals(sel[j], np.flatnonzero(alive[:, j]))
-    total = np.where(alive, full.total[:, sel], np.inf)
-    tail = np.where(alive, full.tail[:, sel], 0.0)
-    plan_total = np.where(alive, np.round(total + tail, 6), np.inf)
+        ok = priced[:, j] & (_floor_rate(c) * full.replica_months[:, c.k] <= ub_loose)  # nan: never costed
+        ok[first == j] = True
+        idx = np.flatnonzero(ok)
+        if len(idx):
+            full.totals(sel[j], idx)
+            live.append(j)
+            where.append(ok)
+    nl = len(live)
+    plan_live = np.full((u, nl), np.inf)
+    for i, (j, ok) in enumerate(zip(live, where, strict=True)):
+        plan_live[ok, i] = np.round(full.total[sel[j]][ok] + full.tail[sel[j]][ok], 6)
+    live_idx = np.asarray(live)
+    pick = np.argmin(plan_live, axis=1)
+    best_pin = live_idx[pick]
+    best_val = plan_live[rows, pick]
+    tied = (plan_live == best_val[:, None]).sum(axis=1) > 1
+
+    def plan_total_rows(hr: np.ndarray) -> np.ndarray:
+        out = np.full((len(hr), len(sel)), np.inf)
+        out[:, live_idx] = plan_live[hr]
+        return out
+
     # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
-    best_pin = np.argmin(plan_total, axis=1)
-    best_val = plan_total[rows, best_pin]
-    tied = (plan_total == best_val[:, None]).sum(axis=1) > 1
     m1j, cj, kj = m1r[rows, best_pin][:, None], count1[rows, best_pin][:, None], keyrank[best_pin][:, None]
     before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (keyrank[None, :] < kj)))))
     same = priced & (m1r == m1j) & (count1 == cj) & (keyrank[None, :] == kj)
     hard = np.flatnonzero(tied | (before.sum(axis=1) >= MAX_PINS) | (same.sum(axis=1) > 1))
     if len(hard):
-        best_pin[hard] = _ordered_choice(options, reps[hard], cands, plan_total[hard], m1r[hard], count1[hard], keyrank)
-        best_val = plan_total[rows, best_pin]
-    out_total = total[rows, best_pin].copy()
-    out_tail = tail[rows, best_pin].copy()
+        pt = plan_total_rows(hard)
+        best_pin[hard] = _ordered_choice(options, reps[hard], cands, pt, m1r[hard], count1[hard], keyrank)
+        best_val[hard] = pt[np.arange(len(hard)), best_pin[hard]]
+    out_total = np.empty(u)
+    out_tail = np.empty(u)
+    for j in np.unique(best_pin):
+        at = best_pin == j
+        out_total[at], out_tail[at] = full.total[sel[j]][at], full.tail[sel[j]][at]
     out_m1 = month1[rows, best_pin].copy()
     out_count = count1[rows, best_pin].copy()
     out_j = best_pin.copy()

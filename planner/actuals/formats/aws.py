@@ -148,6 +148,11 @@ class AwsCur(Format):
             plan = {k: v for k, v in plan.items() if k != "amount"}
         return plan
 
+    def lazy(self, wanted: set[str]) -> set[str]:
+        # the product code and the CUR 2.0 product map only stand in for a missing product name (the service),
+        # unless the service category is asked for, which is keyed on the code
+        return {"product_map"} | (set() if "ServiceCategory" in wanted else {"product_code"})
+
     def tag_columns(self, header: Header) -> dict[str, str]:
         out = {}
         for n in header.names:

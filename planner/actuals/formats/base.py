@@ -533,6 +533,11 @@ class Format:
         """The columns of ``plan`` worth reading, knowing which ones the file has (default: all)."""
         return plan
 
+    def lazy(self, wanted: set[str]) -> set[str]:
+        """Logical raw columns that a batch often does not need for ``wanted`` (a fallback for another column):
+        a parquet file's are read for a batch only when it asks for them (default: none)."""
+        return set()
+
     def tag_columns(self, header: Header) -> dict[str, str]:
         """Tag key -> column, for formats with one column per tag (CUR, OCI)."""
         return {}
