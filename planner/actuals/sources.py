@@ -3,7 +3,9 @@
 A source is a CSV file (optionally gzip-compressed, optionally with a UTF-8 byte-order mark), a parquet
 file, or a folder of those (a CUR delivery is a folder of parts). Only the columns a request needs are read:
 parquet by column projection, CSV with pyarrow's streaming reader restricted to those columns. Text columns
-are read dictionary-encoded, numbers as float64.
+are read dictionary-encoded, numbers as float64. Parquet row groups are joined into batches without copying
+(a column keeps a chunk per row group), and a column that is only a fallback for another is read for a batch
+only when that batch needs it.
 """
 
 from __future__ import annotations
