@@ -143,6 +143,13 @@ def _months_of(s: Any) -> np.ndarray:
         if not null.all():
             out[~null] = _months_of(pd.Series(t[~null].to_numpy(), copy=False))
         return out
+    m_lo, m_hi = (int(np.datetime64(x // per_day, "D").astype("datetime64[M]").astype(np.int64)) for x in (lo_ns, hi_ns))
+    if m_hi - m_lo <= 4:  # a few months (a batch across a month's end): compared with the months' first instants
+        out = np.full(len(ns), m_lo, dtype=np.int64)
+        for m in range(m_lo + 1, m_hi + 1):
+            first = int(np.datetime64(m, "M").astype("datetime64[D]").astype(np.int64)) * per_day
+            out += ns >= first
+        return out
     days = np.floor_divide(ns, per_day)
     lo, hi = int(days.min()), int(days.max())
     if hi - lo > 200_000:  # dates centuries apart: no table, convert each
