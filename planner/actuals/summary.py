@@ -145,11 +145,11 @@ def _months_of(s: Any) -> np.ndarray:
         return out
     m_lo, m_hi = (int(np.datetime64(x // per_day, "D").astype("datetime64[M]").astype(np.int64)) for x in (lo_ns, hi_ns))
     if m_hi - m_lo <= 4:  # a few months (a batch across a month's end): compared with the months' first instants
-        out = np.full(len(ns), m_lo, dtype=np.int64)
+        after = np.zeros(len(ns), dtype=np.int8)  # how many of the later months have begun by each row
         for m in range(m_lo + 1, m_hi + 1):
             first = int(np.datetime64(m, "M").astype("datetime64[D]").astype(np.int64)) * per_day
-            out += ns >= first
-        return out
+            after += (ns >= first).view(np.int8)
+        return np.add(after, m_lo, dtype=np.int64)
     days = np.floor_divide(ns, per_day)
     lo, hi = int(days.min()), int(days.max())
     if hi - lo > 200_000:  # dates centuries apart: no table, convert each
