@@ -178,13 +178,15 @@ def main() -> None:
             generate(rows, path)
             print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f} s",
                   file=sys.stderr)
+        load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         runs = [run_once(path) for _ in range(a.runs)]
+        load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         secs = statistics.median(r["seconds"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
         rss = statistics.median(r["rss_mb"] for r in runs)
         row = {"rows": rows, "mb": path.stat().st_size / 1e6, "median_s": secs, "rows_per_s": rows / secs,
                "median_cpu": cpu, "rows_per_cpu_s": rows / cpu, "runs_s": [r["seconds"] for r in runs],
-               "rss_mb": rss, "groups": runs[0]["groups"]}
+               "rss_mb": rss, "groups": runs[0]["groups"], "load": (load0, load1)}
         results.append(row)
         print(f"{rows:>12,} rows  {row['mb']:6.0f} MB  median {secs:6.2f} s wall ({row['rows_per_s'] / 1e6:5.2f} M rows/s)"
               f"  {cpu:6.2f} s CPU ({row['rows_per_cpu_s'] / 1e6:5.2f} M rows/s)  peak RSS {rss:5.0f} MB  "
@@ -194,12 +196,17 @@ def main() -> None:
 
 
 def record(results: list[dict], runs: int) -> None:
+    """Write the results as the section ``## Actual spend: hourly CUR summary`` of bench/RESULTS.md, replacing
+    that section when it is there (up to the next ``## `` heading), else appending it."""
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    lines = ["", "## Actual spend: hourly CUR summary", "",
+    loads = [x for r in results for x in r["load"]]
+    lines = ["## Actual spend: hourly CUR summary", "",
              (f"`planner.actuals.summarize(file, by=\"{BY}\")` on a synthetic hourly AWS CUR parquet "
              f"(`bench/actuals_bench.py`, Athena/CUR column names, row groups of {ROW_GROUP:,} rows, RI, Savings Plan, "
              "tax and credit lines), one fresh process per run pinned to one core (pyarrow thread pools at 1); "
-             f"median of {runs} runs; peak RSS (VmHWM) of the process. Machine: 2-core x86_64, 24 GiB, Python 3.11.7; {day}."),
+             f"median of {runs} runs; peak RSS (VmHWM) of the process. Machine: 2-core x86_64, 24 GiB, Python 3.11.7; {day}; "
+             f"shared with other jobs, load average (1 min) {min(loads):.1f} to {max(loads):.1f} during the runs, so "
+             "the CPU time is the better measure of one core's work."),
              "", ("| rows | file | median wall s | M rows/s (wall) | median CPU s | M rows/s (CPU) | runs, wall s "
              "| peak RSS | groups |"),
              "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
@@ -208,9 +215,16 @@ def record(results: list[dict], runs: int) -> None:
                      f"{r['median_cpu']:.2f} | {r['rows_per_cpu_s'] / 1e6:.2f} | "
                      f"{', '.join(f'{s:.2f}' for s in r['runs_s'])} | {r['rss_mb']:.0f} MB | {r['groups']} |")
     lines += ["", (f"Reproduce: `python bench/actuals_bench.py --runs {runs} --record` (target: at least 5M rows/s "
-              "on one core, peak RSS flat in the file size).")]
-    with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+              "on one core, peak RSS flat in the file size)."), ""]
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start = text.find(lines[0] + "\n")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
+    else:
+        end = text.find("\n## ", start + len(lines[0]))
+        text = text[:start] + "\n".join(lines) + ("" if end < 0 else text[end:])
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
