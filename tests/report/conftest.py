@@ -92,21 +92,10 @@ def write_focus(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def load_focus(path: Path) -> Any:
-    """A FOCUS CSV as the frame the report takes: the real reader when it is installed, else pandas with the
-    Tags column parsed from its JSON text (the FOCUS 1.0 form of Tags)."""
-    try:
-        from planner.actuals import read_actuals  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        read_actuals = None
-    if read_actuals is not None:
-        return read_actuals([str(path)])
-    import pandas as pd
+    """A FOCUS CSV as the frame the report takes, read by planner.actuals.read_actuals as a user's file would be."""
+    from planner.actuals import read_actuals
 
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df["Tags"] = df["Tags"].map(lambda s: json.loads(s) if s else {})
-    for col in ("BilledCost", "EffectiveCost", "ListCost"):
-        df[col] = pd.to_numeric(df[col])
-    return df
+    return read_actuals([str(path)])
 
 
 def hand_rows() -> list[dict[str, Any]]:

@@ -12,15 +12,6 @@ import pytest
 from planner.cli import main
 
 
-def _has_reader() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("planner.actuals.reader") is not None
-
-
-needs_reader = pytest.mark.skipif(not _has_reader(), reason="planner.actuals.read_actuals not installed")
-
-
 def _run(runner, hand, *args):
     return runner.invoke(main, ["report", str(hand["scenario"]), *args])
 
@@ -64,7 +55,6 @@ def test_alert_exit_codes_on_the_plan(runner, hand, args, code, line):
     assert out.exists()  # an alert still writes the report
 
 
-@needs_reader
 @pytest.mark.parametrize("args,code", [([], 0), (["--warn-at", "80,100"], 3), (["--warn-at", "120"], 0),
                                        (["--fail-over-budget"], 4), (["--fail-over-budget", "--warn-at", "80"], 4)])
 def test_alert_exit_codes_on_actuals(runner, hand, args, code):
@@ -116,7 +106,6 @@ def test_alerts_need_a_budget(runner, hand):
     assert r.exit_code == 2 and "alerts need a budget" in r.output and not out.exists()
 
 
-@needs_reader
 @pytest.mark.parametrize("rows,message", [
     ("mixed", ("mixes currencies (EUR, USD) and no rate is given for EUR; give each as USD per unit, e.g. --fx "
               "EUR=RATE")),

@@ -54,8 +54,6 @@ def test_html_report_in_chromium(runner, hand, with_actuals):
     out = hand["dir"] / "report.html"
     args = ["report", str(hand["scenario"]), "--month", "2026-03", "--out", str(out), "--warn-at", "80,100"]
     if with_actuals:
-        if importlib.util.find_spec("planner.actuals.reader") is None:
-            pytest.skip("planner.actuals absent")
         args += ["--actuals", str(hand["focus"]), "--volumes", str(hand["volumes"])]
     r = runner.invoke(main, args)
     assert r.exit_code == 3, r.output  # 80% reached (plan 1,600 / 2,000; projected 2,356 / 2,000)
