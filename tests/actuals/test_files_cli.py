@@ -143,3 +143,18 @@ def test_real_process_prints_no_traceback(tmp_path):
                         capture_output=True, text=True, cwd=REPO, check=False)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines()[0] == "month,provider,service,billed_cost,effective_cost,list_cost,currency"
+
+
+def test_docs_transcripts_are_current(runner, monkeypatch):
+    """Every `$ planner actuals ...` transcript in docs/actuals.md is exactly what the command prints."""
+    import re
+    import shlex
+
+    doc = (REPO / "docs" / "actuals.md").read_text()
+    blocks = re.findall(r"```console\n\$ (planner [^\n]*)\n(.*?)```", doc, re.DOTALL)
+    assert len(blocks) == 2
+    monkeypatch.chdir(REPO)
+    for cmd, shown in blocks:
+        r = runner.invoke(main, shlex.split(cmd)[1:])
+        assert r.exit_code == 0, (cmd, r.output)
+        assert r.stdout.rstrip("\n") == shown.rstrip("\n"), cmd

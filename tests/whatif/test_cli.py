@@ -159,3 +159,50 @@ def test_whatif_commands_import_nothing_heavy():
     p = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == ""
+
+
+# ------------------------------------------------------------------------------------------------ the docs' commands
+def _section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[start:end if end >= 0 else None]
+
+
+def test_readme_whatif_commands_run_as_shown(runner, tmp_path, monkeypatch):
+    """Every command of the README's "What-if analysis" shell block runs as written, from a folder holding the
+    example scenarios (so the chart `mc.png` lands there, not in the checkout)."""
+    import re
+    import shlex
+
+    from tests.conftest import REPO
+
+    section = _section((REPO / "README.md").read_text(), "## What-if analysis")
+    [block] = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    commands = [shlex.split(c) for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+    assert [c[1] for c in commands] == ["compare", "mc", "sensitivity", "diff"]
+    (tmp_path / "scenarios").symlink_to(REPO / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLANNER_NOW", "2026-11-26")
+    for args in commands:
+        assert args[0] == "planner"
+        r = runner.invoke(main, args[1:])
+        assert r.exit_code == 0, (args, r.output)
+        assert "Winner" in r.stdout or "Cheapest in" in r.stdout or "largest swing first" in r.stdout, args
+    assert (tmp_path / "mc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the mc command's --plot
+
+
+def test_api_doc_transcript_is_current(runner, monkeypatch):
+    """The `$ planner ...` transcript in docs/api.md prints what the doc shows (here a one-line error, exit 2)."""
+    import re
+    import shlex
+
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "api.md").read_text()
+    blocks = re.findall(r"```console\n\$ (planner [^\n]*)\n(.*?)```", doc, re.DOTALL)
+    assert blocks
+    monkeypatch.chdir(REPO)
+    for cmd, shown in blocks:
+        r = runner.invoke(main, shlex.split(cmd)[1:])
+        assert (r.stdout + r.stderr).rstrip("\n") == shown.rstrip("\n"), cmd
+        assert r.exit_code == (2 if shown.startswith("Error: ") else 0), cmd
