@@ -78,13 +78,28 @@ def test_notebook_runs_and_draws_its_charts(executed):
 
 
 def test_notebook_numbers_are_the_apis(executed):
-    # the winners table printed in section 1 is planner.sweep's (the notebook's own call, re-run here)
-    text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
-                   if o.output_type == "stream")
+    import numpy as np
+    import pandas as pd
+
     import planner
 
-    base = planner.compare(planner.load_scenario(REPO / "scenarios" / "chat-assistant.yaml"))
+    text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
+                   if o.output_type == "stream")
+    sc = planner.load_scenario(REPO / "scenarios" / "chat-assistant.yaml")
+    base = planner.compare(sc)
     assert f"Cheapest: {base.winner.cloud} ({base.winner.region})" in text, text[:500]
+    # the winners table of section 1 is planner.sweep's on the same table of variants (the notebook's call, re-run)
+    cell = next(c for c in executed.cells if c.cell_type == "code" and "traffic.winners()" in c.source)
+    [shown] = [o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result"]
+    m = np.arange(1, 6.5, 0.5)
+    traffic = planner.sweep(sc, pd.DataFrame({"workloads.chat.qps_mean": 15 * m, "workloads.chat.qps_peak": 40 * m}))
+    want = traffic.winners()[["workloads.chat.qps_peak", "cloud", "horizon_cost", "instance_type", "count"]].round(0)
+    rows = [line.split() for line in shown.splitlines()[1:]]
+    assert len(rows) == len(want) == len(m)
+    for row, (_, w) in zip(rows, want.iterrows(), strict=True):
+        qps, cloud, cost, instance, count = row[1:]
+        assert (float(qps), cloud, float(cost), instance, int(count)) == (
+            w["workloads.chat.qps_peak"], w["cloud"], w["horizon_cost"], w["instance_type"], w["count"]), row
 
 
 def test_api_doc_shows_every_notebook_chart():
