@@ -51,12 +51,21 @@ def test_streaming_batches_stay_bounded_and_add_up(cur_parquet, monkeypatch):
 
 
 def test_streaming_csv_in_small_blocks(tmp_path, monkeypatch):
-    from planner.actuals import sources
+    from planner.actuals import sources, summary
 
     path = fixture(CUR)
     whole = summarize(path, by=BY)
+    seen: list[int] = []
+    reduce_batch = summary.reduce_batch
+
+    def spy(cols, *a, **kw):
+        seen.append(len(cols["BilledCost"]))
+        return reduce_batch(cols, *a, **kw)
+
+    monkeypatch.setattr(summary, "reduce_batch", spy)
     monkeypatch.setattr(sources, "CSV_BLOCK", 1200)  # the header and a few lines per block
     assert _records(summarize(path, by=BY)) == _records(whole)
+    assert len(seen) > 1 and sum(seen) == 10  # the 10 lines of the 3,120-byte file in several blocks
 
 
 def test_summaries_never_build_the_full_frame(cur_parquet, monkeypatch):
