@@ -123,29 +123,32 @@ class Raw:
         return out
 
     def _from_chunks(self, logical: str) -> pd.Series | None:
-        """A column of several chunks (parquet row groups) converted without joining it in Arrow first: floats
-        and times concatenated once into their numpy array, text by the chunks' indices into their shared
-        dictionary. None for anything else (converted from the joined array)."""
+        """A column (of one chunk, or of several: parquet row groups) converted without joining it in Arrow
+        first: floats and times concatenated once into their numpy array, text by the chunks' indices into their
+        shared dictionary, written at once in the width pandas keeps. None for anything else (converted from the
+        joined array)."""
         if not self.has(logical):
             return None
         col = self.batch.column(self.columns[logical][0])
-        if not isinstance(col, pa.ChunkedArray) or col.num_chunks < 2:
+        chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+        if not chunks:
             return None
         kind = self.columns[logical][1]
         t = col.type
         if kind == NUM and pa.types.is_floating(t):
-            return pd.Series(_float64(col), copy=False)
+            return pd.Series(_float64(chunks), copy=False)
         if kind in (TIME, TIME_LAX) and pa.types.is_timestamp(t) and t.tz is None and col.null_count == 0:
-            ints = np.concatenate([c.view(pa.int64()).to_numpy() for c in col.chunks])
+            parts = [c.view(pa.int64()).to_numpy() for c in chunks]
+            ints = parts[0] if len(parts) == 1 else np.concatenate(parts)
             values = pd.arrays.DatetimeArray._from_sequence(ints.view(f"M8[{t.unit}]"), dtype=f"M8[{t.unit}]")
             return pd.Series(values.tz_localize("UTC"), copy=False)
         if kind == TEXT and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
-            first = col.chunk(0).dictionary
-            if all(c.dictionary is first or c.dictionary.equals(first) for c in col.chunks[1:]):
+            first = chunks[0].dictionary
+            if all(c.dictionary is first or c.dictionary.equals(first) for c in chunks[1:]):
                 k = len(first)  # codes written at once in the width pandas keeps for k categories
                 codes = np.empty(self.n, dtype=np.int8 if k < 127 else np.int16 if k < 32767 else np.int32)
                 pos = 0
-                for c in col.chunks:
+                for c in chunks:
                     codes[pos:pos + len(c)] = _codes_of(c)
                     pos += len(c)
                 return _categorical_codes(first, codes)
@@ -205,14 +208,14 @@ def _codes_of(arr: pa.DictionaryArray) -> np.ndarray:
     return idx.to_numpy(zero_copy_only=False)
 
 
-def _float64(col: pa.ChunkedArray) -> np.ndarray:
-    """A chunked floating column as one float64 array, NaN where null."""
+def _float64(chunks: list[pa.Array]) -> np.ndarray:
+    """Floating chunks as one float64 array, NaN where null (one chunk without nulls: its own memory)."""
     parts = []
-    for c in col.chunks:
+    for c in chunks:
         if c.type != pa.float64():
             c = c.cast(pa.float64())
         parts.append(c.to_numpy(zero_copy_only=False))
-    return np.concatenate(parts) if parts else np.zeros(0)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0)
 
 
 _DTYPES: dict[tuple[Any, ...], pd.CategoricalDtype] = {}  # categories seen in earlier batches -> their dtype
