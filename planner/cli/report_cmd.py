@@ -51,7 +51,6 @@ def report(scenario: str, month: str, budget: str | None, actuals: tuple[str, ..
     --fail-over-budget. The spend checked is the projected month-end (the actual once the month is complete),
     or the plan when there is no actual spend for the month.
     """
-    from planner.errors import InputError
     from planner.report import build_report, read_volumes
     from planner.report.alerts import parse_thresholds
     from planner.report.build import parse_budget, parse_fx
@@ -71,15 +70,8 @@ def report(scenario: str, month: str, budget: str | None, actuals: tuple[str, ..
     vols = read_volumes(volumes, sc) if volumes else None
     frame = None
     if actuals:
-        import importlib
+        from planner.actuals import read_actuals
 
-        try:
-            read_actuals = getattr(importlib.import_module("planner.actuals"), "read_actuals", None)
-        except ImportError:
-            read_actuals = None
-        if read_actuals is None:
-            raise InputError("reading billing exports needs planner.actuals.read_actuals, which this installation "
-                             "lacks", field="--actuals")
         frame = read_actuals(list(actuals), format=actuals_format)
     rep = build_report(sc, month, actuals=frame, budget=given_budget, volumes=vols, cloud=cloud,
                        plan_start=plan_start, baseline=baseline, fx=rates, basis=basis, catalog=catalog_name,
