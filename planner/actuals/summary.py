@@ -159,6 +159,31 @@ def _months_of(s: Any) -> np.ndarray:
     return table[days]
 
 
+def _month_offsets(s: Any) -> tuple[np.ndarray, int, int] | None:
+    """(months since ``lo`` per row as small integers, lo, hi) of a billing period column with a date in every
+    row and at most five months in the batch, as in a CUR ordered by time; None otherwise (then the months are
+    found by :func:`_month_codes`)."""
+    if not isinstance(s, pd.Series) or not (isinstance(s.dtype, pd.DatetimeTZDtype) or s.dtype.kind == "M") \
+            or len(s) == 0:
+        return None
+    unit = s.dtype.unit if isinstance(s.dtype, pd.DatetimeTZDtype) else np.datetime_data(s.dtype)[0]
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}.get(unit)
+    if per_day is None:
+        return None
+    ns = np.asarray(s.array.asi8)
+    lo_ns, hi_ns = int(ns.min()), int(ns.max())
+    if lo_ns == np.iinfo(np.int64).min:  # a null
+        return None
+    m_lo, m_hi = (int(np.datetime64(x // per_day, "D").astype("datetime64[M]").astype(np.int64)) for x in (lo_ns, hi_ns))
+    if m_hi - m_lo > 4:
+        return None
+    after = np.zeros(len(ns), dtype=np.int8)  # how many of the later months have begun by each row
+    for m in range(m_lo + 1, m_hi + 1):
+        first = int(np.datetime64(m, "M").astype("datetime64[D]").astype(np.int64)) * per_day
+        after += (ns >= first).view(np.int8)
+    return after, m_lo, m_hi
+
+
 def _codes(s: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(codes, values) of a key column: ``values[codes]`` is the column, with None for nulls."""
     if s is None:
@@ -181,19 +206,26 @@ def _codes(s: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
 def reduce_batch(cols: dict[str, Any], dims: list[str], month: str | None, where: str) -> pd.DataFrame:
     """Partial sums of one batch of FOCUS columns, grouped by ``dims`` and currency."""
     n = len(cols["BilledCost"])
-    months = _month_codes(cols, where) if ("month" in dims or month) else None
+    months: np.ndarray | None = None  # months since 1970-01 per row
+    offsets: tuple[np.ndarray, int, int] | None = None  # or: months since ``lo`` per row, lo, hi
+    if "month" in dims or month:
+        offsets = _month_offsets(cols.get("BillingPeriodStart"))
+        if offsets is None:
+            months = _month_codes(cols, where)
+            lo, hi = (int(months[0]),) * 2 if _constant(months) else (int(months.min()), int(months.max()))
+            offsets = (months - lo if hi > lo else np.zeros(n, dtype=np.int8), lo, hi)
     keep: np.ndarray | None = None
     if month is not None:
-        assert months is not None
-        keep = months == (int(month[:4]) - 1970) * 12 + (int(month[5:]) - 1)
+        assert offsets is not None
+        want = (int(month[:4]) - 1970) * 12 + (int(month[5:]) - 1) - offsets[1]
+        keep = offsets[0] == want if 0 <= want <= offsets[2] - offsets[1] else np.zeros(n, dtype=bool)
         if not keep.any():
             return pd.DataFrame()
     parts: list[tuple[str, np.ndarray, np.ndarray]] = []  # (name, codes, values)
     for d in dims:
         if d == "month":
-            assert months is not None
-            lo, hi = (int(months[0]),) * 2 if _constant(months) else (int(months.min()), int(months.max()))
-            codes = months - lo if hi > lo else np.zeros(n, dtype=np.int8)
+            assert offsets is not None
+            codes, lo, hi = offsets
             parts.append(("month", codes, np.arange(lo, hi + 1, dtype=np.int64)))
         else:
             col = cols.get(d) if d.startswith("tag:") else cols.get(DIMENSIONS[d])
