@@ -539,10 +539,16 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         return out
 
     # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
+    hard_mask = tied
     m1j, cj, kj = m1r[rows, best_pin][:, None], count1[rows, best_pin][:, None], keyrank[best_pin][:, None]
-    before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (keyrank[None, :] < kj)))))
-    same = priced & (m1r == m1j) & (count1 == cj) & (keyrank[None, :] == kj)
-    hard = np.flatnonzero(tied | (before.sum(axis=1) >= MAX_PINS) | (same.sum(axis=1) > 1))
+    if len(sel) > MAX_PINS:  # the winner may rank below the 40th in month 1 only when there are more than 40
+        before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (keyrank[None, :] < kj)))))
+        hard_mask = hard_mask | (before.sum(axis=1) >= MAX_PINS)
+    dup = np.flatnonzero(np.bincount(keyrank)[keyrank] > 1)  # one type and option in several configurations
+    if len(dup):  # a tie on cost, count, type and option is ordered by the configurations' order in the month
+        same = priced[:, dup] & (m1r[:, dup] == m1j) & (count1[:, dup] == cj) & (keyrank[None, dup] == kj)
+        hard_mask = hard_mask | (same.sum(axis=1) > 1)
+    hard = np.flatnonzero(hard_mask)
     if len(hard):
         pt = plan_total_rows(hard)
         best_pin[hard] = _ordered_choice(options, reps[hard], cands, pt, m1r[hard], count1[hard], keyrank)
