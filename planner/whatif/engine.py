@@ -27,6 +27,7 @@ through the exact engine (:func:`planner.whatif.core.exact_rows`), so results ar
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,8 +99,9 @@ class _Rates:
         self.up, self.ug = ps[new], gs[new]
         gvals, ginv = np.unique(self.ug, return_inverse=True)
         # each month's rate: peak x (1 + growth)^month, with Python's own power as plan.py computes it
-        pw = np.frompyfunc(lambda g, m: (1 + g / 100.0) ** m, 2, 1)
-        self.rates = [self.up * pw(gvals, m).astype(float)[ginv] if m else self.up.copy() for m in range(months)]
+        bases = (1 + gvals / 100.0).tolist()  # IEEE division and addition: the same floats plan.py makes
+        self.rates = [self.up * np.array(list(map(pow, bases, itertools.repeat(m))))[ginv] if m else self.up.copy()
+                      for m in range(months)]
         self._month0 = [self.reps(k, 0) for k in range(len(profiles))]
 
     def reps(self, k: int, m: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
