@@ -391,11 +391,11 @@ class _Arrays:
     all, horizon totals computed on demand for the signatures where a candidate can still win."""
 
     cands: list[_Cand]
-    month1: np.ndarray  # (signatures, candidates); inf: not a candidate in month 1 (a mixed fleet that does not
+    month1: np.ndarray  # (candidates, signatures); inf: not a candidate in month 1 (a mixed fleet that does not
     count1: np.ndarray  # beat the single types)
     keyrank: np.ndarray  # (candidates,) order of (type, purchase option)
     by_k: np.ndarray  # (configs, signatures, months) replicas
-    replica_months: np.ndarray  # (signatures, configs) replicas summed over the horizon (nan: never costed)
+    replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon (nan: never costed)
     zones: int
     total: dict[int, np.ndarray] = field(default_factory=dict)  # candidate -> spend over the horizon (nan: not yet)
     tail: dict[int, np.ndarray] = field(default_factory=dict)
@@ -403,8 +403,8 @@ class _Arrays:
     def totals(self, j: int, rows: np.ndarray) -> None:
         """Horizon total and commitment tail of candidate ``j`` for the signatures ``rows`` (where not yet known)."""
         if j not in self.total:
-            self.total[j] = np.full(len(self.month1), np.nan)
-            self.tail[j] = np.zeros(len(self.month1))
+            self.total[j] = np.full(self.month1.shape[1], np.nan)
+            self.tail[j] = np.zeros(self.month1.shape[1])
         tot, tail = self.total[j], self.tail[j]
         rows = rows[np.isnan(tot[rows])]
         if not len(rows):
@@ -436,18 +436,19 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
         return None
     u = reps.shape[0]
     nc = len(cands)
-    month1 = np.full((u, nc), np.inf)
-    count1 = np.zeros((u, nc))
+    month1 = np.full((nc, u), np.inf)  # candidate-major: each candidate's row is contiguous
+    count1 = np.zeros((nc, u))
     by_k = _by_config(reps)  # (configs, signatures, months): rows read contiguously
+    r0_by_k = np.ascontiguousarray(by_k[:, :, 0])
     for j, c in enumerate(cands):
-        r0 = by_k[c.k][:, :1]
+        r0 = r0_by_k[c.k]
         if c.rest is None:
-            n0 = _counts(c, r0, zones)[:, 0]
-            month1[:, j], count1[:, j] = c.rate * n0, n0
+            n0 = _counts(c, r0, zones)
+            month1[j], count1[j] = c.rate * n0, n0
         else:  # month 1 needs the mixed fleet itself
             valid, n_main, n_rest = _mixed_counts(c, r0, zones)
-            month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
-            count1[:, j] = n_main[:, 0] + n_rest[:, 0]
+            month1[j] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, np.inf)
+            count1[j] = n_main + n_rest
     # a mixed fleet is a candidate only when it beats every single type of its configuration and option
     # (to the micro-dollar: at linear prices it costs what the small type alone does, and float rounding must
     # not make it look cheaper)
@@ -455,15 +456,15 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
         if c.rest is None:
             continue
         group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
-        best_single = month1[:, group].min(axis=1)
-        month1[:, j] = np.where(np.round(month1[:, j], 6) < np.round(best_single, 6), month1[:, j], np.inf)
+        best_single = month1[group].min(axis=0)
+        month1[j] = np.where(np.round(month1[j], 6) < np.round(best_single, 6), month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
     kk = reps.shape[1]
-    sums = np.full((u, kk), np.nan)
+    sums = np.full((kk, u), np.nan)
     for k in range(kk):
         if full is None or k in full:
-            sums[:, k] = by_k[k].sum(axis=1)
+            sums[k] = by_k[k].sum(axis=1)
     return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones)
 
 
@@ -501,67 +502,66 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     cands = [full.cands[j] for j in sel]
     u, _, months = reps.shape
     rows = np.arange(u)
-    month1, count1, keyrank = full.month1[:, sel], full.count1[:, sel], full.keyrank[sel]
+    month1, count1, keyrank = full.month1[sel], full.count1[sel], full.keyrank[sel]  # (candidates, signatures)
     priced = np.isfinite(month1)
     m1r = np.round(month1, 6)
-    first = np.argmin(m1r, axis=1)
-    if not priced[rows, first].all():
+    first = np.argmin(m1r, axis=0)
+    if not priced[first, rows].all():
         raise _Fallback("a signature with no priced plan")
-    for j in np.unique(first):
-        full.totals(sel[j], np.flatnonzero(first == j))
     ub = np.empty(u)
     for j in np.unique(first):
-        at = first == j
+        at = np.flatnonzero(first == j)
+        full.totals(sel[j], at)
         ub[at] = np.round(full.total[sel[j]][at] + full.tail[sel[j]][at], 6)
     ub_loose = ub * (1 + 1e-9) + 1e-6
     bursts = [_burst_for(cands, c) if c.term and c.rest is None else None for c in cands]
     live: list[int] = []  # candidates that can win somewhere, and where
     where: list[np.ndarray] = []
     for j, c in enumerate(cands):
-        ok = priced[:, j] & (_floor_rate(c) * full.replica_months[:, c.k] <= ub_loose)  # nan: never costed
+        ok = priced[j] & (_floor_rate(c) * full.replica_months[c.k] <= ub_loose)  # nan: never costed
         ok[first == j] = True
         idx = np.flatnonzero(ok)
         if len(idx):
             full.totals(sel[j], idx)
             live.append(j)
             where.append(ok)
-    nl = len(live)
-    plan_live = np.full((u, nl), np.inf)
+    plan_live = np.full((len(live), u), np.inf)
     for i, (j, ok) in enumerate(zip(live, where, strict=True)):
-        plan_live[ok, i] = np.round(full.total[sel[j]][ok] + full.tail[sel[j]][ok], 6)
+        plan_live[i, ok] = np.round(full.total[sel[j]][ok] + full.tail[sel[j]][ok], 6)
     live_idx = np.asarray(live)
-    pick = np.argmin(plan_live, axis=1)
+    pick = np.argmin(plan_live, axis=0)
     best_pin = live_idx[pick]
-    best_val = plan_live[rows, pick]
-    tied = (plan_live == best_val[:, None]).sum(axis=1) > 1
+    best_val = plan_live[pick, rows]
+    tied = (plan_live == best_val[None, :]).sum(axis=0) > 1
 
     def plan_total_rows(hr: np.ndarray) -> np.ndarray:
         out = np.full((len(hr), len(sel)), np.inf)
-        out[:, live_idx] = plan_live[hr]
+        out[:, live_idx] = plan_live[:, hr].T
         return out
 
     # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
     hard_mask = tied
-    m1j, cj, kj = m1r[rows, best_pin][:, None], count1[rows, best_pin][:, None], keyrank[best_pin][:, None]
+    m1j, cj, kj = m1r[best_pin, rows][None, :], count1[best_pin, rows][None, :], keyrank[best_pin][None, :]
+    kr = keyrank[:, None]
     if len(sel) > MAX_PINS:  # the winner may rank below the 40th in month 1 only when there are more than 40
-        before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (keyrank[None, :] < kj)))))
-        hard_mask = hard_mask | (before.sum(axis=1) >= MAX_PINS)
+        before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (kr < kj)))))
+        hard_mask = hard_mask | (before.sum(axis=0) >= MAX_PINS)
     dup = np.flatnonzero(np.bincount(keyrank)[keyrank] > 1)  # one type and option in several configurations
     if len(dup):  # a tie on cost, count, type and option is ordered by the configurations' order in the month
-        same = priced[:, dup] & (m1r[:, dup] == m1j) & (count1[:, dup] == cj) & (keyrank[None, dup] == kj)
-        hard_mask = hard_mask | (same.sum(axis=1) > 1)
+        same = priced[dup] & (m1r[dup] == m1j) & (count1[dup] == cj) & (kr[dup] == kj)
+        hard_mask = hard_mask | (same.sum(axis=0) > 1)
     hard = np.flatnonzero(hard_mask)
     if len(hard):
         pt = plan_total_rows(hard)
-        best_pin[hard] = _ordered_choice(options, reps[hard], cands, pt, m1r[hard], count1[hard], keyrank)
+        best_pin[hard] = _ordered_choice(options, reps[hard], cands, pt, m1r[:, hard].T, count1[:, hard].T, keyrank)
         best_val[hard] = pt[np.arange(len(hard)), best_pin[hard]]
     out_total = np.empty(u)
     out_tail = np.empty(u)
     for j in np.unique(best_pin):
         at = best_pin == j
         out_total[at], out_tail[at] = full.total[sel[j]][at], full.tail[sel[j]][at]
-    out_m1 = month1[rows, best_pin].copy()
-    out_count = count1[rows, best_pin].copy()
+    out_m1 = month1[best_pin, rows].copy()
+    out_count = count1[best_pin, rows].copy()
     out_j = best_pin.copy()
     # committed base + burst: for each commitment, the committed count with the lowest total; it replaces the
     # plan above only when strictly cheaper (those plans come after the configurations in the costing's list)
@@ -571,8 +571,8 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         if burst is None:
             continue
         b = cands[burst]
-        lb = _floor_rate(c, b) * full.replica_months[:, c.k]
-        live = np.flatnonzero(priced[:, j] & priced[:, burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
+        lb = _floor_rate(c, b) * full.replica_months[c.k]
+        live = np.flatnonzero(priced[j] & priced[burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
         if not len(live):
             continue
         n = _counts(c, full.by_k[c.k][live], zones)
