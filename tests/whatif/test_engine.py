@@ -169,3 +169,21 @@ def test_a_misspelled_short_form_is_suggested(chat):
 
     with pytest.raises(OverrideError, match="did you mean regions"):
         what_if(chat, {"regoins.aws": ["us-west-2"]})
+
+
+def test_a_larger_model_with_three_year_terms_matches_compare(chat, catalog):
+    """llama-3-70b (tensor parallel over 2-8 GPUs), three zones, two AWS regions, 24 months and every
+    commitment term the embedded catalog sells, swept over rate, growth and a GCP price factor."""
+    from planner.whatif import what_if
+
+    base = what_if(chat, {
+        "workloads.chat.model": "llama-3-70b", "workloads.chat.accelerators": ["H100-SXM", "A100-80GB", "L40S", "H200"],
+        "workloads.chat.ttft_p95_ms": 2000, "workloads.chat.tpot_ms": 80, "workloads.chat.zones": 3,
+        "horizon_months": 24, "regions.aws": ["us-east-1", "us-west-2"],
+        "purchase_options": ["on_demand", "spot", "reserved_1y", "reserved_3y", "committed_1y", "committed_3y"]})
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"workloads.chat.qps_peak": np.round(rng.uniform(15, 300, 8), 2),
+                          "workloads.chat.qps_growth_pct_per_month": rng.choice([-2.0, 0.0, 3.0, 7.5], 8),
+                          "prices.gcp": np.round(rng.uniform(0.6, 1.2, 8), 3)})
+    assert_same(eng.evaluate_numpy(base, table, catalog=catalog, workload="chat"),
+                exact_rows(base, table, catalog=catalog, workload="chat"))
