@@ -138,16 +138,18 @@ def _kept_configs(rt: _Rates, options: list[Any], offer_sets: dict[Any, list[Any
     """Configurations that can be the cheapest over the horizon for some variant in some region.
 
     An upper bound of the best plan: the horizon cost of the cheapest candidate in month 1 (always among the
-    plans the costing compares). A lower bound of any plan on configuration k: every month at least
-    max(rate / (utilization x mu_k), replica floor) replicas, each at no less than the cheapest rate per
-    replica of k's candidates (a commitment's 730 hours, a burst's hours). A configuration whose lower bound
+    plans the costing compares). A lower bound of any plan on configuration k: over the horizon at least
+    max(the rates' sum / (utilization x mu_k), months x replica floor) replica-months, each at no less than the
+    cheapest rate per replica of k's candidates (a commitment's 730 hours, a burst's hours). A configuration whose lower bound
     exceeds the upper bound for every variant and region is ranked in month 1 but never costed further.
     What does not depend on the purchase options allowed is kept on ``rt`` for the next group."""
     kk, months = len(rt.profiles), rt.months
     memo = rt.__dict__.setdefault("_kept_memo", {})
     if "lbsum" not in memo:  # replica-months at the least, per configuration
-        memo["lbsum"] = [sum(np.maximum(rt.rates[m] / (rt.util * rt.profiles[k].mu), rt.floor) for m in range(months))
-                         for k in range(kk)]
+        # sum over months of max(rate / (utilization x mu), floor) >= max(sum of rates / (utilization x mu),
+        # months x floor): a little looser, and one pass over the rates instead of one per configuration
+        total_rate = np.sum(rt.rates, axis=0)
+        memo["lbsum"] = [np.maximum(total_rate / (rt.util * rt.profiles[k].mu), months * rt.floor) for k in range(kk)]
         r0 = np.stack([rt.reps(k, 0) for k in range(kk)], axis=1)
         change = np.ones(len(r0), dtype=bool)  # rates are sorted: equal month-1 replicas sit side by side
         change[1:] = (r0[1:] != r0[:-1]).any(axis=1)
@@ -397,6 +399,8 @@ class _Arrays:
     by_k: np.ndarray  # (configs, signatures, months) replicas
     replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon (nan: never costed)
     zones: int
+    priced: np.ndarray  # month1 is finite
+    m1r: np.ndarray  # month1 to the micro-dollar (the order the costing sorts by)
     total: dict[int, np.ndarray] = field(default_factory=dict)  # candidate -> spend over the horizon (nan: not yet)
     tail: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -460,12 +464,13 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
         month1[j] = np.where(np.round(month1[j], 6) < np.round(best_single, 6), month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
+    m1r = np.round(month1, 6)
     kk = reps.shape[1]
     sums = np.full((kk, u), np.nan)
     for k in range(kk):
         if full is None or k in full:
             sums[k] = by_k[k].sum(axis=1)
-    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones)
+    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.isfinite(month1), m1r)
 
 
 def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
@@ -502,15 +507,18 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     cands = [full.cands[j] for j in sel]
     u, _, months = reps.shape
     rows = np.arange(u)
-    month1, count1, keyrank = full.month1[sel], full.count1[sel], full.keyrank[sel]  # (candidates, signatures)
-    priced = np.isfinite(month1)
-    m1r = np.round(month1, 6)
+    every = len(sel) == len(full.cands)  # all allowed: the region's arrays as they are, no copies
+    pick_sel = slice(None) if every else sel
+    month1, count1, keyrank = full.month1[pick_sel], full.count1[pick_sel], full.keyrank[pick_sel]
+    priced, m1r = full.priced[pick_sel], full.m1r[pick_sel]  # (candidates, signatures)
     first = np.argmin(m1r, axis=0)
     if not priced[first, rows].all():
         raise _Fallback("a signature with no priced plan")
     ub = np.empty(u)
-    for j in np.unique(first):
-        at = np.flatnonzero(first == j)
+    by_first = np.argsort(first, kind="stable")
+    cuts = np.flatnonzero(np.diff(first[by_first])) + 1
+    first_rows = {int(first[g[0]]): g for g in np.split(by_first, cuts)} if u else {}
+    for j, at in first_rows.items():
         full.totals(sel[j], at)
         ub[at] = np.round(full.total[sel[j]][at] + full.tail[sel[j]][at], 6)
     ub_loose = ub * (1 + 1e-9) + 1e-6
@@ -519,7 +527,8 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     where: list[np.ndarray] = []
     for j, c in enumerate(cands):
         ok = priced[j] & (_floor_rate(c) * full.replica_months[c.k] <= ub_loose)  # nan: never costed
-        ok[first == j] = True
+        if j in first_rows:
+            ok[first_rows[j]] = True
         idx = np.flatnonzero(ok)
         if len(idx):
             full.totals(sel[j], idx)
