@@ -124,9 +124,14 @@ class _Rates:
             r = self.reps(k, m)
             change[1:] |= r[1:] != r[:-1]
         starts = np.flatnonzero(change)
-        sigs = np.full((len(starts), kk, months), np.nan)
+        # replica counts below 2**20 are exact in float32 and so are the instance counts divided from them: half
+        # the memory of float64 for the tables every region reads (beyond that, float64)
+        sigs = np.full((len(starts), kk, months), np.nan, dtype=np.float32)
         for k, m in cols:
-            sigs[:, k, m] = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
+            col = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
+            if sigs.dtype == np.float32 and len(col) and col.max() >= 2**20:
+                sigs = sigs.astype(np.float64)
+            sigs[:, k, m] = col
         sig_of_pair = np.cumsum(change) - 1
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
@@ -287,7 +292,7 @@ class _WResult:
 def _counts(c: _Cand, r: np.ndarray, zones: int) -> np.ndarray:
     """Instances of a single-type candidate for replica counts ``r`` (whole numbers held as floats: exact
     below 2**53, and faster than integer division)."""
-    return np.maximum(np.ceil(r / c.per), np.minimum(zones, r))
+    return np.maximum(np.ceil(r / c.per), np.minimum(zones, r)).astype(np.float64, copy=False)
 
 
 def _mixed_counts(c: _Cand, r: np.ndarray, zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -295,7 +300,8 @@ def _mixed_counts(c: _Cand, r: np.ndarray, zones: int) -> tuple[np.ndarray, np.n
     assert c.rest is not None
     n_main = np.floor(r / c.per)
     left = r - n_main * c.per
-    n_rest = np.ceil(left / c.rest.per)
+    n_rest = np.ceil(left / c.rest.per).astype(np.float64, copy=False)
+    n_main = n_main.astype(np.float64, copy=False)
     valid = (left > 0) & (n_main > 0) & (n_main + n_rest >= zones)
     return valid, n_main, n_rest
 
@@ -400,7 +406,6 @@ class _Arrays:
     replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon (nan: never costed)
     zones: int
     priced: np.ndarray  # month1 is finite
-    m1r: np.ndarray  # month1 to the micro-dollar (the order the costing sorts by)
     total: dict[int, np.ndarray] = field(default_factory=dict)  # candidate -> spend over the horizon (nan: not yet)
     tail: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -441,7 +446,7 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
     u = reps.shape[0]
     nc = len(cands)
     month1 = np.full((nc, u), np.inf)  # candidate-major: each candidate's row is contiguous
-    count1 = np.zeros((nc, u))
+    count1 = np.zeros((nc, u), dtype=np.int64)
     by_k = _by_config(reps)  # (configs, signatures, months): rows read contiguously
     r0_by_k = np.ascontiguousarray(by_k[:, :, 0])
     for j, c in enumerate(cands):
@@ -464,13 +469,12 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
         month1[j] = np.where(np.round(month1[j], 6) < np.round(best_single, 6), month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    m1r = np.round(month1, 6)
     kk = reps.shape[1]
     sums = np.full((kk, u), np.nan)
     for k in range(kk):
         if full is None or k in full:
-            sums[k] = by_k[k].sum(axis=1)
-    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.isfinite(month1), m1r)
+            sums[k] = by_k[k].sum(axis=1, dtype=np.float64)
+    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.isfinite(month1))
 
 
 def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
@@ -510,8 +514,9 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     every = len(sel) == len(full.cands)  # all allowed: the region's arrays as they are, no copies
     pick_sel = slice(None) if every else sel
     month1, count1, keyrank = full.month1[pick_sel], full.count1[pick_sel], full.keyrank[pick_sel]
-    priced, m1r = full.priced[pick_sel], full.m1r[pick_sel]  # (candidates, signatures)
-    first = np.argmin(m1r, axis=0)
+    priced = full.priced[pick_sel]  # (candidates, signatures)
+    # month 1's cheapest, a plan the costing always compares (any of a near-tie is among its first 40)
+    first = np.argmin(month1, axis=0)
     if not priced[first, rows].all():
         raise _Fallback("a signature with no priced plan")
     ub = np.empty(u)
@@ -550,19 +555,21 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
 
     # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
     hard_mask = tied
-    m1j, cj, kj = m1r[best_pin, rows][None, :], count1[best_pin, rows][None, :], keyrank[best_pin][None, :]
+    m1j, cj, kj = np.round(month1[best_pin, rows], 6)[None, :], count1[best_pin, rows][None, :], keyrank[best_pin][None, :]
     kr = keyrank[:, None]
     if len(sel) > MAX_PINS:  # the winner may rank below the 40th in month 1 only when there are more than 40
+        m1r = np.round(month1, 6)  # the order the costing sorts by: to the micro-dollar
         before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (kr < kj)))))
         hard_mask = hard_mask | (before.sum(axis=0) >= MAX_PINS)
     dup = np.flatnonzero(np.bincount(keyrank)[keyrank] > 1)  # one type and option in several configurations
     if len(dup):  # a tie on cost, count, type and option is ordered by the configurations' order in the month
-        same = priced[dup] & (m1r[dup] == m1j) & (count1[dup] == cj) & (kr[dup] == kj)
+        same = priced[dup] & (np.round(month1[dup], 6) == m1j) & (count1[dup] == cj) & (kr[dup] == kj)
         hard_mask = hard_mask | (same.sum(axis=0) > 1)
     hard = np.flatnonzero(hard_mask)
     if len(hard):
         pt = plan_total_rows(hard)
-        best_pin[hard] = _ordered_choice(options, reps[hard], cands, pt, m1r[:, hard].T, count1[:, hard].T, keyrank)
+        best_pin[hard] = _ordered_choice(options, reps[hard], cands, pt, np.round(month1[:, hard].T, 6),
+                                         count1[:, hard].T, keyrank)
         best_val[hard] = pt[np.arange(len(hard)), best_pin[hard]]
     out_total = np.empty(u)
     out_tail = np.empty(u)
