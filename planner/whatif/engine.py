@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.scenario import Scenario
+from planner.scenario import Scenario, Serving
 
 QPS_FIELDS = ("qps_mean", "qps_peak", "qps_growth_pct_per_month")
 MAX_PINS = 40  # planner.costing.MAX_HORIZON_PINS
@@ -109,7 +109,8 @@ class _Rates:
 
         if m == 0 and isinstance(rows, slice) and getattr(self, "_month0", None):
             return self._month0[k]
-        return np.maximum(replicas_for(self.profiles[k], self.rates[m][rows], self.util), self.floor)
+        got: np.ndarray = np.asarray(replicas_for(self.profiles[k], self.rates[m][rows], self.util))
+        return np.maximum(got, self.floor)
 
     def signatures(self, full: Sequence[int]) -> _Capacity:
         """Variants needing the same replicas -- every configuration in month 1, the configurations in ``full``
@@ -588,11 +589,11 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
             continue
         b = cands[burst]
         lb = _floor_rate(c, b) * full.replica_months[c.k]
-        live = np.flatnonzero(priced[j] & priced[burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
-        if not len(live):
+        at = np.flatnonzero(priced[j] & priced[burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
+        if not len(at):
             continue
-        n = _counts(c, full.by_k[c.k][live], zones)
-        m = len(live)
+        n = _counts(c, full.by_k[c.k][at], zones)
+        m = len(at)
         cap = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
@@ -609,9 +610,9 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
             better = (base >= 1) & (tot < best_b_val)
             best_b_val = np.where(better, tot, best_b_val)
             best_b = np.where(better, base, best_b)
-        win = best_b_val < best_val[live]
+        win = best_b_val < best_val[at]
         if win.any():
-            w_rows = live[win]
+            w_rows = at[win]
             base = best_b[win]
             monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n[win] - base[:, None])
             out_total[w_rows] = monthly.sum(axis=1)
@@ -737,6 +738,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
     if w is not None:
         assert peak is not None and growth is not None
         rt = _rates_for(sc, w, peak, growth, horizon, memo.setdefault("rates", {}))
+        assert isinstance(w, Serving)
         req0 = plan_serving(sc, w, 0)
         by_cfg = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
         try:
@@ -862,7 +864,8 @@ def _main_item(o: _Others, wr: _WResult | None, nsig: int, workload: str | None,
             return out
         for order, cost, itype, count, po in o.compute:
             beats = (cost > wr.month1) | ((cost == wr.month1) & (order < o.w_order))
-            out = np.where(beats, (itype, count, po)[attr], out)
+            val: Any = (itype, count, po)[attr]
+            out = np.where(beats, val, out)
         return out
     best = None
     for x in o.compute:
@@ -967,16 +970,16 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
             continue
         ids = np.frompyfunc(id, 1, 1)(col).astype(np.int64)  # grid values are shared objects
         uid, first, inv = np.unique(ids, return_index=True, return_inverse=True)
-        reps = {}
+        reps: dict[str, int] = {}
         canon = np.empty(len(uid), dtype=np.int64)
         for i, fi in enumerate(first):
             key = repr(col[fi])
             canon[i] = reps.setdefault(key, len(reps))
         codes.append(canon[inv.reshape(-1)])
-    key = np.zeros(len(table), dtype=np.int64)
+    combined = np.zeros(len(table), dtype=np.int64)
     for c in codes:  # one integer per combination (mixed radix)
-        key = key * (int(c.max()) + 1) + c
-    _, inv = np.unique(key, return_inverse=True)
+        combined = combined * (int(c.max()) + 1) + c
+    _, inv = np.unique(combined, return_inverse=True)
     inv = inv.reshape(-1)
     order = np.argsort(inv, kind="stable")
     bounds = np.flatnonzero(np.diff(inv[order])) + 1
