@@ -379,6 +379,19 @@ def _by_config(reps: np.ndarray) -> np.ndarray:
     return got[1]
 
 
+def _argmin0(a: np.ndarray) -> np.ndarray:
+    """``np.argmin(a, axis=0)`` (the first row holding each column's minimum) for a row-major 2-D array, by
+    whole-row passes instead of a strided reduction."""
+    if len(a) == 0:
+        raise ValueError("no rows")
+    low = np.minimum.reduce(a, axis=0)
+    out = np.full(a.shape[1], -1, dtype=np.int64)
+    for i in range(len(a) - 1, -1, -1):  # the last write is the first row
+        out[a[i] == low] = i
+    out[out < 0] = 0  # a column of nan: argmin's first row
+    return out
+
+
 def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     """Commitments bought as the fleet grows, each for ``term`` months: (instances billed each month, instance-
     months billed after the horizon), for counts ``n`` (signatures x months)."""
@@ -517,7 +530,7 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     month1, count1, keyrank = full.month1[pick_sel], full.count1[pick_sel], full.keyrank[pick_sel]
     priced = full.priced[pick_sel]  # (candidates, signatures)
     # month 1's cheapest, a plan the costing always compares (any of a near-tie is among its first 40)
-    first = np.argmin(month1, axis=0)
+    first = _argmin0(month1)
     if not priced[first, rows].all():
         raise _Fallback("a signature with no priced plan")
     ub = np.empty(u)
@@ -544,7 +557,7 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     for i, (j, ok) in enumerate(zip(live, where, strict=True)):
         plan_live[i, ok] = np.round(full.total[sel[j]][ok] + full.tail[sel[j]][ok], 6)
     live_idx = np.asarray(live)
-    pick = np.argmin(plan_live, axis=0)
+    pick = _argmin0(plan_live)
     best_pin = live_idx[pick]
     best_val = plan_live[pick, rows]
     tied = (plan_live == best_val[None, :]).sum(axis=0) > 1
@@ -781,7 +794,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                                        workload, wname))
     # the winner: the cheapest over the horizon, commitment tail included (every cloud here is complete)
     decisive = np.stack([np.round(d["horizon_cost"] + d["commitment_tail"], 6) for d in per_cloud])
-    win = np.argmin(decisive, axis=0)
+    win = _argmin0(decisive)
     for ci, d in enumerate(per_cloud):
         d["winner"] = win == ci
     for d in per_cloud:
@@ -817,7 +830,7 @@ def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | No
         raise _Fallback("per-workload placement")  # each part picks its own region: the exact path
     scores = np.stack([np.round(o.scaled + o.fixed + o.tail + w_arr(wr, "total") + w_arr(wr, "tail"), 6)
                        for _, o, wr in per_region])
-    pick = np.argmin(scores, axis=0)  # the first region on ties, as compare() keeps the first
+    pick = _argmin0(scores)  # the first region on ties, as compare() keeps the first
     sig = np.arange(nsig)
 
     def take(fn: Any) -> np.ndarray:
