@@ -606,23 +606,10 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         if not len(at):
             continue
         n = _counts(c, full.by_k[c.k][at], zones)
-        m = len(at)
         cap = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
-        best_b_val = np.full(m, np.inf)
-        best_b = np.zeros(m)
-        # the total is convex and piecewise linear in the base, with kinks at the monthly counts: its first
-        # minimum is at 1, at the cap, or at a month's count
-        tries = np.concatenate([np.ones((m, 1)), np.minimum(n, cap[:, None]), cap[:, None]], axis=1)
-        tries.sort(axis=1)
-        for t in range(tries.shape[1]):
-            base = tries[:, t]
-            monthly = fixed * base[:, None] + b.hourly * hours * np.maximum(0, n - base[:, None])
-            tot = np.round(monthly.sum(axis=1) + fixed * base * (bought_months - horizon), 6)
-            better = (base >= 1) & (tot < best_b_val)
-            best_b_val = np.where(better, tot, best_b_val)
-            best_b = np.where(better, base, best_b)
+        best_b, best_b_val = best_base(n, cap, fixed, b.hourly * hours, bought_months)
         win = best_b_val < best_val[at]
         if win.any():
             w_rows = at[win]
@@ -637,6 +624,36 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     labels = np.array([c.offer.instance_type for c in cands], dtype=object)
     pos_ = np.array([c.po for c in cands], dtype=object)
     return _WResult(out_total, out_tail, out_m1, labels[out_j], out_count, pos_[out_j])
+
+
+def best_base(n: np.ndarray, cap: np.ndarray, fixed: float, per_month: float, bought_months: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The committed base with the lowest total, the first on ties, for each row of monthly counts ``n`` (rows x
+    months), bases 1 to ``cap``: (base, total to the micro-dollar). ``fixed``: a committed instance's month;
+    ``per_month``: a burst instance's month; ``bought_months``: months of commitment bought (horizon rounded up
+    to whole terms).
+
+    The total -- base x fixed x months bought, plus per_month x the instances above the base each month -- is
+    convex and piecewise linear in the base, its slope non-negative once at most K = fixed x months bought /
+    per_month months exceed the base. Its first minimum is 1, the cap, or the K-th largest monthly count; the
+    counts beside that one are tried too, in case float rounding puts K one off."""
+    m, months = n.shape
+    horizon = months
+    k_at = int(fixed * bought_months // per_month) if per_month > 0 else months
+    desc = -np.sort(-n, axis=1)
+    picks = [desc[:, min(max(i, 0), months - 1)] for i in (k_at - 1, k_at, k_at + 1)] if k_at < months else []
+    tries = np.stack([np.ones(m), *[np.minimum(p, cap) for p in picks], cap], axis=1)
+    tries.sort(axis=1)
+    best_val = np.full(m, np.inf)
+    best = np.zeros(m)
+    for t in range(tries.shape[1]):
+        base = tries[:, t]
+        monthly = fixed * base[:, None] + per_month * np.maximum(0, n - base[:, None])
+        tot = np.round(monthly.sum(axis=1) + fixed * base * (bought_months - horizon), 6)
+        better = (base >= 1) & (tot < best_val)
+        best_val = np.where(better, tot, best_val)
+        best = np.where(better, base, best)
+    return best, best_val
 
 
 def _ordered_choice(options: list[Any], reps: np.ndarray, cands: list[_Cand], plan_total: np.ndarray,

@@ -187,3 +187,26 @@ def test_a_larger_model_with_three_year_terms_matches_compare(chat, catalog):
                           "prices.gcp": np.round(rng.uniform(0.6, 1.2, 8), 3)})
     assert_same(eng.evaluate_numpy(base, table, catalog=catalog, workload="chat"),
                 exact_rows(base, table, catalog=catalog, workload="chat"))
+
+
+def test_best_committed_base_equals_trying_every_base():
+    """best_base (the first minimum found from the slope of the total) against every base from 1 to the cap, on
+    random monthly counts, rates and terms."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        months, term = int(rng.integers(1, 37)), int(rng.choice([12, 36]))
+        n = rng.integers(1, 90, (20, months)).astype(float)
+        if rng.random() < 0.5:
+            n = np.sort(n, axis=1)  # growing fleets
+        fixed, per_month = float(rng.uniform(0.5, 40)) * 730.0, float(rng.uniform(0.3, 60)) * 730.0
+        bought = -(-months // term) * term
+        cap = np.minimum(n.max(axis=1), eng.MAX_BASE)
+        want_val, want = np.full(20, np.inf), np.zeros(20)
+        for b in range(1, eng.MAX_BASE + 1):  # the costing's loop: every base, the first strict minimum kept
+            base = np.full(20, float(b))
+            monthly = fixed * base[:, None] + per_month * np.maximum(0, n - base[:, None])
+            tot = np.round(monthly.sum(axis=1) + fixed * base * (bought - months), 6)
+            ok = (base <= cap) & (tot < want_val)
+            want_val, want = np.where(ok, tot, want_val), np.where(ok, base, want)
+        got, got_val = eng.best_base(n, cap, fixed, per_month, bought)
+        assert (got == want).all() and (got_val == want_val).all()
