@@ -449,12 +449,13 @@ class _Arrays:
 
 
 def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
-            full: frozenset[int] | None = None) -> _Arrays | None:
+            full: frozenset[int] | None = None, allowed: set[str] | None = None) -> _Arrays | None:
     from planner.costing import WHOLE_DAY_OPTIONS
     from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
 
     # serving never runs on scheduled capacity (costing.excluded_options): every other option, allowed or not
-    cands = _candidates(options, offers, set(PURCHASE_OPTIONS) - set(SCHEDULED_OPTIONS) - set(WHOLE_DAY_OPTIONS))
+    usable = set(PURCHASE_OPTIONS) - set(SCHEDULED_OPTIONS) - set(WHOLE_DAY_OPTIONS)
+    cands = _candidates(options, offers, usable if allowed is None else usable & allowed)
     if not cands:
         return None
     u = reps.shape[0]
@@ -800,9 +801,9 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             wres = None
             if cap is not None:
                 offers = offers_by[(cloud, r)]
-                key = (id(cap.sig_replicas), cloud, r, zones, hours)
-                if key not in memo:  # groups that differ only in purchase options share the candidates
-                    memo[key] = _arrays(w_options, offers, cap.sig_replicas, zones, cap.full)
+                key = (id(cap.sig_replicas), cloud, r, zones, hours, frozenset(allowed))
+                if key not in memo:  # groups with the same purchase options share the candidates
+                    memo[key] = _arrays(w_options, offers, cap.sig_replicas, zones, cap.full, allowed)
                 wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours, memo[key])
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
