@@ -185,11 +185,14 @@ def _kept_configs(rt: _Rates, options: list[Any], offer_sets: dict[Any, list[Any
                 else:
                     valid, n_main, n_rest = _mixed_counts(c, r, zones)
                     month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
+            singles_best: dict[tuple[int, str], np.ndarray] = {}  # per configuration and option, singles only
             for j, c in enumerate(cands):
                 if c.rest is not None:
-                    group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
-                    best = month1[:, group].min(axis=1)
-                    month1[:, j] = np.where(np.round(month1[:, j], 6) < np.round(best, 6), month1[:, j], np.inf)
+                    if (c.k, c.po) not in singles_best:
+                        group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
+                        singles_best[(c.k, c.po)] = np.round(month1[:, group].min(axis=1), 6)
+                    best = singles_best[(c.k, c.po)]
+                    month1[:, j] = np.where(np.round(month1[:, j], 6) < best, month1[:, j], np.inf)
             memo[key] = (cands, month1, {})
         cands_all, month1_all, totals = memo[key]
         sel = [j for j, c in enumerate(cands_all) if c.po in allowed]
@@ -476,12 +479,14 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
     # a mixed fleet is a candidate only when it beats every single type of its configuration and option
     # (to the micro-dollar: at linear prices it costs what the small type alone does, and float rounding must
     # not make it look cheaper)
+    best_single: dict[tuple[int, str], np.ndarray] = {}  # per configuration and option, singles only
     for j, c in enumerate(cands):
         if c.rest is None:
             continue
-        group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
-        best_single = month1[group].min(axis=0)
-        month1[j] = np.where(np.round(month1[j], 6) < np.round(best_single, 6), month1[j], np.inf)
+        if (c.k, c.po) not in best_single:
+            group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
+            best_single[(c.k, c.po)] = np.round(month1[group].min(axis=0), 6)
+        month1[j] = np.where(np.round(month1[j], 6) < best_single[(c.k, c.po)], month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
     kk = reps.shape[1]
@@ -569,17 +574,25 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         return out
 
     # most signatures: the cheapest plan over the horizon is among the 40 first in month 1, and alone
-    hard_mask = tied
+    hard_mask = tied.copy()
     m1j, cj, kj = np.round(month1[best_pin, rows], 6)[None, :], count1[best_pin, rows][None, :], keyrank[best_pin][None, :]
     kr = keyrank[:, None]
     if len(sel) > MAX_PINS:  # the winner may rank below the 40th in month 1 only when there are more than 40
-        m1r = np.round(month1, 6)  # the order the costing sorts by: to the micro-dollar
-        before = priced & ((m1r < m1j) | ((m1r == m1j) & ((count1 < cj) | ((count1 == cj) & (kr < kj)))))
-        hard_mask = hard_mask | (before.sum(axis=0) >= MAX_PINS)
+        # at most this many come before it (near-ties counted): where fewer than 40, it is among the first 40
+        loose = priced & (month1 <= month1[best_pin, rows][None, :] * (1 + 1e-9) + 1e-6)
+        near = np.flatnonzero(loose.sum(axis=0) >= MAX_PINS)
+        if len(near):
+            m1r = np.round(month1[:, near], 6)  # the order the costing sorts by: to the micro-dollar
+            c1, mj, cjn, kjn = count1[:, near], m1j[:, near], cj[:, near], kj[:, near]
+            before = priced[:, near] & ((m1r < mj) | ((m1r == mj) & ((c1 < cjn) | ((c1 == cjn) & (kr < kjn)))))
+            hard_mask[near[before.sum(axis=0) >= MAX_PINS]] = True
     dup = np.flatnonzero(np.bincount(keyrank)[keyrank] > 1)  # one type and option in several configurations
-    if len(dup):  # a tie on cost, count, type and option is ordered by the configurations' order in the month
-        same = priced[dup] & (np.round(month1[dup], 6) == m1j) & (count1[dup] == cj) & (kr[dup] == kj)
-        hard_mask = hard_mask | (same.sum(axis=0) > 1)
+    wins_dup = np.flatnonzero(np.isin(best_pin, dup)) if len(dup) else np.empty(0, dtype=np.int64)
+    if len(wins_dup):  # a tie on cost, count, type and option is ordered by the configurations' order in the month
+        w = wins_dup
+        same = (priced[np.ix_(dup, w)] & (np.round(month1[np.ix_(dup, w)], 6) == m1j[:, w])
+                & (count1[np.ix_(dup, w)] == cj[:, w]) & (kr[dup] == kj[:, w]))
+        hard_mask[w[same.sum(axis=0) > 1]] = True
     hard = np.flatnonzero(hard_mask)
     if len(hard):
         pt = plan_total_rows(hard)
