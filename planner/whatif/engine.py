@@ -114,7 +114,7 @@ class _Rates:
 
     def signatures(self, full: Sequence[int]) -> _Capacity:
         """Variants needing the same replicas -- every configuration in month 1, the configurations in ``full``
-        in every month -- as one signature (the others can never be the cheapest over the horizon)."""
+        in every month -- as one signature (a configuration left out of ``full`` is ranked in month 1 only)."""
         n, kk, months = len(self.up), len(self.profiles), self.months
         cols = [(k, 0) for k in range(kk)] + [(k, m) for k in full for m in range(1, months)]
         # a signature starts wherever any of these counts differs from the previous rate's (rates are sorted,
@@ -137,96 +137,6 @@ class _Rates:
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
         return _Capacity(self.profiles, index, sigs, frozenset(full))
-
-
-def _kept_configs(rt: _Rates, options: list[Any], offer_sets: dict[Any, list[Any]], allowed: set[str],
-                  zones: int) -> frozenset[int]:
-    """Configurations that can be the cheapest over the horizon for some variant in some region.
-
-    An upper bound of the best plan: the horizon cost of the cheapest candidate in month 1 (always among the
-    plans the costing compares). A lower bound of any plan on configuration k: over the horizon at least
-    max(the rates' sum / (utilization x mu_k), months x replica floor) replica-months, each at no less than the
-    cheapest rate per replica of k's candidates (a commitment's 730 hours, a burst's hours). A configuration whose lower bound
-    exceeds the upper bound for every variant and region is ranked in month 1 but never costed further.
-    What does not depend on the purchase options allowed is kept on ``rt`` for the next group."""
-    kk, months = len(rt.profiles), rt.months
-    memo = rt.__dict__.setdefault("_kept_memo", {})
-    if "lbsum" not in memo:  # replica-months at the least, per configuration
-        # sum over months of max(rate / (utilization x mu), floor) >= max(sum of rates / (utilization x mu),
-        # months x floor): a little looser, and one pass over the rates instead of one per configuration
-        total_rate = np.sum(rt.rates, axis=0)
-        memo["lbsum"] = [np.maximum(total_rate / (rt.util * rt.profiles[k].mu), months * rt.floor) for k in range(kk)]
-        r0 = np.stack([rt.reps(k, 0) for k in range(kk)], axis=1)
-        change = np.ones(len(r0), dtype=bool)  # rates are sorted: equal month-1 replicas sit side by side
-        change[1:] = (r0[1:] != r0[:-1]).any(axis=1)
-        memo["r0"], memo["u0"] = r0[change], np.cumsum(change) - 1  # month-1 replicas, and each rate's row
-        memo["full"] = {}
-    lbsum, r0, u0, full_cache = memo["lbsum"], memo["r0"], memo["u0"], memo["full"]
-
-    def reps(k: int, m: int) -> np.ndarray:
-        if (k, m) not in full_cache:
-            full_cache[(k, m)] = rt.reps(k, m)
-        return full_cache[(k, m)]
-
-    from planner.costing import WHOLE_DAY_OPTIONS
-    from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
-
-    everything = set(PURCHASE_OPTIONS) - set(SCHEDULED_OPTIONS) - set(WHOLE_DAY_OPTIONS)
-    keep: set[int] = set()
-    for where, offers in offer_sets.items():
-        key = ("region", where, zones, tuple((o.accelerator, o.accelerators_per_replica, o.hours) for o in options))
-        if key not in memo:  # every candidate's month 1 for every rate, whatever is allowed
-            cands = _candidates(options, offers, everything)
-            month1 = np.full((len(r0), len(cands)), np.inf)
-            for j, c in enumerate(cands):
-                r = r0[:, c.k:c.k + 1]
-                if c.rest is None:
-                    month1[:, j] = c.rate * _counts(c, r, zones)[:, 0]
-                else:
-                    valid, n_main, n_rest = _mixed_counts(c, r, zones)
-                    month1[:, j] = np.where(valid[:, 0], c.rate * n_main[:, 0] + c.rest.rate * n_rest[:, 0], np.inf)
-            singles_best: dict[tuple[int, str], np.ndarray] = {}  # per configuration and option, singles only
-            for j, c in enumerate(cands):
-                if c.rest is not None:
-                    if (c.k, c.po) not in singles_best:
-                        group = [i for i, x in enumerate(cands) if x.rest is None and x.k == c.k and x.po == c.po]
-                        singles_best[(c.k, c.po)] = np.round(month1[:, group].min(axis=1), 6)
-                    best = singles_best[(c.k, c.po)]
-                    month1[:, j] = np.where(np.round(month1[:, j], 6) < best, month1[:, j], np.inf)
-            memo[key] = (cands, month1, {})
-        cands_all, month1_all, totals = memo[key]
-        sel = [j for j, c in enumerate(cands_all) if c.po in allowed]
-        if not sel:
-            continue
-        cands = [cands_all[j] for j in sel]
-        first = np.argmin(np.round(month1_all[:, sel], 6), axis=1)[u0]  # per rate
-        ub = np.full(len(rt.up), np.inf)
-        for jl in np.unique(first):
-            j = sel[jl]
-            c = cands_all[j]
-            rows = np.flatnonzero(first == jl)
-            keep.add(c.k)
-            if j not in totals:  # the candidate's horizon cost at every rate, once
-                n = np.stack([reps(c.k, m) for m in range(months)], axis=1)
-                if c.rest is not None:
-                    valid, n_main, n_rest = _mixed_counts(c, n, zones)
-                    tot = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * _counts(c, n, zones))
-                    totals[j] = tot.sum(axis=1)
-                elif c.term:
-                    billed, after = _ratchet(_counts(c, n, zones), c.term)
-                    totals[j] = c.rate * (billed.sum(axis=1) + after)
-                else:
-                    totals[j] = c.rate * _counts(c, n, zones).sum(axis=1)
-            ub[rows] = totals[j][rows]
-        ub = ub * (1 + 1e-9) + 1e-6
-        for k in range(kk):
-            mine = [c for c in cands if c.k == k and c.rest is None]
-            if not mine or k in keep:
-                continue
-            rho = min((min(c.rate, c.hourly * 730.0) if c.term else c.rate) / c.per for c in mine)
-            if (rho * lbsum[k] <= ub).any():
-                keep.add(k)
-    return frozenset(keep)
 
 
 def _profiles(w: Any) -> list[Any]:
@@ -796,10 +706,9 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             raise _Fallback("levels")
         offers_by = {(c, r): cat.query(provider=c, region=r, resource="instance")
                      for c in sc.compare.clouds for r in sc.compare.regions_for(c)}
-        full = _kept_configs(rt, w_options, offers_by, allowed, zones)
-        ckey = ("signatures", id(rt), full)
+        ckey = ("signatures", id(rt))
         if ckey not in memo:
-            memo[ckey] = rt.signatures(sorted(full))
+            memo[ckey] = rt.signatures(range(len(rt.profiles)))
         cap = memo[ckey]
     cols: dict[str, list[Any]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
                                                   "commitment_tail", "instance_type", "count", "purchase_option",

@@ -144,26 +144,6 @@ def test_replica_counts_equal_the_sizing_function():
         assert got == want, q
 
 
-def test_configurations_that_cannot_win_are_only_ranked(chat, catalog):
-    """At 40 QPS some (accelerator, TP) configurations cost more than month 1's cheapest plan even at their
-    lower bound: they are ranked in month 1 and not costed further -- and the results above (which cover this
-    scenario) still equal compare(). Here: the pruned set is a strict, non-empty subset."""
-    from planner.plan import plan_serving
-
-    w = chat.workloads[0]
-    rt = eng._rates_for(chat, w, np.array([40.0]), np.array([5.0]), 12, {})
-    req0 = plan_serving(chat, w, 0)
-    by = {(o.accelerator, o.accelerators_per_replica): o for o in req0.options}
-    options = [by[(p.accelerator, p.tp)] for p in rt.profiles]
-    offers = {(c, r): catalog.query(provider=c, region=r, resource="instance")
-              for c in ("aws", "gcp", "azure") for r in chat.compare.regions_for(c)}
-    kept = eng._kept_configs(rt, options, offers, {"on_demand", "reserved_1y", "committed_1y"}, 2)
-    assert 0 < len(kept) < len(rt.profiles)
-    cap = rt.signatures(sorted(kept))
-    dropped = [k for k in range(len(rt.profiles)) if k not in kept]
-    assert np.isnan(cap.sig_replicas[:, dropped, 1:]).all() and not np.isnan(cap.sig_replicas[:, :, 0]).any()
-
-
 def test_a_misspelled_short_form_is_suggested(chat):
     from planner.whatif import OverrideError, what_if
 
