@@ -41,6 +41,7 @@ from planner.scenario import Scenario, Serving
 QPS_FIELDS = ("qps_mean", "qps_peak", "qps_growth_pct_per_month")
 MAX_PINS = 40  # planner.costing.MAX_HORIZON_PINS
 MAX_BASE = 64  # the largest committed base a base + burst plan tries (planner.costing._base_burst_plans)
+ONE_PASS_CELLS = 30_000_000  # replica counts computed for every rate at once up to this many (rates x columns)
 
 
 class _Fallback(Exception):
@@ -119,20 +120,34 @@ class _Rates:
         cols = [(k, 0) for k in range(kk)] + [(k, m) for k in full for m in range(1, months)]
         # a signature starts wherever any of these counts differs from the previous rate's (rates are sorted,
         # so equal counts sit side by side)
-        change = np.zeros(n, dtype=bool)
-        change[0] = True
-        for k, m in cols:
-            r = self.reps(k, m)
-            change[1:] |= r[1:] != r[:-1]
-        starts = np.flatnonzero(change)
-        # replica counts below 2**20 are exact in float32 and so are the instance counts divided from them: half
-        # the memory of float64 for the tables every region reads (beyond that, float64)
-        sigs = np.full((len(starts), kk, months), np.nan, dtype=np.float32)
-        for k, m in cols:
-            col = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
-            if sigs.dtype == np.float32 and len(col) and col.max() >= 2**20:
-                sigs = sigs.astype(np.float64)
-            sigs[:, k, m] = col
+        if n * len(cols) <= ONE_PASS_CELLS:  # small enough: every rate's counts at once, then the distinct rows
+            table = np.full((n, kk, months), np.nan, dtype=np.float32)
+            for k, m in cols:
+                col = self.reps(k, m)
+                if table.dtype == np.float32 and len(col) and col.max() >= 2**20:
+                    table = table.astype(np.float64)
+                table[:, k, m] = col
+            flat = table.reshape(n, -1)
+            change = np.ones(n, dtype=bool)
+            same = flat[1:] == flat[:-1]
+            same |= np.isnan(flat[1:]) & np.isnan(flat[:-1])
+            change[1:] = ~same.all(axis=1)
+            sigs = table[change]
+        else:
+            change = np.zeros(n, dtype=bool)
+            change[0] = True
+            for k, m in cols:
+                r = self.reps(k, m)
+                change[1:] |= r[1:] != r[:-1]
+            starts = np.flatnonzero(change)
+            # replica counts below 2**20 are exact in float32 and so are the instance counts divided from them:
+            # half the memory of float64 for the tables every region reads (beyond that, float64)
+            sigs = np.full((len(starts), kk, months), np.nan, dtype=np.float32)
+            for k, m in cols:
+                col = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
+                if sigs.dtype == np.float32 and len(col) and col.max() >= 2**20:
+                    sigs = sigs.astype(np.float64)
+                sigs[:, k, m] = col
         sig_of_pair = np.cumsum(change) - 1
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
@@ -311,11 +326,12 @@ def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     u, months = n.shape
     bought = np.zeros((u, months))
     billed = np.zeros((u, months))
+    held = np.zeros((u, months + 1))  # held[:, m]: instances bought before month m (a running sum)
     for m in range(months):
-        lo = max(0, m - term + 1)
-        active = bought[:, lo:m].sum(axis=1)
+        active = held[:, m] - held[:, max(0, m - term + 1)]  # bought in the term's last months, still running
         bought[:, m] = np.maximum(0, n[:, m] - active)
         billed[:, m] = active + bought[:, m]
+        held[:, m + 1] = held[:, m] + bought[:, m]
     after = np.maximum(0, np.arange(months) + term - months)
     return billed, bought @ after
 
