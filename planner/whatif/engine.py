@@ -75,8 +75,8 @@ class _Capacity:
 
     profiles: list[Any]
     index: np.ndarray  # variant -> signature
-    sig_replicas: np.ndarray  # (signatures, configurations, months) replicas, floors applied (nan: not needed)
-    full: frozenset[int] = frozenset()  # configurations counted in every month (the others in month 1 only)
+    sig_replicas: np.ndarray  # (signatures, configurations, months) replicas, floors applied
+    by_k: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))  # the same, configuration-major
 
 
 def _eligible(w: Any) -> bool:
@@ -113,15 +113,14 @@ class _Rates:
         got: np.ndarray = np.asarray(replicas_for(self.profiles[k], self.rates[m][rows], self.util))
         return np.maximum(got, self.floor)
 
-    def signatures(self, full: Sequence[int]) -> _Capacity:
-        """Variants needing the same replicas -- every configuration in month 1, the configurations in ``full``
-        in every month -- as one signature (a configuration left out of ``full`` is ranked in month 1 only)."""
+    def signatures(self) -> _Capacity:
+        """Variants needing the same replicas in every configuration and month, as one signature."""
         n, kk, months = len(self.up), len(self.profiles), self.months
-        cols = [(k, 0) for k in range(kk)] + [(k, m) for k in full for m in range(1, months)]
+        cols = [(k, m) for k in range(kk) for m in range(months)]
         # a signature starts wherever any of these counts differs from the previous rate's (rates are sorted,
         # so equal counts sit side by side)
         if n * len(cols) <= ONE_PASS_CELLS:  # small enough: every rate's counts at once, then the distinct rows
-            table = np.full((n, kk, months), np.nan, dtype=np.float32)
+            table = np.empty((n, kk, months), dtype=np.float32)
             for k, m in cols:
                 col = self.reps(k, m)
                 if table.dtype == np.float32 and len(col) and col.max() >= 2**20:
@@ -129,9 +128,7 @@ class _Rates:
                 table[:, k, m] = col
             flat = table.reshape(n, -1)
             change = np.ones(n, dtype=bool)
-            same = flat[1:] == flat[:-1]
-            same |= np.isnan(flat[1:]) & np.isnan(flat[:-1])
-            change[1:] = ~same.all(axis=1)
+            change[1:] = (flat[1:] != flat[:-1]).any(axis=1)
             sigs = table[change]
         else:
             change = np.zeros(n, dtype=bool)
@@ -142,7 +139,7 @@ class _Rates:
             starts = np.flatnonzero(change)
             # replica counts below 2**20 are exact in float32 and so are the instance counts divided from them:
             # half the memory of float64 for the tables every region reads (beyond that, float64)
-            sigs = np.full((len(starts), kk, months), np.nan, dtype=np.float32)
+            sigs = np.empty((len(starts), kk, months), dtype=np.float32)
             for k, m in cols:
                 col = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
                 if sigs.dtype == np.float32 and len(col) and col.max() >= 2**20:
@@ -151,7 +148,7 @@ class _Rates:
         sig_of_pair = np.cumsum(change) - 1
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
-        return _Capacity(self.profiles, index, sigs, frozenset(full))
+        return _Capacity(self.profiles, index, sigs, np.ascontiguousarray(sigs.transpose(1, 0, 2)))
 
 
 def _profiles(w: Any) -> list[Any]:
@@ -188,7 +185,7 @@ def _capacity(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months
               cache: dict[Any, Any] | None = None) -> _Capacity:
     """Every configuration in every month (see :class:`_Rates`)."""
     rt = _rates_for(sc, w, peak, growth, months, cache if cache is not None else {})
-    return rt.signatures(range(len(rt.profiles)))
+    return rt.signatures()
 
 
 # -- the costing side: one cloud and region, every signature ---------------------------------------------
@@ -295,18 +292,6 @@ def _candidates(options: list[Any], offers: list[Any], allowed: set[str]) -> lis
     return singles + mixed
 
 
-_BY_CONFIG: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _by_config(reps: np.ndarray) -> np.ndarray:
-    """``reps`` laid out configuration-major (made once per signature table, shared by the regions)."""
-    got = _BY_CONFIG.get(id(reps))
-    if got is None or got[0] is not reps:
-        _BY_CONFIG.clear()
-        got = _BY_CONFIG[id(reps)] = (reps, np.ascontiguousarray(reps.transpose(1, 0, 2)))
-    return got[1]
-
-
 def _argmin0(a: np.ndarray) -> np.ndarray:
     """``np.argmin(a, axis=0)`` (the first row holding each column's minimum) for a row-major 2-D array, by
     whole-row passes instead of a strided reduction."""
@@ -346,7 +331,7 @@ class _Arrays:
     count1: np.ndarray  # beat the single types)
     keyrank: np.ndarray  # (candidates,) order of (type, purchase option)
     by_k: np.ndarray  # (configs, signatures, months) replicas
-    replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon (nan: never costed)
+    replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon
     zones: int
     priced: np.ndarray  # month1 is finite
     total: dict[int, np.ndarray] = field(default_factory=dict)  # candidate -> spend over the horizon (nan: not yet)
@@ -377,8 +362,9 @@ class _Arrays:
             tot[rows] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=1)
 
 
-def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
-            full: frozenset[int] | None = None, allowed: set[str] | None = None) -> _Arrays | None:
+def _arrays(options: list[Any], offers: list[Any], by_k: np.ndarray, zones: int,
+            allowed: set[str] | None = None) -> _Arrays | None:
+    """Month 1 of every candidate for every signature (``by_k``: configurations x signatures x months)."""
     from planner.costing import WHOLE_DAY_OPTIONS
     from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
 
@@ -387,11 +373,10 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
     cands = _candidates(options, offers, usable if allowed is None else usable & allowed)
     if not cands:
         return None
-    u = reps.shape[0]
+    u = by_k.shape[1]
     nc = len(cands)
     month1 = np.full((nc, u), np.inf)  # candidate-major: each candidate's row is contiguous
     count1 = np.zeros((nc, u), dtype=np.int64)
-    by_k = _by_config(reps)  # (configs, signatures, months): rows read contiguously
     r0_by_k = np.ascontiguousarray(by_k[:, :, 0])
     for j, c in enumerate(cands):
         r0 = r0_by_k[c.k]
@@ -415,11 +400,7 @@ def _arrays(options: list[Any], offers: list[Any], reps: np.ndarray, zones: int,
         month1[j] = np.where(np.round(month1[j], 6) < best_single[(c.k, c.po)], month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    kk = reps.shape[1]
-    sums = np.full((kk, u), np.nan)
-    for k in range(kk):
-        if full is None or k in full:
-            sums[k] = by_k[k].sum(axis=1, dtype=np.float64)
+    sums = by_k.sum(axis=2, dtype=np.float64)
     return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.isfinite(month1))
 
 
@@ -444,23 +425,24 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     A candidate is costed over the horizon only for the signatures where it can win: where its lower bound
     (every month's replicas at its least rate per replica) is within the horizon cost of month 1's cheapest
     candidate, a plan the costing always compares."""
-    full = arrays if arrays is not None else _arrays(options, offers, reps, zones)
-    if full is None:
+    region = arrays if arrays is not None else _arrays(
+        options, offers, np.ascontiguousarray(reps.transpose(1, 0, 2)), zones, allowed)
+    if region is None:
         return None
     from planner.costing import WHOLE_DAY_OPTIONS
 
     if allowed & set(WHOLE_DAY_OPTIONS):
         raise _Fallback("whole-day purchase option")
-    sel = [j for j, c in enumerate(full.cands) if c.po in allowed]
+    sel = [j for j, c in enumerate(region.cands) if c.po in allowed]
     if not sel:
         return None
-    cands = [full.cands[j] for j in sel]
+    cands = [region.cands[j] for j in sel]
     u, _, months = reps.shape
     rows = np.arange(u)
-    every = len(sel) == len(full.cands)  # all allowed: the region's arrays as they are, no copies
+    every = len(sel) == len(region.cands)  # all allowed: the region's arrays as they are, no copies
     pick_sel = slice(None) if every else sel
-    month1, count1, keyrank = full.month1[pick_sel], full.count1[pick_sel], full.keyrank[pick_sel]
-    priced = full.priced[pick_sel]  # (candidates, signatures)
+    month1, count1, keyrank = region.month1[pick_sel], region.count1[pick_sel], region.keyrank[pick_sel]
+    priced = region.priced[pick_sel]  # (candidates, signatures)
     # month 1's cheapest, a plan the costing always compares (any of a near-tie is among its first 40)
     first = _argmin0(month1)
     if not priced[first, rows].all():
@@ -470,24 +452,24 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     cuts = np.flatnonzero(np.diff(first[by_first])) + 1
     first_rows = {int(first[g[0]]): g for g in np.split(by_first, cuts)} if u else {}
     for j, at in first_rows.items():
-        full.totals(sel[j], at)
-        ub[at] = np.round(full.total[sel[j]][at] + full.tail[sel[j]][at], 6)
+        region.totals(sel[j], at)
+        ub[at] = np.round(region.total[sel[j]][at] + region.tail[sel[j]][at], 6)
     ub_loose = ub * (1 + 1e-9) + 1e-6
     bursts = [_burst_for(cands, c) if c.term and c.rest is None else None for c in cands]
     live: list[int] = []  # candidates that can win somewhere, and where
     where: list[np.ndarray] = []
     for j, c in enumerate(cands):
-        ok = priced[j] & (_floor_rate(c) * full.replica_months[c.k] <= ub_loose)  # nan: never costed
+        ok = priced[j] & (_floor_rate(c) * region.replica_months[c.k] <= ub_loose)
         if j in first_rows:
             ok[first_rows[j]] = True
         idx = np.flatnonzero(ok)
         if len(idx):
-            full.totals(sel[j], idx)
+            region.totals(sel[j], idx)
             live.append(j)
             where.append(ok)
     plan_live = np.full((len(live), u), np.inf)
     for i, (j, ok) in enumerate(zip(live, where, strict=True)):
-        plan_live[i, ok] = np.round(full.total[sel[j]][ok] + full.tail[sel[j]][ok], 6)
+        plan_live[i, ok] = np.round(region.total[sel[j]][ok] + region.tail[sel[j]][ok], 6)
     live_idx = np.asarray(live)
     pick = _argmin0(plan_live)
     best_pin = live_idx[pick]
@@ -529,7 +511,7 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     out_tail = np.empty(u)
     for j in np.unique(best_pin):
         at = best_pin == j
-        out_total[at], out_tail[at] = full.total[sel[j]][at], full.tail[sel[j]][at]
+        out_total[at], out_tail[at] = region.total[sel[j]][at], region.tail[sel[j]][at]
     out_m1 = month1[best_pin, rows].copy()
     out_count = count1[best_pin, rows].copy()
     out_j = best_pin.copy()
@@ -541,11 +523,11 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         if burst is None:
             continue
         b = cands[burst]
-        lb = _floor_rate(c, b) * full.replica_months[c.k]
+        lb = _floor_rate(c, b) * region.replica_months[c.k]
         at = np.flatnonzero(priced[j] & priced[burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
         if not len(at):
             continue
-        n = _counts(c, full.by_k[c.k][at], zones)
+        n = _counts(c, region.by_k[c.k][at], zones)
         cap = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
@@ -724,7 +706,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                      for c in sc.compare.clouds for r in sc.compare.regions_for(c)}
         ckey = ("signatures", id(rt))
         if ckey not in memo:
-            memo[ckey] = rt.signatures(range(len(rt.profiles)))
+            memo[ckey] = rt.signatures()
         cap = memo[ckey]
     cols: dict[str, list[Any]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
                                                   "commitment_tail", "instance_type", "count", "purchase_option",
@@ -741,7 +723,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                 offers = offers_by[(cloud, r)]
                 key = (id(cap.sig_replicas), cloud, r, zones, hours, frozenset(allowed))
                 if key not in memo:  # groups with the same purchase options share the candidates
-                    memo[key] = _arrays(w_options, offers, cap.sig_replicas, zones, cap.full, allowed)
+                    memo[key] = _arrays(w_options, offers, cap.by_k, zones, allowed)
                 wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours, memo[key])
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
@@ -1021,7 +1003,7 @@ def _rates(base: Scenario, w: Any, sub: Any, qps_paths: list[str], kinds: dict[s
     val = {"qps_mean": w.qps_mean, "qps_peak": w.qps_peak, "qps_growth_pct_per_month": w.qps_growth_pct_per_month}
     arrays: dict[str, np.ndarray] = {}
     for p in qps_paths:
-        arrays[kinds[p][2]] = pd_numeric(sub[p])
+        arrays[kinds[p][2]] = np.asarray(sub[p].to_numpy(), dtype=float)
     mean = arrays.get("qps_mean", np.full(n, np.nan if val["qps_mean"] is None else float(val["qps_mean"])))
     peak = arrays.get("qps_peak", np.full(n, np.nan if val["qps_peak"] is None else float(val["qps_peak"])))
     growth = arrays.get("qps_growth_pct_per_month", np.full(n, float(val["qps_growth_pct_per_month"])))
@@ -1044,10 +1026,6 @@ def _rates(base: Scenario, w: Any, sub: Any, qps_paths: list[str], kinds: dict[s
             plan(sc, m)
         raise _Fallback("a variant at the bounds")
     return eff, growth
-
-
-def pd_numeric(col: Any) -> np.ndarray:
-    return np.asarray(col.to_numpy(), dtype=float)
 
 
 def _check_factors(scenario: Scenario, sub: Any, factors: dict[str, np.ndarray], kinds: dict[str, tuple[str, ...]]) -> None:
