@@ -216,15 +216,9 @@ def record(results: list[dict], runs: int) -> None:
                      f"{', '.join(f'{s:.2f}' for s in r['runs_s'])} | {r['rss_mb']:.0f} MB | {r['groups']} |")
     lines += ["", (f"Reproduce: `python bench/actuals_bench.py --runs {runs} --record` (target: at least 5M rows/s "
               "on one core, peak RSS flat in the file size)."), ""]
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = text.find(lines[0] + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
-    else:
-        end = text.find("\n## ", start + len(lines[0]))
-        text = text[:start] + "\n".join(lines) + ("" if end < 0 else text[end:])
-    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    from results_file import write_section
+
+    write_section("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -174,15 +174,9 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if a.write:
-        f = ROOT / "bench" / "RESULTS.md"
-        cur = f.read_text() if f.exists() else "# Benchmark results\n\n"
-        if SECTION in cur:
-            start = cur.index(SECTION)
-            nxt = cur.find("\n## ", start + len(SECTION))
-            cur = cur[:start] + text + ("\n" + cur[nxt + 1:] if nxt != -1 else "")
-        else:
-            cur = cur.rstrip("\n") + "\n\n" + text
-        f.write_text(cur)
+        from results_file import write_section
+
+        write_section(text)
 
 
 if __name__ == "__main__":

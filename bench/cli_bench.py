@@ -52,20 +52,14 @@ def main() -> None:
     for name, t in rows:
         lines.append(f"| `{name}` | {t:.3f} | {t - base:+.3f} |")
     lines += ["", "Targets: `--help` within 0.25 s of a bare interpreter, `compare` within 1.5 s.",
-              f"Reproduce: `python bench/cli_bench.py --runs 7 --write` (figures above of {date.today().isoformat()}; "
-              "the machine is shared, so other jobs may inflate them).", ""]
+              (f"Reproduce: `python bench/cli_bench.py --runs 7 --write` (figures above of {date.today().isoformat()}; "
+              "the machine is shared, so other jobs may inflate them)."), ""]
     text = "\n".join(lines)
     print(text)
     if a.write:
-        f = ROOT / "bench" / "RESULTS.md"
-        cur = f.read_text() if f.exists() else "# Benchmark results\n\n"
-        if SECTION in cur:
-            start = cur.index(SECTION)
-            nxt = cur.find("\n## ", start + len(SECTION))
-            cur = cur[:start] + text + ("\n" + cur[nxt + 1 :] if nxt != -1 else "")
-        else:
-            cur = cur.rstrip("\n") + "\n\n" + text
-        f.write_text(cur)
+        from results_file import write_section
+
+        write_section(text)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from pathlib import Path
 from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SCENARIO = ROOT / "scenarios" / "chat-assistant.yaml"
 TITLE = "## Monte Carlo (what-if)"
 ASSUMPTIONS = {
@@ -181,10 +179,9 @@ def section(args: Any, probe: dict[str, Any], full: list[dict[str, Any]], samp: 
 
 
 def record(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(r"^" + re.escape(TITLE) + r"\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+    from results_file import write_section
+
+    write_section(text)
 
 
 if __name__ == "__main__":
