@@ -29,6 +29,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from child_env import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Catalogs at scale"
 CHAIN = "embedded,sky-aws,sky-gcp,sky-azure"
@@ -112,7 +114,7 @@ def main() -> None:
     if not (a.skypilot / "aws" / "vms.csv").is_file():
         sys.exit(f"no SkyPilot catalog under {a.skypilot}; give --skypilot DIR (with aws/, gcp/, azure/ vms.csv)")
     a.home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PLANNER_HOME": str(a.home), "PLANNER_NOW": "2026-11-26"}
+    env = child_env(PLANNER_HOME=str(a.home), PLANNER_NOW="2026-11-26")
     prepare(a.home, a.skypilot, env)
     findings = a.home / ".cache" / "findings"
 

@@ -18,12 +18,14 @@ import time
 from datetime import date
 from pathlib import Path
 
+from child_env import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## CLI start-up and compare"
 
 
 def timed(cmd: list[str], runs: int) -> float:
-    env = {**os.environ, "PLANNER_NOW": "2026-11-26"}
+    env = child_env(PLANNER_NOW="2026-11-26")
     subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env, check=True)  # warm-up (pyc, page cache)
     times = []
     for _ in range(runs):

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from child_env import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Large scenarios"
 
@@ -50,7 +52,7 @@ def long_name(length: int) -> str:
 
 
 def timed(cmd: list[str], runs: int) -> list[float]:
-    env = {**os.environ, "PLANNER_NOW": "2026-11-26"}
+    env = child_env(PLANNER_NOW="2026-11-26")
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()

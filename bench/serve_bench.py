@@ -36,6 +36,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from child_env import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/chat-assistant.yaml"
 SID = "chat-assistant"
@@ -66,7 +68,7 @@ def _req(base: str, path: str, body: dict | None = None) -> tuple[bytes, float]:
 
 
 def start_server(home: str) -> tuple[subprocess.Popen, str, float]:
-    env = {**os.environ, "PLANNER_HOME": home, "PYTHONUNBUFFERED": "1"}
+    env = child_env(PLANNER_HOME=home, PYTHONUNBUFFERED="1")
     env.pop("PLANNER_DEBUG", None)
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "planner", "serve", SCENARIO, "--port", "0"], cwd=ROOT, env=env,
