@@ -160,15 +160,19 @@ class LineItem:
 
 
 # -- compute ------------------------------------------------------------------------------------
-def fit_instances(option: ComputeOption, offer: Offer, *, largest: int, allow_span: bool) -> int | None:
-    """Instances of ``offer`` needed for ``option``; None if it does not fit."""
+def fit_instances(option: ComputeOption, offer: Offer, *, largest: int, allow_span: bool,
+                  replicas: int | None = None) -> int | None:
+    """Instances of ``offer`` needed for ``option`` (for ``replicas`` of it when given, else its own count);
+    None if it does not fit."""
+    if replicas is None:
+        replicas = option.replicas
     if option.accelerator is None:
         if offer.accelerator is not None or not offer.vcpus:
             return None
-        per = math.floor(offer.vcpus / option.vcpus_per_replica) if option.vcpus_per_replica else option.replicas
+        per = math.floor(offer.vcpus / option.vcpus_per_replica) if option.vcpus_per_replica else replicas
         if option.memory_gib_per_replica:
             per = min(per, math.floor((offer.memory_gib or 0) / option.memory_gib_per_replica))
-        return math.ceil(option.replicas / per) if per >= 1 else None
+        return math.ceil(replicas / per) if per >= 1 else None
     if offer.accelerator != option.accelerator or offer.accelerator_count < 1:
         return None
     k = offer.accelerator_count
@@ -177,9 +181,9 @@ def fit_instances(option: ComputeOption, offer: Offer, *, largest: int, allow_sp
     need = option.accelerators_per_replica
     if need <= k:
         per = replicas_per_instance(option, offer)
-        return math.ceil(option.replicas / per) if per >= 1 else None
+        return math.ceil(replicas / per) if per >= 1 else None
     if allow_span and k == largest:
-        return option.replicas * math.ceil(need / k)
+        return replicas * math.ceil(need / k)
     return None
 
 
@@ -208,7 +212,7 @@ def level_instance_hours(option: ComputeOption, offer: Offer, *, largest: int, a
         return None
     total = Decimal(0)
     for replicas, hours in option.levels:
-        n = fit_instances(replace(option, replicas=replicas), offer, largest=largest, allow_span=allow_span) or 0
+        n = fit_instances(option, offer, largest=largest, allow_span=allow_span, replicas=replicas) or 0
         total += dec(hours) * max(n, min(option.min_instances, replicas))
     return total.quantize(Decimal("0.000001"))  # hours are fractions of 730: keep the sum free of float dust
 
@@ -341,18 +345,16 @@ def compute_candidates(
     for o in offers:
         if o.accelerator:
             largest[o.accelerator] = max(largest.get(o.accelerator, 0), o.accelerator_count)
+    usable = [(o, largest.get(o.accelerator or "", 0)) for o in offers if o.purchase_option in allowed and sold(o)]
+    span = req.kind == "training"
     out = []
     for option in req.options:
-        for offer in offers:
-            if offer.purchase_option not in allowed or not sold(offer):
-                continue
-            n = fit_instances(option, offer, largest=largest.get(offer.accelerator or "", 0), allow_span=req.kind == "training")
+        for offer, big in usable:
+            n = fit_instances(option, offer, largest=big, allow_span=span)
             if n is None:
                 continue
             n = max(n, min(option.min_instances, option.replicas))
-            c = price_candidate(option, offer, n, overlay, largest=largest.get(offer.accelerator or "", 0),
-                                allow_span=req.kind == "training")
-            out.append(with_spot_overhead(req, c))
+            out.append(with_spot_overhead(req, price_candidate(option, offer, n, overlay, largest=big, allow_span=span)))
     return out + _mixed(req, out, overlay)
 
 
@@ -779,29 +781,49 @@ def hours_above(option: ComputeOption, offer: Offer, base: int, *, largest: int,
     Levels (peak/off-peak) are packed separately; a GPU-hours budget (flexible packing) fills the
     committed instances first, up to 730 h each.
     """
+    return _split_hours(_fleet(option, offer, largest=largest, allow_span=allow_span), base)
+
+
+# (a flexible budget's instance-hours, else None; (hours, instances) of each level otherwise)
+_Fleet = tuple[Decimal | None, tuple[tuple[Decimal, int], ...]]
+
+
+def _fleet(option: ComputeOption, offer: Offer, *, largest: int, allow_span: bool) -> _Fleet:
+    """What :func:`hours_above` splits, whatever the base: a flexible budget's instance-hours, or the instances
+    each level needs and for how many hours."""
     if option.packing == "flexible" and offer.accelerator_count:
-        need = dec(option.accelerator_hours) / offer.accelerator_count
+        return dec(option.accelerator_hours) / offer.accelerator_count, ()
+    levels = option.levels or ((option.replicas, option.hours),)
+    out = []
+    for replicas, hours in levels:
+        n = fit_instances(option, offer, largest=largest, allow_span=allow_span, replicas=replicas) or 0
+        n = max(n, min(option.min_instances, replicas)) if replicas else 0
+        out.append((dec(hours), n))
+    return None, tuple(out)
+
+
+def _split_hours(fleet: _Fleet, base: int) -> tuple[Decimal, Decimal]:
+    need, levels = fleet
+    if need is not None:
         covered = min(need, base * HOURS_PER_MONTH)
         return need - covered, covered
-    levels = option.levels or ((option.replicas, option.hours),)
     above = used = Decimal(0)
-    for replicas, hours in levels:
-        n = fit_instances(replace(option, replicas=replicas), offer, largest=largest, allow_span=allow_span) or 0
-        n = max(n, min(option.min_instances, replicas)) if replicas else 0
-        above += dec(hours) * max(0, n - base)
-        used += dec(hours) * min(n, base)
+    for hours, n in levels:
+        above += hours * max(0, n - base)
+        used += hours * min(n, base)
     return above, used
 
 
 def plan_base_burst(
     reqs: Sequence[Requirement], commit: Offer, burst: Offer, pin: Pin, base: int, largest: int,
     overlay: PriceOverlay | None, months: Sequence[Candidate | None] | None = None,
+    fleets: Sequence[_Fleet | None] | None = None,
 ) -> HorizonPlan:
     """``base`` instances on ``commit``'s term from month 1 (renewed while the horizon lasts), the rest of
     each month's fleet on ``burst`` (on-demand, or spot for interruptible work), billed for the hours used.
 
     ``months``: the commitment's candidate in each month, when the caller has them (they do not depend on
-    ``base``, so a search over bases computes them once)."""
+    ``base``, so a search over bases computes them once); ``fleets``: likewise each month's :func:`_fleet`."""
     term = TERM_MONTHS[commit.purchase_option]
     rate, rate_list = effective_price(commit, overlay), list_price(commit)
     brate, brate_list = effective_price(burst, overlay), list_price(burst)
@@ -812,14 +834,17 @@ def plan_base_burst(
     used_total = Decimal(0)
     if months is None:
         months = [_month_candidate(req, commit, pin, largest, overlay) for req in reqs]
-    for req, c in zip(reqs, months, strict=True):
+    if fleets is None:
+        fleets = [None if c is None else _fleet(c.option, commit, largest=largest, allow_span=req.kind == "training")
+                  for req, c in zip(reqs, months, strict=True)]
+    for req, c, fleet in zip(reqs, months, fleets, strict=True):
         counts.append(None if c is None else c.count)
-        if c is None:
+        if c is None or fleet is None:
             monthly.append(None)
             monthly_list.append(None)
             bursts.append(Decimal(0))
             continue
-        above, used = hours_above(c.option, commit, base, largest=largest, allow_span=req.kind == "training")
+        above, used = _split_hours(fleet, base)
         if above and burst.purchase_option == "spot":  # spot bursts of training and batch redo interrupted work
             above *= _spot_factor(req, c.option, burst, above)
         used_total += used
@@ -895,6 +920,8 @@ def _base_burst_plans(
         big = largest.get(c.offer.accelerator or "", 0)
         months = [_month_candidate(r, c.offer, pin_of(c), big, overlay) for r in reqs]
         peak = max((x.count for x in months if x is not None), default=0)
+        fleets = [None if x is None else _fleet(x.option, c.offer, largest=big, allow_span=r.kind == "training")
+                  for r, x in zip(reqs, months, strict=True)]
         for base in range(1, min(peak, 64) + 1):
-            out.append(plan_base_burst(reqs, c.offer, b.offer, pin_of(c), base, big, overlay, months))
+            out.append(plan_base_burst(reqs, c.offer, b.offer, pin_of(c), base, big, overlay, months, fleets))
     return out
