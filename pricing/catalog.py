@@ -732,7 +732,7 @@ def _embedded() -> tuple[str, str, ListOffers]:
         return f"embedded:{digest.hexdigest()}"
 
     # the catalog is as old as its oldest figure, not as its last edit
-    oldest = min((o.fetched_at for o in offers), key=parse_when, default=manifest["fetched_at"])
+    oldest = min(dict.fromkeys(o.fetched_at for o in offers), key=parse_when, default=manifest["fetched_at"])
     got = (manifest["source"], oldest[:10], ListOffers(offers, ident=ident))
     _embedded_cache.clear()
     _embedded_cache[key] = got

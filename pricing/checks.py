@@ -205,7 +205,7 @@ def _index(offers: Iterable[Offer]) -> _Index:
 
 def _covers(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
     """Whether host ``a`` has at least as much of everything as host ``b``."""
-    return all(x >= y - _EPS for x, y in zip(a, b, strict=True))
+    return a[0] >= b[0] - _EPS and a[1] >= b[1] - _EPS and a[2] >= b[2] - _EPS
 
 
 def _usd(d: Decimal) -> str:
@@ -232,9 +232,10 @@ def _per_gpu_inconsistent(idx: _Index) -> list[Finding]:
         if len(members) < 2:
             continue
         pairs = []  # (cheap size, dear size): cheap has at least the dear one's host per GPU
+        limits = [(b, b.per_gpu * floor) for b in members]
         for a in members:
-            for b in members:
-                if a is not b and _covers(a.host, b.host) and a.per_gpu < b.per_gpu * floor:
+            for b, limit in limits:
+                if a is not b and a.per_gpu < limit and _covers(a.host, b.host):
                     pairs.append((a, b))
         if not pairs:
             continue

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -215,9 +216,10 @@ def read_offers_csv(path: Path | str) -> list[Offer]:
 def _fast_rows(header: list[str], body: list[list[str]], path: Path | str) -> list[Offer]:
     """Rows of a file whose header has every field: the same offers as :func:`offer_from_row`, each distinct
     number parsed once."""
-    at = [header.index(f) for f in _INIT_ORDER]
+    pick = operator.itemgetter(*(header.index(f) for f in _INIT_ORDER))
     width = len(header)
     decs: dict[str, Decimal | None] = {}
+    nums: dict[str, float | None] = {}
     out = []
     for i, values in enumerate(body, start=2):
         if len(values) != width:
@@ -232,14 +234,16 @@ def _fast_rows(header: list[str], body: list[list[str]], path: Path | str) -> li
                 raise CatalogError(f"row {i}: {exc}", where=str(path)) from None
             continue
         (provider, service, sku, region, resource, purchase_option, unit, price, source, effective_date, fetched_at,
-         instance_type, accelerator, count, vcpus, memory, storage_class, tier_start, tier_end) = (values[j] for j in at)
+         instance_type, accelerator, count, vcpus, memory, storage_class, tier_start, tier_end) = pick(values)
         try:
             p = decs[price] if price in decs else decs.setdefault(price, _dec(price))
             ts = decs[tier_start] if tier_start in decs else decs.setdefault(tier_start, _dec(tier_start))
             te = decs[tier_end] if tier_end in decs else decs.setdefault(tier_end, _dec(tier_end))
+            cpu = nums[vcpus] if vcpus in nums else nums.setdefault(vcpus, _num(vcpus))
+            mem = nums[memory] if memory in nums else nums.setdefault(memory, _num(memory))
             out.append(Offer(provider, service, sku, region, resource, purchase_option, unit, p, source,
                              effective_date, fetched_at, instance_type or None, accelerator or None,
-                             int(float(count or 0)), _num(vcpus), _num(memory), storage_class or None,
+                             int(float(count or 0)), cpu, mem, storage_class or None,
                              ts or Decimal(0), te))
         except ValueError as exc:
             from pricing.errors import CatalogError
