@@ -49,7 +49,7 @@ class PriceOverlay(Protocol):
     def contracted_price(self, offer: Offer) -> Decimal | None: ...
 
 
-def dec(x: float | int | Decimal) -> Decimal:
+def dec(x: float | Decimal) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(repr(float(x))) if isinstance(x, float) else Decimal(x)
 
 
@@ -426,7 +426,8 @@ def cost_compute(
     every = candidates if candidates is not None else compute_candidates(req, offers, purchase_options, overlay)
     cands = ([c for c in every if pin_of(c) == pin] or every) if pin is not None else every
     priced = sorted((c for c in cands if c.cost is not None), key=lambda c: (c.cost, c.count, c.key))
-    base: dict[str, Any] = dict(cloud=cloud, region=region, workload=req.workload, kind=req.kind, resource="instance")
+    base: dict[str, Any] = {"cloud": cloud, "region": region, "workload": req.workload, "kind": req.kind,
+                            "resource": "instance"}
     if not priced:
         wanted = ", ".join(sorted({o.label for o in req.options})) or "compute"
         if cands:

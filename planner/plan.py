@@ -279,8 +279,10 @@ def _llm_options(sc: Scenario, w: Serving, qps: float, hours: float, slo: bool) 
     out = []
     for o in opts:
         if o.replicas < floor:
-            o = replace(o, replicas=floor, explain={**o.explain, "raised_by": "min_replicas/zones"})
-        out.append(replace(o, min_instances=zones))
+            out.append(replace(o, replicas=floor, min_instances=zones,
+                               explain={**o.explain, "raised_by": "min_replicas/zones"}))
+        else:
+            out.append(replace(o, min_instances=zones))
     return tuple(out)
 
 
