@@ -267,8 +267,10 @@ def _cost_region(
         part(name)
     stores = [(name, reqs[0].storage) for name, reqs in by_workload.items()
               if reqs[0].kind == "storage" and reqs[0].storage is not None]
+    tiers: dict[tuple[str, str | None], list[Offer]] = {}  # read once for every month
     for m in range(horizon):  # tiers and free allowances are the account's: all stores in the region together
-        shared = cost_storage_account([(n, s) for n, s in stores if s is not None], m, catalog, cloud, region, overlay)
+        shared = cost_storage_account([(n, s) for n, s in stores if s is not None], m, catalog, cloud, region, overlay,
+                                      tiers)
         for name, items in shared.items():
             part(name).add(items, m)
     for name, reqs in by_workload.items():

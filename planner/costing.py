@@ -608,25 +608,30 @@ def cost_storage_account(
     cloud: str,
     region: str,
     overlay: PriceOverlay | None = None,
+    tiers_of: dict[tuple[str, str | None], list[Offer]] | None = None,
 ) -> dict[str, list[LineItem]]:
     """Storage, requests and egress of every storage workload in one cloud and region, for one month.
 
     Volume tiers and free allowances are the account's, as the providers bill them: two 30,000 GB S3
     Standard stores are 60,000 GB on one tier ladder, and the first 100 GB of internet egress a month is
     free once, not once per workload. Each workload's line item carries its share of the tiered total,
-    in proportion to its quantity; ``explain`` says how it was split.
+    in proportion to its quantity; ``explain`` says how it was split. ``tiers_of``: the tiers read so far
+    for this catalog, cloud and region by (resource, storage class), kept there for the next month.
     """
     groups: dict[tuple[str, str | None], list[tuple[str, Decimal]]] = {}
     for name, need in needs:
         for resource, sclass, qty, _unit in _storage_parts(need, month):
             groups.setdefault((resource, sclass), []).append((name, qty))
     priced: dict[tuple[str, str | None], tuple[Decimal, Decimal | None, Decimal | None, str, list[Offer]]] = {}
+    known = tiers_of if tiers_of is not None else {}
     for (resource, sclass), members in groups.items():
-        tiers = [
-            o
-            for o in catalog.query(provider=cloud, region=region, resource=resource)
-            if (sclass is None or o.storage_class == sclass) and o.purchase_option == "on_demand"
-        ]
+        tiers = known.get((resource, sclass))
+        if tiers is None:
+            tiers = known[(resource, sclass)] = [
+                o
+                for o in catalog.query(provider=cloud, region=region, resource=resource)
+                if (sclass is None or o.storage_class == sclass) and o.purchase_option == "on_demand"
+            ]
         total = sum((q for _, q in members), Decimal(0))
         cost, note = tiered_cost(total, tiers)
         contracted = cost
@@ -718,9 +723,18 @@ def _total(monthly: Sequence[Decimal | None], tail: Decimal) -> Decimal | None:
     return None if len(known) < len(monthly) else sum(known, Decimal(0)) + tail
 
 
+def _by_pin(req: Requirement) -> dict[tuple[str | None, int], ComputeOption]:
+    """``req``'s options by (accelerator, accelerators per replica), the first of each."""
+    out: dict[tuple[str | None, int], ComputeOption] = {}
+    for o in req.options:
+        out.setdefault((o.accelerator, o.accelerators_per_replica), o)
+    return out
+
+
 def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None,
-                     rest: Offer | None = None) -> Candidate | None:
-    option = next((o for o in req.options if (o.accelerator, o.accelerators_per_replica) == (pin[2], pin[3])), None)
+                     rest: Offer | None = None,
+                     by_pin: dict[tuple[str | None, int], ComputeOption] | None = None) -> Candidate | None:
+    option = (by_pin if by_pin is not None else _by_pin(req)).get((pin[2], pin[3]))
     if option is None:
         return None
     if rest is not None:  # a mixed fleet keeps its two types; a month that needs no remainder uses the main type
@@ -736,12 +750,13 @@ def _month_candidate(req: Requirement, offer: Offer, pin: Pin, largest: int, ove
 
 def plan_horizon(
     reqs: Sequence[Requirement], offer: Offer, pin: Pin, largest: int, overlay: PriceOverlay | None,
-    rest: Offer | None = None,
+    rest: Offer | None = None, by_pin: Sequence[dict[tuple[str | None, int], ComputeOption]] | None = None,
 ) -> HorizonPlan:
     """Cost of keeping one configuration through the horizon, scaling its count month by month.
 
     Commitments are bought as the count rises, each for its whole term from the month it is bought
-    (renewed when it ends and still needed); they keep billing when demand falls.
+    (renewed when it ends and still needed); they keep billing when demand falls. ``by_pin``: each month's
+    :func:`_by_pin`, when the caller has them.
     """
     term = TERM_MONTHS.get(offer.purchase_option, 0)
     monthly: list[Decimal | None] = []
@@ -749,7 +764,7 @@ def plan_horizon(
     counts: list[int | None] = []
     bought: list[tuple[int, int, Decimal | None, Decimal | None]] = []  # (count, expires, eff/inst, list/inst)
     for m, req in enumerate(reqs):
-        c = _month_candidate(req, offer, pin, largest, overlay, rest)
+        c = _month_candidate(req, offer, pin, largest, overlay, rest, by_pin[m] if by_pin is not None else None)
         counts.append(None if c is None else c.instances)
         if c is None:
             monthly.append(None)
@@ -881,17 +896,19 @@ def best_horizon_plan(
             largest[o.accelerator] = max(largest.get(o.accelerator, 0), o.accelerator_count)
     plans: list[HorizonPlan] = []
     seen: set[Pin] = set()
+    by_pin = [_by_pin(r) for r in reqs]
     for c in priced:
         pin = pin_of(c)
         if pin in seen:
             continue
         seen.add(pin)
-        plans.append(plan_horizon(reqs, c.offer, pin, largest.get(c.offer.accelerator or "", 0), overlay, c.extra))
+        plans.append(plan_horizon(reqs, c.offer, pin, largest.get(c.offer.accelerator or "", 0), overlay, c.extra,
+                                  by_pin))
         if len(plans) >= MAX_HORIZON_PINS:
             break
     if not plans:
         return None
-    plans += _base_burst_plans(reqs, priced, largest, overlay)
+    plans += _base_burst_plans(reqs, priced, largest, overlay, by_pin)
     complete = [p for p in plans if p.total is not None]
     if complete:
         return min(complete, key=lambda p: p.total or Decimal(0))
@@ -899,7 +916,8 @@ def best_horizon_plan(
 
 
 def _base_burst_plans(
-    reqs: Sequence[Requirement], priced: Sequence[Candidate], largest: dict[str, int], overlay: PriceOverlay | None
+    reqs: Sequence[Requirement], priced: Sequence[Candidate], largest: dict[str, int], overlay: PriceOverlay | None,
+    by_pin: Sequence[dict[tuple[str | None, int], ComputeOption]] | None = None,
 ) -> list[HorizonPlan]:
     """For each commitment candidate: every committed base from 1 to the largest monthly fleet, the rest
     bought at the cheapest non-commitment rate allowed for the same instance and configuration."""
@@ -919,7 +937,8 @@ def _base_burst_plans(
         if b is None:
             continue
         big = largest.get(c.offer.accelerator or "", 0)
-        months = [_month_candidate(r, c.offer, pin_of(c), big, overlay) for r in reqs]
+        months = [_month_candidate(r, c.offer, pin_of(c), big, overlay, None, by_pin[m] if by_pin is not None else None)
+                  for m, r in enumerate(reqs)]
         peak = max((x.count for x in months if x is not None), default=0)
         fleets = [None if x is None else _fleet(x.option, c.offer, largest=big, allow_span=r.kind == "training")
                   for r, x in zip(reqs, months, strict=True)]
