@@ -291,7 +291,8 @@ def replicas_for(profile: ServingProfile, qps: object, utilization_target: float
     q = np.asarray(qps, dtype=float)
     um = utilization_target * profile.mu
     r = np.maximum(1.0, np.ceil(q / um))
-    if profile.ttft_slo is None:
+    if profile.ttft_slo is None or um * (1 + 1e-9) < profile.x_ok * (1 - 1e-12):
+        # no SLO, or the per-replica rate q / r (at most ``um`` up to rounding) is below where TTFT is checked
         return r
     near = np.zeros(q.shape, dtype=bool)
     for _ in range(10_000):

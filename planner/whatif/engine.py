@@ -75,8 +75,12 @@ class _Capacity:
 
     profiles: list[Any]
     index: np.ndarray  # variant -> signature
-    sig_replicas: np.ndarray  # (signatures, configurations, months) replicas, floors applied
-    by_k: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))  # the same, configuration-major
+    by_k: np.ndarray  # (configurations, signatures, months) replicas, floors applied
+
+    @property
+    def sig_replicas(self) -> np.ndarray:
+        """The same counts signature-major: (signatures, configurations, months), a view."""
+        return self.by_k.transpose(1, 0, 2)
 
 
 def _eligible(w: Any) -> bool:
@@ -118,37 +122,34 @@ class _Rates:
         n, kk, months = len(self.up), len(self.profiles), self.months
         cols = [(k, m) for k in range(kk) for m in range(months)]
         # a signature starts wherever any of these counts differs from the previous rate's (rates are sorted,
-        # so equal counts sit side by side)
-        if n * len(cols) <= ONE_PASS_CELLS:  # small enough: every rate's counts at once, then the distinct rows
-            table = np.empty((n, kk, months), dtype=np.float32)
+        # so equal counts sit side by side). Replica counts below 2**20 are exact in float32, and so are the
+        # instance counts divided from them: half the memory of float64 (beyond that, float64)
+        change = np.zeros(n, dtype=bool)
+        change[:1] = True
+        if n * len(cols) <= ONE_PASS_CELLS:  # small enough: every rate's counts at once, then the distinct ones
+            table = np.empty((kk, months, n), dtype=np.float32)
             for k, m in cols:
                 col = self.reps(k, m)
                 if table.dtype == np.float32 and len(col) and col.max() >= 2**20:
                     table = table.astype(np.float64)
-                table[:, k, m] = col
-            flat = table.reshape(n, -1)
-            change = np.ones(n, dtype=bool)
-            change[1:] = (flat[1:] != flat[:-1]).any(axis=1)
-            sigs = table[change]
+                table[k, m] = col
+                change[1:] |= col[1:] != col[:-1]
+            by_k = np.ascontiguousarray(table[:, :, change].transpose(0, 2, 1))
         else:
-            change = np.zeros(n, dtype=bool)
-            change[0] = True
             for k, m in cols:
                 r = self.reps(k, m)
                 change[1:] |= r[1:] != r[:-1]
             starts = np.flatnonzero(change)
-            # replica counts below 2**20 are exact in float32 and so are the instance counts divided from them:
-            # half the memory of float64 for the tables every region reads (beyond that, float64)
-            sigs = np.empty((len(starts), kk, months), dtype=np.float32)
+            by_k = np.empty((kk, len(starts), months), dtype=np.float32)
             for k, m in cols:
                 col = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
-                if sigs.dtype == np.float32 and len(col) and col.max() >= 2**20:
-                    sigs = sigs.astype(np.float64)
-                sigs[:, k, m] = col
+                if by_k.dtype == np.float32 and len(col) and col.max() >= 2**20:
+                    by_k = by_k.astype(np.float64)
+                by_k[k, :, m] = col
         sig_of_pair = np.cumsum(change) - 1
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
-        return _Capacity(self.profiles, index, sigs, np.ascontiguousarray(sigs.transpose(1, 0, 2)))
+        return _Capacity(self.profiles, index, by_k)
 
 
 def _profiles(w: Any) -> list[Any]:
@@ -307,18 +308,23 @@ def _argmin0(a: np.ndarray) -> np.ndarray:
 
 def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     """Commitments bought as the fleet grows, each for ``term`` months: (instances billed each month, instance-
-    months billed after the horizon), for counts ``n`` (signatures x months)."""
+    months billed after the horizon), for counts ``n`` (signatures x months, whole numbers, none negative)."""
     u, months = n.shape
-    bought = np.zeros((u, months))
-    billed = np.zeros((u, months))
-    held = np.zeros((u, months + 1))  # held[:, m]: instances bought before month m (a running sum)
-    for m in range(months):
-        active = held[:, m] - held[:, max(0, m - term + 1)]  # bought in the term's last months, still running
-        bought[:, m] = np.maximum(0, n[:, m] - active)
-        billed[:, m] = active + bought[:, m]
-        held[:, m + 1] = held[:, m] + bought[:, m]
     after = np.maximum(0, np.arange(months) + term - months)
-    return billed, bought @ after
+    nt = np.ascontiguousarray(n.T)  # month-major: each month's counts side by side
+    if term >= months:  # nothing bought ends within the horizon: the fleet billed is the largest so far
+        billed = np.maximum.accumulate(nt, axis=0)
+        bought = np.diff(billed, axis=0, prepend=np.zeros((1, u)))
+        return billed.T, after @ bought
+    bought = np.zeros((months, u))
+    billed = np.zeros((months, u))
+    held = np.zeros((months + 1, u))  # held[m]: instances bought before month m (a running sum)
+    for m in range(months):
+        active = held[m] - held[max(0, m - term + 1)]  # bought in the term's last months, still running
+        np.maximum(0, nt[m] - active, out=bought[m])
+        np.add(active, bought[m], out=billed[m])
+        np.add(held[m], bought[m], out=held[m + 1])
+    return billed.T, after @ bought
 
 
 @dataclass
@@ -685,6 +691,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
     cap: _Capacity | None = None
     w_options: list[Any] = []
     allowed: set[str] = set()
+    union: set[str] = set()
     zones = 1
     hours = 730.0
     if w is not None:
@@ -698,6 +705,8 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
         except KeyError:
             raise _Fallback("configurations differ") from None
         allowed = set(options_po) - set(excluded_options(req0, options_po))
+        every = sorted(memo.get("options", ()))  # what any group allows, for the candidates the groups share
+        union = allowed | (set(every) - set(excluded_options(req0, every)))
         zones = w_options[0].min_instances
         hours = w_options[0].hours
         if any(o.levels or o.packing != "replicas" for o in w_options):
@@ -721,9 +730,9 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             wres = None
             if cap is not None:
                 offers = offers_by[(cloud, r)]
-                key = (id(cap.sig_replicas), cloud, r, zones, hours, frozenset(allowed))
-                if key not in memo:  # groups with the same purchase options share the candidates
-                    memo[key] = _arrays(w_options, offers, cap.by_k, zones, allowed)
+                key = (id(cap), cloud, r, zones, hours, frozenset(union))
+                if key not in memo:  # every group's candidates, and their totals once computed
+                    memo[key] = _arrays(w_options, offers, cap.by_k, zones, union)
                 wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours, memo[key])
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
@@ -858,11 +867,17 @@ def _evaluate(scenario: Scenario, table: Any, cat: Any, paths: list[str], kinds:
     wname = next(iter(wnames), None)
     n_all = len(table)
     groups = _groups(table, struct)
-    memo: dict[Any, Any] = {}  # shared by the groups: capacity and candidates that do not depend on them
+    from planner.whatif.core import _plain
+    from planner.whatif.overrides import what_if
+
+    subs = [table.iloc[rows] if len(groups) > 1 else table for rows in groups]
+    bases = [what_if(scenario, {p: _plain(sub[p].iat[0]) for p in struct}) if struct else scenario for sub in subs]
+    # shared by the groups: capacity, and each region's candidates under every purchase option any group allows
+    # (a group picks its own options from them)
+    memo: dict[Any, Any] = {"options": set().union(*(b.compare.purchase_options for b in bases))} if len(bases) > 1 else {}
     frames = []
-    for gi, rows in enumerate(groups):
-        sub = table.iloc[rows] if len(groups) > 1 else table
-        frames.append(_evaluate_group(scenario, sub, rows, cat, kinds, struct, qps_paths, wname, workload, memo))
+    for gi, (rows, sub, base) in enumerate(zip(groups, subs, bases, strict=True)):
+        frames.append(_evaluate_group(scenario, base, sub, rows, cat, kinds, qps_paths, wname, workload, memo))
         if progress is not None:
             progress(gi + 1, len(groups))
     return _assemble(table, paths, frames, n_all)
@@ -871,42 +886,63 @@ def _evaluate(scenario: Scenario, table: Any, cat: Any, paths: list[str], kinds:
 TEXT = ("cloud", "region", "instance_type", "purchase_option")
 
 
-def _assemble(table: Any, paths: list[str], parts: list[dict[str, Any]], n_all: int) -> Any:
-    """One frame from the groups' columns: rows by variant, then cloud in the order compared."""
+def _assemble(table: Any, paths: list[str], parts: list[list[tuple[np.ndarray, Any, dict[str, Any]]]],
+              n_all: int) -> Any:
+    """One frame from the groups' pieces, rows by variant, then cloud in the order compared. A piece is
+    (variants, place among the variant's rows (one number, or one per row), columns); text columns come as
+    (values per signature, signature of each row) and leave as categories."""
     import pandas as pd
 
     from planner.whatif.core import RESULT_COLUMNS
 
-    variant = np.concatenate([p["variant"] for p in parts])
-    pos = np.concatenate([p["pos"] for p in parts])
-    width = int(pos.max()) + 1 if len(pos) else 0
-    if len(variant) == n_all * width:  # every variant has a row per cloud: each row's place is known
-        order = np.empty(len(variant), dtype=np.int64)
-        order[variant * width + pos] = np.arange(len(variant))
-    else:
-        order = np.lexsort((pos, variant))
-    variant = variant[order]
-    out: dict[str, Any] = {"variant": variant}
+    counts = np.zeros(n_all, dtype=np.int64)  # rows per variant
+    for pieces in parts:
+        for rows, pos, _ in pieces:
+            if isinstance(pos, int | np.integer):  # a row per variant
+                counts[rows] = np.maximum(counts[rows], pos + 1)
+            else:
+                np.maximum.at(counts, rows, pos + 1)
+    width = int(counts.max()) if n_all else 0
+    uniform = bool((counts == width).all())
+    start = None if uniform else np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = n_all * width if uniform else int(counts.sum())
+
+    # each output row's place in the pieces laid end to end: one gather per column, written in order
+    places = []
+    for pieces in parts:
+        for rows, pos, _ in pieces:
+            places.append(rows * width + pos if start is None else start[rows] + pos)
+    order = np.empty(total, dtype=np.int64)
+    order[np.concatenate(places)] = np.arange(total)
+    out: dict[str, Any] = {}
+    out["variant"] = np.repeat(np.arange(n_all), width) if uniform else np.repeat(np.arange(n_all), counts)
     for path in paths:
-        out[path] = table[path].to_numpy()[variant]
+        col = table[path].to_numpy()
+        out[path] = np.repeat(col, width) if uniform else np.repeat(col, counts)
+    cats: dict[str, dict[Any, int]] = {c: {} for c in TEXT}
+    codes: dict[str, list[np.ndarray]] = {c: [] for c in TEXT}
+    for pieces in parts:
+        for _, _, cols in pieces:
+            for c in TEXT:
+                small, idx = cols[c]
+                k, uniq = pd.factorize(small, use_na_sentinel=True)
+                seen = cats[c]
+                glob = np.array([seen.setdefault(v, len(seen)) for v in uniq], dtype=np.int32)
+                local = np.where(k >= 0, glob[np.maximum(k, 0)] if len(glob) else -1, -1).astype(np.int32)
+                codes[c].append(np.full(len(idx), local[0], dtype=np.int32) if len(local) == 1 else local[idx])
+    values = {c: np.take(np.concatenate(codes[c]), order) if c in TEXT else
+              np.take(np.concatenate([cols[c] for pieces in parts for _, _, cols in pieces]), order)
+              for c in RESULT_COLUMNS}
     for c in RESULT_COLUMNS:
         if c in TEXT:
-            cats: dict[Any, int] = {}
-            codes = []
-            for p in parts:
-                small, idx = p[c]
-                k, uniq = pd.factorize(small, use_na_sentinel=True)
-                glob = np.array([cats.setdefault(v, len(cats)) for v in uniq], dtype=np.int64)
-                local = np.where(k >= 0, glob[np.maximum(k, 0)] if len(glob) else -1, -1)
-                codes.append(local[idx] if len(local) else np.full(len(idx), -1))
-            out[c] = pd.Categorical.from_codes(np.concatenate(codes)[order], categories=list(cats))
+            dtype = pd.CategoricalDtype(list(cats[c]))
+            out[c] = pd.Categorical.from_codes(values[c], dtype=dtype, validate=False)
+        elif c == "count":
+            cnt = values[c]
+            missing = np.isnan(cnt)
+            out[c] = pd.arrays.IntegerArray(np.where(missing, 0, cnt).astype(np.int64), missing)
         else:
-            out[c] = np.concatenate([np.asarray(p[c]) for p in parts])[order]
-    cnt = np.asarray(out["count"], dtype=float)
-    missing = np.isnan(cnt)
-    out["count"] = pd.arrays.IntegerArray(np.where(missing, 0, cnt).astype(np.int64), missing)
-    out["complete"] = np.asarray(out["complete"], dtype=bool)
-    out["winner"] = np.asarray(out["winner"], dtype=bool)
+            out[c] = values[c]
     return pd.DataFrame(out, copy=False)
 
 
@@ -939,14 +975,13 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
     return groups
 
 
-def _evaluate_group(scenario: Scenario, sub: Any, rows: np.ndarray, cat: Any, kinds: dict[str, tuple[str, ...]],
-                    struct: list[str], qps_paths: list[str], wname: str | None, workload: str | None,
-                    memo: dict[Any, Any]) -> dict[str, Any]:
-    from planner.whatif.core import _plain, exact_rows
-    from planner.whatif.overrides import what_if
+def _evaluate_group(scenario: Scenario, base: Scenario, sub: Any, rows: np.ndarray, cat: Any,
+                    kinds: dict[str, tuple[str, ...]], qps_paths: list[str], wname: str | None, workload: str | None,
+                    memo: dict[Any, Any]) -> list[tuple[np.ndarray, Any, dict[str, Any]]]:
+    """The rows ``rows`` of the table (``sub``), whose structural values make ``base``: pieces for
+    :func:`_assemble`."""
+    from planner.whatif.core import exact_rows
 
-    first = sub.iloc[0]
-    base = what_if(scenario, {p: _plain(first[p]) for p in struct}) if struct else scenario
     n = len(sub)
     try:
         w = next((x for x in base.workloads if x.name == wname), None) if wname else None
@@ -968,27 +1003,14 @@ def _evaluate_group(scenario: Scenario, sub: Any, rows: np.ndarray, cat: Any, ki
         local = ref["variant"].to_numpy()
         starts = np.r_[0, np.flatnonzero(np.diff(local)) + 1]
         pos = np.arange(len(local)) - np.repeat(starts, np.diff(np.r_[starts, len(local)]))
-        part: dict[str, Any] = {"variant": rows[local], "pos": pos}
+        piece: dict[str, Any] = {}
         for c in ref.columns:
             if c in TEXT:
-                part[c] = (ref[c].to_numpy(dtype=object), np.arange(len(ref)))
+                piece[c] = (ref[c].to_numpy(dtype=object), np.arange(len(ref)))
             elif c not in sub.columns and c != "variant":
-                part[c] = ref[c].to_numpy(dtype=float if c == "count" else None)
-        return part
-    nclouds = len(cols["cloud"])
-    part = {"variant": np.tile(rows, nclouds), "pos": np.repeat(np.arange(nclouds), n)}
-    for c, v in cols.items():
-        if c in TEXT:
-            offset = 0
-            smalls, idxs = [], []
-            for small, idx in v:
-                smalls.append(small)
-                idxs.append(idx + offset)
-                offset += len(small)
-            part[c] = (np.concatenate(smalls), np.concatenate(idxs))
-        else:
-            part[c] = np.concatenate(v)
-    return part
+                piece[c] = ref[c].to_numpy(dtype=float if c == "count" else None)
+        return [(rows[local], pos, piece)]
+    return [(rows, ci, {c: v[ci] for c, v in cols.items()}) for ci in range(len(cols["cloud"]))]
 
 
 def _rates(base: Scenario, w: Any, sub: Any, qps_paths: list[str], kinds: dict[str, tuple[str, ...]]
