@@ -76,6 +76,8 @@ class _Capacity:
     profiles: list[Any]
     index: np.ndarray  # variant -> signature
     by_k: np.ndarray  # (configurations, signatures, months) replicas, floors applied
+    month0: np.ndarray  # (configurations, signatures) replicas in the first month
+    replica_months: np.ndarray  # (configurations, signatures) replicas summed over the horizon (float64)
 
     @property
     def sig_replicas(self) -> np.ndarray:
@@ -134,7 +136,9 @@ class _Rates:
                     table = table.astype(np.float64)
                 table[k, m] = col
                 change[1:] |= col[1:] != col[:-1]
-            by_k = np.ascontiguousarray(table[:, :, change].transpose(0, 2, 1))
+            kept = table[:, :, change]
+            by_k = np.ascontiguousarray(kept.transpose(0, 2, 1))
+            month0, sums = kept[:, 0, :].copy(), kept.sum(axis=1, dtype=np.float64)
         else:
             for k, m in cols:
                 r = self.reps(k, m)
@@ -146,10 +150,11 @@ class _Rates:
                 if by_k.dtype == np.float32 and len(col) and col.max() >= 2**20:
                     by_k = by_k.astype(np.float64)
                 by_k[k, :, m] = col
+            month0, sums = np.ascontiguousarray(by_k[:, :, 0]), by_k.sum(axis=2, dtype=np.float64)
         sig_of_pair = np.cumsum(change) - 1
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
-        return _Capacity(self.profiles, index, by_k)
+        return _Capacity(self.profiles, index, by_k, month0, sums)
 
 
 def _profiles(w: Any) -> list[Any]:
@@ -307,15 +312,18 @@ def _argmin0(a: np.ndarray) -> np.ndarray:
 
 
 def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
-    """Commitments bought as the fleet grows, each for ``term`` months: (instances billed each month, instance-
-    months billed after the horizon), for counts ``n`` (signatures x months, whole numbers, none negative)."""
+    """Commitments bought as the fleet grows, each for ``term`` months: (instance-months billed within the
+    horizon, instance-months billed after it), for counts ``n`` (signatures x months, whole numbers, none
+    negative)."""
     u, months = n.shape
+    if term >= months:
+        # nothing bought ends within the horizon: the fleet billed is the largest so far (c), and what is bought
+        # in month m (c[m] - c[m-1]) runs m + term - months months past the end, which sums to c[-1] x term - sum(c)
+        c = np.maximum.accumulate(n, axis=1)
+        within = c.sum(axis=1)
+        return within, c[:, -1] * term - within
     after = np.maximum(0, np.arange(months) + term - months)
     nt = np.ascontiguousarray(n.T)  # month-major: each month's counts side by side
-    if term >= months:  # nothing bought ends within the horizon: the fleet billed is the largest so far
-        billed = np.maximum.accumulate(nt, axis=0)
-        bought = np.diff(billed, axis=0, prepend=np.zeros((1, u)))
-        return billed.T, after @ bought
     bought = np.zeros((months, u))
     billed = np.zeros((months, u))
     held = np.zeros((months + 1, u))  # held[m]: instances bought before month m (a running sum)
@@ -324,7 +332,7 @@ def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
         np.maximum(0, nt[m] - active, out=bought[m])
         np.add(active, bought[m], out=billed[m])
         np.add(held[m], bought[m], out=held[m + 1])
-    return billed.T, after @ bought
+    return billed.sum(axis=0), after @ bought
 
 
 @dataclass
@@ -357,8 +365,8 @@ class _Arrays:
         if c.rest is None:
             n = _counts(c, r, self.zones)
             if c.term:
-                billed, after = _ratchet(n, c.term)
-                tot[rows] = c.rate * billed.sum(axis=1)
+                within, after = _ratchet(n, c.term)
+                tot[rows] = c.rate * within
                 tail[rows] = c.rate * after
             else:
                 tot[rows] = c.rate * n.sum(axis=1)
@@ -368,9 +376,9 @@ class _Arrays:
             tot[rows] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=1)
 
 
-def _arrays(options: list[Any], offers: list[Any], by_k: np.ndarray, zones: int,
+def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
             allowed: set[str] | None = None) -> _Arrays | None:
-    """Month 1 of every candidate for every signature (``by_k``: configurations x signatures x months)."""
+    """Month 1 of every candidate for every signature of ``cap``."""
     from planner.costing import WHOLE_DAY_OPTIONS
     from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
 
@@ -379,11 +387,12 @@ def _arrays(options: list[Any], offers: list[Any], by_k: np.ndarray, zones: int,
     cands = _candidates(options, offers, usable if allowed is None else usable & allowed)
     if not cands:
         return None
+    by_k = cap.by_k
     u = by_k.shape[1]
     nc = len(cands)
     month1 = np.full((nc, u), np.inf)  # candidate-major: each candidate's row is contiguous
     count1 = np.zeros((nc, u), dtype=np.int64)
-    r0_by_k = np.ascontiguousarray(by_k[:, :, 0])
+    r0_by_k = cap.month0
     for j, c in enumerate(cands):
         r0 = r0_by_k[c.k]
         if c.rest is None:
@@ -406,8 +415,7 @@ def _arrays(options: list[Any], offers: list[Any], by_k: np.ndarray, zones: int,
         month1[j] = np.where(np.round(month1[j], 6) < best_single[(c.k, c.po)], month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    sums = by_k.sum(axis=2, dtype=np.float64)
-    return _Arrays(cands, month1, count1, keyrank, by_k, sums, zones, np.isfinite(month1))
+    return _Arrays(cands, month1, count1, keyrank, by_k, cap.replica_months, zones, np.isfinite(month1))
 
 
 def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
@@ -423,16 +431,15 @@ def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
     return rate
 
 
-def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps: np.ndarray, zones: int,
+def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], cap: _Capacity, zones: int,
                   hours: float, arrays: _Arrays | None = None) -> _WResult | None:
-    """The swept workload's best plan in one region for every signature (``reps``: signatures x configs x months);
-    None when nothing is priced there. ``arrays``: the region's candidates, when already computed.
+    """The swept workload's best plan in one region for every signature of ``cap``; None when nothing is priced
+    there. ``arrays``: the region's candidates, when already computed.
 
     A candidate is costed over the horizon only for the signatures where it can win: where its lower bound
     (every month's replicas at its least rate per replica) is within the horizon cost of month 1's cheapest
     candidate, a plan the costing always compares."""
-    region = arrays if arrays is not None else _arrays(
-        options, offers, np.ascontiguousarray(reps.transpose(1, 0, 2)), zones, allowed)
+    region = arrays if arrays is not None else _arrays(options, offers, cap, zones, allowed)
     if region is None:
         return None
     from planner.costing import WHOLE_DAY_OPTIONS
@@ -443,6 +450,7 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
     if not sel:
         return None
     cands = [region.cands[j] for j in sel]
+    reps = cap.sig_replicas
     u, _, months = reps.shape
     rows = np.arange(u)
     every = len(sel) == len(region.cands)  # all allowed: the region's arrays as they are, no copies
@@ -534,10 +542,10 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], reps
         if not len(at):
             continue
         n = _counts(c, region.by_k[c.k][at], zones)
-        cap = np.minimum(n.max(axis=1), MAX_BASE)
+        top = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
-        best_b, best_b_val = best_base(n, cap, fixed, b.hourly * hours, bought_months)
+        best_b, best_b_val = best_base(n, top, fixed, b.hourly * hours, bought_months)
         win = best_b_val < best_val[at]
         if win.any():
             w_rows = at[win]
@@ -566,7 +574,6 @@ def best_base(n: np.ndarray, cap: np.ndarray, fixed: float, per_month: float, bo
     per_month months exceed the base. Its first minimum is 1, the cap, or the K-th largest monthly count; the
     counts beside that one are tried too, in case float rounding puts K one off."""
     m, months = n.shape
-    horizon = months
     k_at = int(fixed * bought_months // per_month) if per_month > 0 else months
     desc = -np.sort(-n, axis=1)
     picks = [desc[:, min(max(i, 0), months - 1)] for i in (k_at - 1, k_at, k_at + 1)] if k_at < months else []
@@ -576,8 +583,8 @@ def best_base(n: np.ndarray, cap: np.ndarray, fixed: float, per_month: float, bo
     best = np.zeros(m)
     for t in range(tries.shape[1]):
         base = tries[:, t]
-        monthly = fixed * base[:, None] + per_month * np.maximum(0, n - base[:, None])
-        tot = np.round(monthly.sum(axis=1) + fixed * base * (bought_months - horizon), 6)
+        above = np.maximum(0, n - base[:, None]).sum(axis=1)  # instance-months beyond the base (whole numbers)
+        tot = np.round(fixed * bought_months * base + per_month * above, 6)
         better = (base >= 1) & (tot < best_val)
         best_val = np.where(better, tot, best_val)
         best = np.where(better, base, best)
@@ -732,8 +739,8 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                 offers = offers_by[(cloud, r)]
                 key = (id(cap), cloud, r, zones, hours, frozenset(union))
                 if key not in memo:  # every group's candidates, and their totals once computed
-                    memo[key] = _arrays(w_options, offers, cap.by_k, zones, union)
-                wres = cost_workload(w_options, offers, allowed, cap.sig_replicas, zones, hours, memo[key])
+                    memo[key] = _arrays(w_options, offers, cap, zones, union)
+                wres = cost_workload(w_options, offers, allowed, cap, zones, hours, memo[key])
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             per_region.append((r, oth, wres))

@@ -184,8 +184,11 @@ def test_best_committed_base_equals_trying_every_base():
         want_val, want = np.full(20, np.inf), np.zeros(20)
         for b in range(1, eng.MAX_BASE + 1):  # the costing's loop: every base, the first strict minimum kept
             base = np.full(20, float(b))
+            # every month bought pays the base; each month pays per_month for each instance above it
             monthly = fixed * base[:, None] + per_month * np.maximum(0, n - base[:, None])
-            tot = np.round(monthly.sum(axis=1) + fixed * base * (bought - months), 6)
+            exact = monthly.sum(axis=1) + fixed * base * (bought - months)
+            tot = np.round(fixed * bought * base + per_month * np.maximum(0, n - base[:, None]).sum(axis=1), 6)
+            assert np.allclose(tot, exact, rtol=0, atol=1.1e-6)  # the same total summed by month (to the micro-dollar)
             ok = (base <= cap) & (tot < want_val)
             want_val, want = np.where(ok, tot, want_val), np.where(ok, base, want)
         got, got_val = eng.best_base(n, cap, fixed, per_month, bought)
