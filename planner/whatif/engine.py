@@ -75,14 +75,18 @@ class _Capacity:
 
     profiles: list[Any]
     index: np.ndarray  # variant -> signature
-    by_k: np.ndarray  # (configurations, signatures, months) replicas, floors applied
-    month0: np.ndarray  # (configurations, signatures) replicas in the first month
+    by_km: np.ndarray  # (configurations, months, signatures) replicas, floors applied: each month's row contiguous
     replica_months: np.ndarray  # (configurations, signatures) replicas summed over the horizon (float64)
+
+    @property
+    def month0(self) -> np.ndarray:
+        """(configurations, signatures) replicas in the first month, a view."""
+        return self.by_km[:, 0, :]
 
     @property
     def sig_replicas(self) -> np.ndarray:
         """The same counts signature-major: (signatures, configurations, months), a view."""
-        return self.by_k.transpose(1, 0, 2)
+        return self.by_km.transpose(2, 0, 1)
 
 
 def _eligible(w: Any) -> bool:
@@ -136,25 +140,22 @@ class _Rates:
                     table = table.astype(np.float64)
                 table[k, m] = col
                 change[1:] |= col[1:] != col[:-1]
-            kept = table[:, :, change]
-            by_k = np.ascontiguousarray(kept.transpose(0, 2, 1))
-            month0, sums = kept[:, 0, :].copy(), kept.sum(axis=1, dtype=np.float64)
+            by_km = table if change.all() else table[:, :, change]
         else:
             for k, m in cols:
                 r = self.reps(k, m)
                 change[1:] |= r[1:] != r[:-1]
             starts = np.flatnonzero(change)
-            by_k = np.empty((kk, len(starts), months), dtype=np.float32)
+            by_km = np.empty((kk, months, len(starts)), dtype=np.float32)
             for k, m in cols:
                 col = self.reps(k, m)[starts] if m == 0 else self.reps(k, m, starts)
-                if by_k.dtype == np.float32 and len(col) and col.max() >= 2**20:
-                    by_k = by_k.astype(np.float64)
-                by_k[k, :, m] = col
-            month0, sums = np.ascontiguousarray(by_k[:, :, 0]), by_k.sum(axis=2, dtype=np.float64)
+                if by_km.dtype == np.float32 and len(col) and col.max() >= 2**20:
+                    by_km = by_km.astype(np.float64)
+                by_km[k, m] = col
         sig_of_pair = np.cumsum(change) - 1
         index = np.empty(len(self.order), dtype=np.int64)
         index[self.order] = sig_of_pair[self.pair_of]
-        return _Capacity(self.profiles, index, by_k, month0, sums)
+        return _Capacity(self.profiles, index, by_km, by_km.sum(axis=1, dtype=np.float64))
 
 
 def _profiles(w: Any) -> list[Any]:
@@ -222,9 +223,17 @@ class _WResult:
 
 
 def _counts(c: _Cand, r: np.ndarray, zones: int) -> np.ndarray:
-    """Instances of a single-type candidate for replica counts ``r`` (whole numbers held as floats: exact
-    below 2**53, and faster than integer division)."""
-    return np.maximum(np.ceil(r / c.per), np.minimum(zones, r)).astype(np.float64, copy=False)
+    """Instances of a single-type candidate for replica counts ``r`` (whole numbers, at least 1): at least one
+    per zone while there are replicas for it. Float64 whole numbers: exact below 2**53, and faster than
+    integer division."""
+    if c.per == 1:
+        n = r.astype(np.float64)
+    else:
+        n = np.true_divide(r, float(c.per), dtype=np.float64)
+        np.ceil(n, out=n)
+    if zones > 1:  # with one zone, ceil(r / per) >= 1 >= min(zones, r) already
+        np.maximum(n, np.minimum(zones, r), out=n)
+    return n
 
 
 def _mixed_counts(c: _Cand, r: np.ndarray, zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -313,26 +322,27 @@ def _argmin0(a: np.ndarray) -> np.ndarray:
 
 def _ratchet(n: np.ndarray, term: int) -> tuple[np.ndarray, np.ndarray]:
     """Commitments bought as the fleet grows, each for ``term`` months: (instance-months billed within the
-    horizon, instance-months billed after it), for counts ``n`` (signatures x months, whole numbers, none
+    horizon, instance-months billed after it), for counts ``n`` (months x signatures, whole numbers, none
     negative)."""
-    u, months = n.shape
+    months, u = n.shape
     if term >= months:
         # nothing bought ends within the horizon: the fleet billed is the largest so far (c), and what is bought
         # in month m (c[m] - c[m-1]) runs m + term - months months past the end, which sums to c[-1] x term - sum(c)
-        c = np.maximum.accumulate(n, axis=1)
-        within = c.sum(axis=1)
-        return within, c[:, -1] * term - within
+        c = n.copy()
+        for m in range(1, months):
+            np.maximum(c[m - 1], c[m], out=c[m])
+        within = c.sum(axis=0)
+        return within, c[-1] * term - within
     after = np.maximum(0, np.arange(months) + term - months)
-    nt = np.ascontiguousarray(n.T)  # month-major: each month's counts side by side
     bought = np.zeros((months, u))
-    billed = np.zeros((months, u))
+    within = np.zeros(u)
     held = np.zeros((months + 1, u))  # held[m]: instances bought before month m (a running sum)
     for m in range(months):
         active = held[m] - held[max(0, m - term + 1)]  # bought in the term's last months, still running
-        np.maximum(0, nt[m] - active, out=bought[m])
-        np.add(active, bought[m], out=billed[m])
+        np.maximum(0, n[m] - active, out=bought[m])
+        within += active + bought[m]
         np.add(held[m], bought[m], out=held[m + 1])
-    return billed.sum(axis=0), after @ bought
+    return within, after @ bought
 
 
 @dataclass
@@ -344,7 +354,7 @@ class _Arrays:
     month1: np.ndarray  # (candidates, signatures); inf: not a candidate in month 1 (a mixed fleet that does not
     count1: np.ndarray  # beat the single types)
     keyrank: np.ndarray  # (candidates,) order of (type, purchase option)
-    by_k: np.ndarray  # (configs, signatures, months) replicas
+    by_km: np.ndarray  # (configs, months, signatures) replicas
     replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon
     zones: int
     priced: np.ndarray  # month1 is finite
@@ -361,7 +371,7 @@ class _Arrays:
         if not len(rows):
             return
         c = self.cands[j]
-        r = self.by_k[c.k][rows]
+        r = self.by_km[c.k][:, rows]  # months x rows
         if c.rest is None:
             n = _counts(c, r, self.zones)
             if c.term:
@@ -369,11 +379,11 @@ class _Arrays:
                 tot[rows] = c.rate * within
                 tail[rows] = c.rate * after
             else:
-                tot[rows] = c.rate * n.sum(axis=1)
+                tot[rows] = c.rate * n.sum(axis=0)
         else:
             valid, n_main, n_rest = _mixed_counts(c, r, self.zones)
             single = _counts(c, r, self.zones)
-            tot[rows] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=1)
+            tot[rows] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, c.rate * single).sum(axis=0)
 
 
 def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
@@ -387,17 +397,23 @@ def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
     cands = _candidates(options, offers, usable if allowed is None else usable & allowed)
     if not cands:
         return None
-    by_k = cap.by_k
-    u = by_k.shape[1]
+    u = cap.by_km.shape[2]
     nc = len(cands)
-    month1 = np.full((nc, u), np.inf)  # candidate-major: each candidate's row is contiguous
-    count1 = np.zeros((nc, u), dtype=np.int64)
+    month1 = np.empty((nc, u))  # candidate-major: each candidate's row is contiguous (every row written below)
+    count1 = np.empty((nc, u), dtype=np.int64)
     r0_by_k = cap.month0
+    first_of: dict[tuple[int, int], int] = {}  # (configuration, replicas per instance) -> its first single
     for j, c in enumerate(cands):
         r0 = r0_by_k[c.k]
         if c.rest is None:
-            n0 = _counts(c, r0, zones)
-            month1[j], count1[j] = c.rate * n0, n0
+            same = first_of.setdefault((c.k, c.per), j)
+            if same == j:
+                n0 = _counts(c, r0, zones)
+                count1[j] = n0
+                np.multiply(n0, c.rate, out=month1[j])
+            else:  # the same instances as an earlier candidate
+                count1[j] = count1[same]
+                np.multiply(count1[same], c.rate, out=month1[j])
         else:  # month 1 needs the mixed fleet itself
             valid, n_main, n_rest = _mixed_counts(c, r0, zones)
             month1[j] = np.where(valid, c.rate * n_main + c.rest.rate * n_rest, np.inf)
@@ -415,7 +431,7 @@ def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
         month1[j] = np.where(np.round(month1[j], 6) < best_single[(c.k, c.po)], month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    return _Arrays(cands, month1, count1, keyrank, by_k, cap.replica_months, zones, np.isfinite(month1))
+    return _Arrays(cands, month1, count1, keyrank, cap.by_km, cap.replica_months, zones, np.isfinite(month1))
 
 
 def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
@@ -541,7 +557,7 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], cap:
         at = np.flatnonzero(priced[j] & priced[burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
         if not len(at):
             continue
-        n = _counts(c, region.by_k[c.k][at], zones)
+        n = np.ascontiguousarray(_counts(c, region.by_km[c.k][:, at], zones).T)  # rows x months
         top = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
@@ -576,14 +592,26 @@ def best_base(n: np.ndarray, cap: np.ndarray, fixed: float, per_month: float, bo
     m, months = n.shape
     k_at = int(fixed * bought_months // per_month) if per_month > 0 else months
     desc = -np.sort(-n, axis=1)
-    picks = [desc[:, min(max(i, 0), months - 1)] for i in (k_at - 1, k_at, k_at + 1)] if k_at < months else []
-    tries = np.stack([np.ones(m), *[np.minimum(p, cap) for p in picks], cap], axis=1)
-    tries.sort(axis=1)
+    # instance-months above a base b: with j months above it (the j largest), sum of those j counts - j x b
+    csum = np.zeros((m, months + 1))
+    np.cumsum(desc, axis=1, out=csum[:, 1:])
+    j_cap = np.count_nonzero(desc > cap[:, None], axis=1)
+    tries = [(np.ones(m), np.count_nonzero(desc > 1, axis=1)), (cap, j_cap)]
+    if k_at < months:
+        for i in (k_at - 1, k_at, k_at + 1):
+            t = min(max(i, 0), months - 1)
+            over = desc[:, t] > cap  # the t-th largest count above the cap: the cap instead
+            tries.append((np.where(over, cap, desc[:, t]), np.where(over, j_cap, t)))
+    bases = np.stack([b for b, _ in tries], axis=1)
+    order = np.argsort(bases, axis=1, kind="stable")  # lowest base first: the first minimum is kept
+    bases = np.take_along_axis(bases, order, axis=1)
+    js = np.take_along_axis(np.stack([j for _, j in tries], axis=1), order, axis=1)
+    rows = np.arange(m)
     best_val = np.full(m, np.inf)
     best = np.zeros(m)
-    for t in range(tries.shape[1]):
-        base = tries[:, t]
-        above = np.maximum(0, n - base[:, None]).sum(axis=1)  # instance-months beyond the base (whole numbers)
+    for t in range(bases.shape[1]):
+        base, j = bases[:, t], js[:, t]
+        above = csum[rows, j] - j * base  # whole numbers
         tot = np.round(fixed * bought_months * base + per_month * above, 6)
         better = (base >= 1) & (tot < best_val)
         best_val = np.where(better, tot, best_val)
@@ -680,8 +708,10 @@ def _others(parts: dict[str, Any], wname: str | None, order_of: dict[str, int]) 
 # -- putting a group together ----------------------------------------------------------------------------
 
 def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | None, growth: np.ndarray | None,
-                factors: dict[str, np.ndarray], n: int, workload: str | None, memo: dict[Any, Any]) -> dict[str, list[Any]]:
-    """Result columns for ``n`` variants of ``base`` (one row per variant and cloud, cloud-major)."""
+                factors: dict[str, np.ndarray], n: int, workload: str | None, memo: dict[Any, Any]
+                ) -> tuple[np.ndarray, dict[str, list[tuple[np.ndarray, bool]]]]:
+    """Result columns for ``n`` variants of ``base``: each variant's signature, and per column a list by cloud
+    of (values, per variant?) (see :func:`_cloud_arrays`)."""
     from planner.comparison import _cost_region
     from planner.costing import excluded_options
     from planner.plan import plan, plan_serving
@@ -724,10 +754,10 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
         if ckey not in memo:
             memo[ckey] = rt.signatures()
         cap = memo[ckey]
-    cols: dict[str, list[Any]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
+    cols: dict[str, list[tuple[np.ndarray, bool]]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
                                                   "commitment_tail", "instance_type", "count", "purchase_option",
                                                   "complete", "winner")}
-    per_cloud: list[dict[str, np.ndarray]] = []
+    per_cloud: list[dict[str, tuple[np.ndarray, bool]]] = []
     for cloud in sc.compare.clouds:
         regions = sc.compare.regions_for(cloud)
         per_region = []
@@ -745,16 +775,16 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             per_region.append((r, oth, wres))
         per_cloud.append(_cloud_arrays(cloud, per_region, sc.compare.placement, cap, n, horizon, factors.get(cloud),
-                                       workload, wname))
+                                       bool(factors), workload, wname))
     # the winner: the cheapest over the horizon, commitment tail included (every cloud here is complete)
-    decisive = np.stack([np.round(d["horizon_cost"] + d["commitment_tail"], 6) for d in per_cloud])
+    decisive = np.stack([np.round(d["horizon_cost"][0] + d["commitment_tail"][0], 6) for d in per_cloud])
     win = _argmin0(decisive)
     for ci, d in enumerate(per_cloud):
-        d["winner"] = win == ci
+        d["winner"] = (win == ci, bool(factors))
     for d in per_cloud:
         for c, acc in cols.items():
             acc.append(d[c])
-    return cols
+    return cap.index if cap is not None else np.zeros(n, dtype=np.int64), cols
 
 
 def _check_regions(sc: Scenario, cat: Any) -> None:
@@ -770,8 +800,10 @@ def _check_regions(sc: Scenario, cat: Any) -> None:
 
 
 def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | None]], placement: str,
-                  cap: _Capacity | None, n: int, horizon: int, factor: np.ndarray | None, workload: str | None,
-                  wname: str | None) -> dict[str, Any]:
+                  cap: _Capacity | None, n: int, horizon: int, factor: np.ndarray | None, per_variant: bool,
+                  workload: str | None, wname: str | None) -> dict[str, tuple[np.ndarray, bool]]:
+    """One cloud's result columns, each as (values, per variant?): per signature (read through the group's
+    signature index) unless ``per_variant`` (a price factor in the group: costs differ by variant)."""
     idx = cap.index if cap is not None else np.zeros(n, dtype=np.int64)
     nsig = int(idx.max()) + 1 if cap is not None else 1
 
@@ -798,21 +830,17 @@ def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | No
     m1s = take(lambda o, wr: o.month1_scaled + w_arr(wr, "month1")).astype(float)
     m1f = take(lambda o, wr: np.full(nsig, o.month1_fixed)).astype(float)
     item = [take(lambda o, wr, a=a: _main_item(o, wr, nsig, workload, wname, a)) for a in range(3)]
+    text = {"cloud": (np.full(nsig, cloud, dtype=object), False), "region": (region, False),
+            "instance_type": (item[0], False), "purchase_option": (item[2], False),
+            "count": (np.asarray(item[1], dtype=float), False), "complete": (np.ones(nsig, dtype=bool), False)}
+    if not per_variant:
+        horizon_cost = scaled + fixed
+        return {**text, "horizon_cost": (horizon_cost, False), "monthly_cost": (horizon_cost / horizon, False),
+                "month_1_cost": (m1s + m1f, False), "commitment_tail": (tail, False)}
     f = np.ones(n) if factor is None else factor
-    out_scaled = scaled[idx] * f
-    horizon_cost = out_scaled + fixed[idx]
-    return {  # text columns as (values per signature, signature of each variant): expanded once, at the end
-        "cloud": (np.array([cloud], dtype=object), np.zeros(n, dtype=np.int64)),
-        "region": (region, idx),
-        "horizon_cost": horizon_cost,
-        "monthly_cost": horizon_cost / horizon,
-        "month_1_cost": m1s[idx] * f + m1f[idx],
-        "commitment_tail": tail[idx] * f,
-        "instance_type": (item[0], idx),
-        "count": np.asarray(item[1], dtype=float)[idx],
-        "purchase_option": (item[2], idx),
-        "complete": np.ones(n, dtype=bool),
-    }
+    horizon_cost = scaled[idx] * f + fixed[idx]
+    return {**text, "horizon_cost": (horizon_cost, True), "monthly_cost": (horizon_cost / horizon, True),
+            "month_1_cost": (m1s[idx] * f + m1f[idx], True), "commitment_tail": (tail[idx] * f, True)}
 
 
 def _main_item(o: _Others, wr: _WResult | None, nsig: int, workload: str | None, wname: str | None,
@@ -891,65 +919,84 @@ def _evaluate(scenario: Scenario, table: Any, cat: Any, paths: list[str], kinds:
 
 
 TEXT = ("cloud", "region", "instance_type", "purchase_option")
+# a group's rows of one cloud (or a group the exact engine evaluated): (variants, each row's place among its
+# variant's rows, each row's signature, columns as (values, per row?)); values not per row are read through the
+# signature index
+Piece = tuple[np.ndarray, Any, np.ndarray, dict[str, tuple[np.ndarray, bool]]]
 
 
-def _assemble(table: Any, paths: list[str], parts: list[list[tuple[np.ndarray, Any, dict[str, Any]]]],
-              n_all: int) -> Any:
-    """One frame from the groups' pieces, rows by variant, then cloud in the order compared. A piece is
-    (variants, place among the variant's rows (one number, or one per row), columns); text columns come as
-    (values per signature, signature of each row) and leave as categories."""
+def _assemble(table: Any, paths: list[str], parts: list[list[Piece]], n_all: int) -> Any:
+    """One frame from the groups' pieces, rows by variant, then cloud in the order compared: every column one
+    gather from its pieces' values laid end to end, in output order."""
     import pandas as pd
 
     from planner.whatif.core import RESULT_COLUMNS
 
+    pieces = [pc for part in parts for pc in part]
     counts = np.zeros(n_all, dtype=np.int64)  # rows per variant
-    for pieces in parts:
-        for rows, pos, _ in pieces:
-            if isinstance(pos, int | np.integer):  # a row per variant
-                counts[rows] = np.maximum(counts[rows], pos + 1)
-            else:
-                np.maximum.at(counts, rows, pos + 1)
+    for rows, pos, _, _ in pieces:
+        if isinstance(pos, int | np.integer):  # a row per variant
+            counts[rows] = np.maximum(counts[rows], pos + 1)
+        else:
+            np.maximum.at(counts, rows, pos + 1)
     width = int(counts.max()) if n_all else 0
     uniform = bool((counts == width).all())
     start = None if uniform else np.concatenate([[0], np.cumsum(counts)[:-1]])
     total = n_all * width if uniform else int(counts.sum())
 
-    # each output row's place in the pieces laid end to end: one gather per column, written in order
-    places = []
-    for pieces in parts:
-        for rows, pos, _ in pieces:
-            places.append(rows * width + pos if start is None else start[rows] + pos)
-    order = np.empty(total, dtype=np.int64)
-    order[np.concatenate(places)] = np.arange(total)
+    def dest(rows: np.ndarray, pos: Any) -> Any:
+        if start is not None:
+            return start[rows] + pos
+        if isinstance(pos, int | np.integer) and len(rows) > 1:
+            step = int(rows[1] - rows[0])
+            if step > 0 and int(rows[-1] - rows[0]) == step * (len(rows) - 1) and (np.diff(rows) == step).all():
+                first = int(rows[0]) * width + int(pos)
+                return slice(first, first + step * width * (len(rows) - 1) + 1, step * width)
+        return rows * width + pos
+
+    # a column is read per signature in every piece (one index: piece offset + signature), or else per row
+    by_row = {c for c in RESULT_COLUMNS if any(cols[c][1] for _, _, _, cols in pieces)}
+    sig_at = np.empty(total, dtype=np.int64) if len(by_row) < len(RESULT_COLUMNS) else None
+    row_at = np.empty(total, dtype=np.int64) if by_row else None
+    off_sig = off_row = 0
+    for rows, pos, idx, cols in pieces:
+        at = dest(rows, pos)
+        if sig_at is not None:
+            sig_at[at] = idx + off_sig
+            off_sig += len(cols["cloud"][0])
+        if row_at is not None:
+            row_at[at] = np.arange(off_row, off_row + len(rows))
+            off_row += len(rows)
+
+    def laid(c: str, values: np.ndarray, per_row: bool, idx: np.ndarray) -> np.ndarray:
+        return values[idx] if c in by_row and not per_row else values
+
     out: dict[str, Any] = {}
     out["variant"] = np.repeat(np.arange(n_all), width) if uniform else np.repeat(np.arange(n_all), counts)
     for path in paths:
         col = table[path].to_numpy()
         out[path] = np.repeat(col, width) if uniform else np.repeat(col, counts)
-    cats: dict[str, dict[Any, int]] = {c: {} for c in TEXT}
-    codes: dict[str, list[np.ndarray]] = {c: [] for c in TEXT}
-    for pieces in parts:
-        for _, _, cols in pieces:
-            for c in TEXT:
-                small, idx = cols[c]
-                k, uniq = pd.factorize(small, use_na_sentinel=True)
-                seen = cats[c]
+    for c in RESULT_COLUMNS:
+        where = row_at if c in by_row else sig_at
+        assert where is not None
+        if c in TEXT:
+            seen: dict[Any, int] = {}
+            codes = []
+            for _, _, idx, cols in pieces:
+                values, per_row = cols[c]
+                k, uniq = pd.factorize(values, use_na_sentinel=True)
                 glob = np.array([seen.setdefault(v, len(seen)) for v in uniq], dtype=np.int32)
                 local = np.where(k >= 0, glob[np.maximum(k, 0)] if len(glob) else -1, -1).astype(np.int32)
-                codes[c].append(np.full(len(idx), local[0], dtype=np.int32) if len(local) == 1 else local[idx])
-    values = {c: np.take(np.concatenate(codes[c]), order) if c in TEXT else
-              np.take(np.concatenate([cols[c] for pieces in parts for _, _, cols in pieces]), order)
-              for c in RESULT_COLUMNS}
-    for c in RESULT_COLUMNS:
-        if c in TEXT:
-            dtype = pd.CategoricalDtype(list(cats[c]))
-            out[c] = pd.Categorical.from_codes(values[c], dtype=dtype, validate=False)
-        elif c == "count":
-            cnt = values[c]
-            missing = np.isnan(cnt)
-            out[c] = pd.arrays.IntegerArray(np.where(missing, 0, cnt).astype(np.int64), missing)
+                codes.append(laid(c, local, per_row, idx))
+            out[c] = pd.Categorical.from_codes(np.take(np.concatenate(codes), where),
+                                               dtype=pd.CategoricalDtype(list(seen)), validate=False)
+            continue
+        values = np.take(np.concatenate([laid(c, *cols[c], idx) for _, _, idx, cols in pieces]), where)
+        if c == "count":
+            missing = np.isnan(values)
+            out[c] = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
         else:
-            out[c] = values[c]
+            out[c] = values
     return pd.DataFrame(out, copy=False)
 
 
@@ -984,7 +1031,7 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
 
 def _evaluate_group(scenario: Scenario, base: Scenario, sub: Any, rows: np.ndarray, cat: Any,
                     kinds: dict[str, tuple[str, ...]], qps_paths: list[str], wname: str | None, workload: str | None,
-                    memo: dict[Any, Any]) -> list[tuple[np.ndarray, Any, dict[str, Any]]]:
+                    memo: dict[Any, Any]) -> list[Piece]:
     """The rows ``rows`` of the table (``sub``), whose structural values make ``base``: pieces for
     :func:`_assemble`."""
     from planner.whatif.core import exact_rows
@@ -1004,20 +1051,20 @@ def _evaluate_group(scenario: Scenario, base: Scenario, sub: Any, rows: np.ndarr
         for cloud, f in (base.prices or {}).items():
             factors.setdefault(cloud, np.full(n, float(f)))
         _check_factors(scenario, sub, factors, kinds)
-        cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload, memo)
+        idx, cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload, memo)
     except _Fallback:
         ref = exact_rows(scenario, sub.reset_index(drop=True), catalog=cat, workload=workload)
         local = ref["variant"].to_numpy()
         starts = np.r_[0, np.flatnonzero(np.diff(local)) + 1]
         pos = np.arange(len(local)) - np.repeat(starts, np.diff(np.r_[starts, len(local)]))
-        piece: dict[str, Any] = {}
+        piece: dict[str, tuple[np.ndarray, bool]] = {}
         for c in ref.columns:
             if c in TEXT:
-                piece[c] = (ref[c].to_numpy(dtype=object), np.arange(len(ref)))
+                piece[c] = (ref[c].to_numpy(dtype=object), False)
             elif c not in sub.columns and c != "variant":
-                piece[c] = ref[c].to_numpy(dtype=float if c == "count" else None)
-        return [(rows[local], pos, piece)]
-    return [(rows, ci, {c: v[ci] for c, v in cols.items()}) for ci in range(len(cols["cloud"]))]
+                piece[c] = (ref[c].to_numpy(dtype=float if c == "count" else None), False)
+        return [(rows[local], pos, np.arange(len(ref)), piece)]
+    return [(rows, ci, idx, {c: v[ci] for c, v in cols.items()}) for ci in range(len(cols["cloud"]))]
 
 
 def _rates(base: Scenario, w: Any, sub: Any, qps_paths: list[str], kinds: dict[str, tuple[str, ...]]
