@@ -602,18 +602,14 @@ def best_base(n: np.ndarray, cap: np.ndarray, fixed: float, per_month: float, bo
             t = min(max(i, 0), months - 1)
             over = desc[:, t] > cap  # the t-th largest count above the cap: the cap instead
             tries.append((np.where(over, cap, desc[:, t]), np.where(over, j_cap, t)))
-    bases = np.stack([b for b, _ in tries], axis=1)
-    order = np.argsort(bases, axis=1, kind="stable")  # lowest base first: the first minimum is kept
-    bases = np.take_along_axis(bases, order, axis=1)
-    js = np.take_along_axis(np.stack([j for _, j in tries], axis=1), order, axis=1)
-    rows = np.arange(m)
+    flat = csum.ravel()
+    row_start = np.arange(m) * (months + 1)
     best_val = np.full(m, np.inf)
     best = np.zeros(m)
-    for t in range(bases.shape[1]):
-        base, j = bases[:, t], js[:, t]
-        above = csum[rows, j] - j * base  # whole numbers
+    for base, j in tries:  # the lowest total; on a tie the lowest base (the costing tries bases upwards)
+        above = np.take(flat, row_start + j) - j * base  # whole numbers
         tot = np.round(fixed * bought_months * base + per_month * above, 6)
-        better = (base >= 1) & (tot < best_val)
+        better = (base >= 1) & ((tot < best_val) | ((tot == best_val) & (base < best)))
         best_val = np.where(better, tot, best_val)
         best = np.where(better, base, best)
     return best, best_val
