@@ -387,8 +387,9 @@ class _Arrays:
 
 
 def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
-            allowed: set[str] | None = None) -> _Arrays | None:
-    """Month 1 of every candidate for every signature of ``cap``."""
+            allowed: set[str] | None = None, spare: _Arrays | None = None) -> _Arrays | None:
+    """Month 1 of every candidate for every signature of ``cap``; ``spare``: arrays no longer needed, whose
+    memory is written over (already mapped: cheaper than fresh pages)."""
     from planner.costing import WHOLE_DAY_OPTIONS
     from pricing.schema import PURCHASE_OPTIONS, SCHEDULED_OPTIONS
 
@@ -399,8 +400,9 @@ def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
         return None
     u = cap.by_km.shape[2]
     nc = len(cands)
-    month1 = np.empty((nc, u))  # candidate-major: each candidate's row is contiguous (every row written below)
-    count1 = np.empty((nc, u), dtype=np.int64)
+    # candidate-major: each candidate's row is contiguous (every row is written below)
+    month1 = _buffer(spare.month1 if spare else None, (nc, u), np.float64)
+    count1 = _buffer(spare.count1 if spare else None, (nc, u), np.int32)
     r0_by_k = cap.month0
     first_of: dict[tuple[int, int], int] = {}  # (configuration, replicas per instance) -> its first single
     for j, c in enumerate(cands):
@@ -431,7 +433,18 @@ def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
         month1[j] = np.where(np.round(month1[j], 6) < best_single[(c.k, c.po)], month1[j], np.inf)
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
-    return _Arrays(cands, month1, count1, keyrank, cap.by_km, cap.replica_months, zones, np.isfinite(month1))
+    priced = np.isfinite(month1, out=_buffer(spare.priced if spare else None, (nc, u), np.bool_))
+    return _Arrays(cands, month1, count1, keyrank, cap.by_km, cap.replica_months, zones, priced)
+
+
+def _buffer(old: np.ndarray | None, shape: tuple[int, int], dtype: Any) -> np.ndarray:
+    """An uninitialised array of ``shape``: in the memory of ``old`` (or of the array it views) when that is
+    large enough."""
+    size = shape[0] * shape[1]
+    own = old if old is None or old.base is None else old.base
+    if isinstance(own, np.ndarray) and own.dtype == dtype and own.flags.c_contiguous and own.size >= size:
+        return own.reshape(-1)[:size].reshape(shape)
+    return np.empty(shape, dtype=dtype)
 
 
 def _floor_rate(c: _Cand, burst: _Cand | None = None) -> float:
@@ -764,9 +777,12 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             if cap is not None:
                 offers = offers_by[(cloud, r)]
                 key = (id(cap), cloud, r, zones, hours, frozenset(union))
+                shared = "options" in memo  # several groups: keep each region's candidates for the others
                 if key not in memo:  # every group's candidates, and their totals once computed
-                    memo[key] = _arrays(w_options, offers, cap, zones, union)
+                    memo[key] = _arrays(w_options, offers, cap, zones, union, None if shared else memo.pop("spare", None))
                 wres = cost_workload(w_options, offers, allowed, cap, zones, hours, memo[key])
+                if not shared:  # one group: this region's arrays are done with; the next region reuses them
+                    memo["spare"] = memo.pop(key)
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             per_region.append((r, oth, wres))
