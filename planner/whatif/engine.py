@@ -158,7 +158,22 @@ class _Rates:
         return _Capacity(self.profiles, index, by_km, by_km.sum(axis=1, dtype=np.float64))
 
 
+_PROFILES: dict[Any, list[Any]] = {}  # serving profiles by what they depend on, kept between calls (a notebook
+# asks again and again of the same model)
+
+
 def _profiles(w: Any) -> list[Any]:
+    key = (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms, w.dtype,
+           repr(w.calibration))
+    hit = _PROFILES.get(key)
+    if hit is None:
+        if len(_PROFILES) >= 64:
+            _PROFILES.clear()
+        hit = _PROFILES[key] = _new_profiles(w)
+    return hit
+
+
+def _new_profiles(w: Any) -> list[Any]:
     from planner.capacity.llm_sizing import serving_profiles
     from planner.plan import _calibration, canonical_accelerator
 
@@ -831,16 +846,19 @@ def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | No
     pick = _argmin0(scores)  # the first region on ties, as compare() keeps the first
     sig = np.arange(nsig)
 
-    def take(fn: Any) -> np.ndarray:
-        vals = np.stack([np.asarray(fn(o, wr), dtype=object) for _, o, wr in per_region])
+    def take(fn: Any, dtype: Any = object) -> np.ndarray:
+        if len(per_region) == 1:  # one region: its values as they are
+            _, o, wr = per_region[0]
+            return np.broadcast_to(np.asarray(fn(o, wr), dtype=dtype), (nsig,))
+        vals = np.stack([np.broadcast_to(np.asarray(fn(o, wr), dtype=dtype), (nsig,)) for _, o, wr in per_region])
         return vals[pick, sig]
 
     region = np.array([r for r, _, _ in per_region], dtype=object)[pick]
-    scaled = take(lambda o, wr: o.scaled + w_arr(wr, "total")).astype(float)
-    fixed = take(lambda o, wr: np.full(nsig, o.fixed)).astype(float)
-    tail = take(lambda o, wr: o.tail + w_arr(wr, "tail")).astype(float)
-    m1s = take(lambda o, wr: o.month1_scaled + w_arr(wr, "month1")).astype(float)
-    m1f = take(lambda o, wr: np.full(nsig, o.month1_fixed)).astype(float)
+    scaled = take(lambda o, wr: o.scaled + w_arr(wr, "total"), float)
+    fixed = take(lambda o, wr: o.fixed, float)
+    tail = take(lambda o, wr: o.tail + w_arr(wr, "tail"), float)
+    m1s = take(lambda o, wr: o.month1_scaled + w_arr(wr, "month1"), float)
+    m1f = take(lambda o, wr: o.month1_fixed, float)
     item = [take(lambda o, wr, a=a: _main_item(o, wr, nsig, workload, wname, a)) for a in range(3)]
     text = {"cloud": (np.full(nsig, cloud, dtype=object), False), "region": (region, False),
             "instance_type": (item[0], False), "purchase_option": (item[2], False),
