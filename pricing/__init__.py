@@ -5,4 +5,4 @@ This package knows nothing of workloads; :mod:`planner` joins its offers with ca
 
 from pricing.schema import PROVIDERS, PURCHASE_OPTIONS, RESOURCES, Offer
 
-__all__ = ["Offer", "PURCHASE_OPTIONS", "PROVIDERS", "RESOURCES"]
+__all__ = ["PROVIDERS", "PURCHASE_OPTIONS", "RESOURCES", "Offer"]

@@ -30,19 +30,19 @@ def offer(**kw):
     """A hand-made offer for tests (prices are test inputs, not real quotes)."""
     from pricing.schema import Offer
 
-    base = dict(
-        provider="aws",
-        service="AmazonEC2",
-        sku="",
-        region="us-east-1",
-        resource="instance",
-        purchase_option="on_demand",
-        unit="hour",
-        price=None,
-        source="test fixture",
-        effective_date="2026-01-01",
-        fetched_at="2026-01-01",
-    )
+    base = {
+        "provider": "aws",
+        "service": "AmazonEC2",
+        "sku": "",
+        "region": "us-east-1",
+        "resource": "instance",
+        "purchase_option": "on_demand",
+        "unit": "hour",
+        "price": None,
+        "source": "test fixture",
+        "effective_date": "2026-01-01",
+        "fetched_at": "2026-01-01",
+    }
     base.update(kw)
     if isinstance(base["price"], (int, float, str)):
         base["price"] = Decimal(str(base["price"]))

@@ -190,7 +190,7 @@ def test_pricebook_discount_applies_to_every_tier(tmp_path):
     from planner.capacity.requirements import StorageNeed
     from planner.costing import cost_storage
 
-    e = dict(provider="aws", service="AWSDataTransfer", resource="egress", unit="GB")
+    e = {"provider": "aws", "service": "AWSDataTransfer", "resource": "egress", "unit": "GB"}
     cat = Catalog("t", "test", "2026-11-01", [offer(**e, price="0", tier_start=0, tier_end=100),
                                               offer(**e, price="0.09", tier_start=100)])
     book = tmp_path / "pb.yaml"
@@ -385,7 +385,7 @@ def test_recurring_workloads_keep_their_runners_up():
     assert item.instance_type == "g6.xlarge" and item.purchase_option == "on_demand"
     gcp = compare(_scenario(compare={"clouds": ["azure", "gcp"]}), _catalog())
     doc = gcp.to_dict()
-    alts = [i["alternatives"] for i in doc["line_items"] if i["workload"] == "api" and i["cloud"] == "gcp"][0]
+    alts = next(i["alternatives"] for i in doc["line_items"] if i["workload"] == "api" and i["cloud"] == "gcp")
     assert alts == []  # only one fitting offer in GCP us-central1: nothing to list
     cat = _catalog()
     cat.offers.append(offer(provider="gcp", region="us-central1", instance_type="g2-standard-8", accelerator="L4",

@@ -112,7 +112,7 @@ def test_cpu_replicas_pack_by_vcpus_and_memory():
 
 def _s3_tiers(region="us-east-1"):
     # S3 Standard shape: first 50 TB at 0.023, next 450 TB at 0.022, over 500 TB at 0.021 (GB = 1024 per TB)
-    t = dict(provider="aws", service="AmazonS3", resource="storage", unit="GB-month", storage_class="object_standard", region=region)
+    t = {"provider": "aws", "service": "AmazonS3", "resource": "storage", "unit": "GB-month", "storage_class": "object_standard", "region": region}
     return [
         offer(**t, price="0.023", tier_start=0, tier_end=51200),
         offer(**t, price="0.022", tier_start=51200, tier_end=512000),
@@ -138,7 +138,7 @@ def test_tier_gap_or_missing_tier_price_is_unpriced():
 
 
 def test_storage_line_items_with_requests_and_egress():
-    e = dict(provider="aws", service="AWSDataTransfer", resource="egress", unit="GB")
+    e = {"provider": "aws", "service": "AWSDataTransfer", "resource": "egress", "unit": "GB"}
     offers = _s3_tiers() + [
         offer(provider="aws", service="AmazonS3", resource="requests_write", unit="request", storage_class="object_standard", price="0.000005"),
         offer(**e, price="0", tier_start=0, tier_end=100),

@@ -121,11 +121,11 @@ def test_traceback_only_with_debug(tmp_path):
 
     f = tmp_path / "bad.yaml"
     f.write_text("name: x\nworkloads: 3\n")
-    quiet = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], capture_output=True, text=True)
+    quiet = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], check=False, capture_output=True, text=True)
     assert quiet.returncode == 2 and "Traceback" not in quiet.stderr
     import os
 
-    loud = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], capture_output=True, text=True,
+    loud = subprocess.run([sys.executable, "-m", "planner", "compare", str(f)], check=False, capture_output=True, text=True,
                           env={**os.environ, "PLANNER_DEBUG": "1"})
     assert "Traceback" in loud.stderr and "InputError" in loud.stderr
 
@@ -201,7 +201,7 @@ def test_command_line_mistakes_are_one_line(args, fragment, monkeypatch):
     import sys
     from pathlib import Path
 
-    p = subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "planner", *args], check=False, capture_output=True, text=True,
                        cwd=Path(__file__).resolve().parents[1])
     assert p.returncode == 2, p.stderr
     err = p.stderr.strip()

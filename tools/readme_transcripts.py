@@ -18,14 +18,15 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"```console\n\$ (planner [^\n]*)\n(.*?)```", re.S)
+BLOCK = re.compile(r"```console\n\$ (planner [^\n]*)\n(.*?)```", re.DOTALL)
 
 
 def run(command: str, home: str) -> str:
     env = {**os.environ, "PLANNER_NOW": "2026-11-26", "PLANNER_HOME": home, "COLUMNS": "120", "NO_COLOR": "1"}
     env.pop("PLANNER_DEBUG", None)
     args = shlex.split(command)
-    p = subprocess.run([sys.executable, "-m", "planner", *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "planner", *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False)
     return p.stdout + p.stderr
 
 
