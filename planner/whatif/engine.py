@@ -1031,32 +1031,29 @@ def _assemble(table: Any, paths: list[str], parts: list[list[Piece]], n_all: int
 
 
 def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
+    """The rows of each distinct combination of the structural columns, in order of their first row."""
     if not struct:
         return [np.arange(len(table))]
-    codes = []
+    import pandas as pd
+
+    combined = np.zeros(len(table), dtype=np.int64)
     for p in struct:
         col = table[p].to_numpy()
         if col.dtype != object:
-            codes.append(np.unique(col, return_inverse=True)[1].reshape(-1))
-            continue
-        ids = np.frompyfunc(id, 1, 1)(col).astype(np.int64)  # grid values are shared objects
-        uid, first, inv = np.unique(ids, return_index=True, return_inverse=True)
-        reps: dict[str, int] = {}
-        canon = np.empty(len(uid), dtype=np.int64)
-        for i, fi in enumerate(first):
-            key = repr(col[fi])
-            canon[i] = reps.setdefault(key, len(reps))
-        codes.append(canon[inv.reshape(-1)])
-    combined = np.zeros(len(table), dtype=np.int64)
-    for c in codes:  # one integer per combination (mixed radix)
-        combined = combined * (int(c.max()) + 1) + c
-    _, inv = np.unique(combined, return_inverse=True)
-    inv = inv.reshape(-1)
+            codes = pd.factorize(col, use_na_sentinel=False)[0]
+        else:  # lists and the like: grid values are shared objects, told apart by identity, then by their text
+            k = pd.factorize(np.fromiter(map(id, col), dtype=np.int64, count=len(col)))[0]
+            # codes number values in order of appearance: each one first appears where the running maximum rises
+            first = np.flatnonzero(np.diff(np.maximum.accumulate(k), prepend=-1) > 0)
+            reps: dict[str, int] = {}
+            canon = np.array([reps.setdefault(repr(col[f]), len(reps)) for f in first], dtype=np.int64)
+            codes = canon[k]
+        combined = combined * (int(codes.max()) + 1) + codes  # one integer per combination (mixed radix)
+    inv = pd.factorize(combined)[0]  # groups numbered in order of their first row
+    if int(inv.max()) < 2**15:
+        inv = inv.astype(np.int16)  # a stable sort of small integers is a radix sort
     order = np.argsort(inv, kind="stable")
-    bounds = np.flatnonzero(np.diff(inv[order])) + 1
-    groups = np.split(order, bounds)
-    groups.sort(key=lambda g: g[0])
-    return groups
+    return np.split(order, np.flatnonzero(np.diff(inv[order])) + 1)
 
 
 def _evaluate_group(scenario: Scenario, base: Scenario, sub: Any, rows: np.ndarray, cat: Any,
