@@ -46,15 +46,16 @@ Before this work (same machine and benchmark, 3 runs, 2026-12-02, commit a20328e
 computed from the columns (pricing/checks_columnar.py), offers made only for the rows shown or matched, diffs
 from key codes, no pandas import through pyarrow, merges without value-by-value conversion.
 
-Where the remaining compare time goes (cProfile and `-X importtime`, warm runs): on the embedded catalog the
-catalog itself costs about 0.04 s (reading its CSV) and its checks about 0.03 s; the rest is importing the
-scenario model (pydantic, about 0.2 s), the costing and sizing (about 0.2 s) and the table (rich, about
-0.06 s). The chain adds importing pyarrow and numpy (about 0.2 s), reading four regions' row groups (about
-0.08 s) and costing over larger offer lists (about 0.1 s). On the synthetic catalog costing over several
-thousand instance offers per region takes about 0.8 s in process (planner/costing.py
-compute_candidates and best_horizon_plan), of which a pre-filter by accelerator saves 0.08 s. A first run
-after an import or a new chain pays the checks (1 s for the chain, 5 s of CPU for a million offers) once;
-their findings are kept on disk.
+Where the remaining compare time goes (cProfile and `-X importtime`, warm runs, .pyc files written): on the
+embedded catalog, importing the scenario models (pydantic and the models' schemas) takes about 0.07 s, the
+capacity and costing modules about 0.03 s, rich about 0.03 s (import and table), the catalog and its checks
+about 0.02 s, and sizing and costing the scenario about 0.05 s. The chain adds importing pyarrow and numpy (about
+0.1 s), reading four regions' row groups and costing over larger offer lists. On the synthetic catalog, costing
+thousands of instance offers per region. A first run after an import or a new chain pays the checks (0.3 s for
+the chain, 1.6 s for a million offers) once; their findings are kept on disk. Earlier figures of this section
+(+1.1 s for the chain, +2.75 s for the synthetic catalog) were measured in a shell that set
+PYTHONDONTWRITEBYTECODE, so every run compiled the project from source; the commands now run with .pyc files
+written, as an installed program has them (bench/child_env.py).
 """
 
 
