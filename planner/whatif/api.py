@@ -29,7 +29,9 @@ from planner.whatif.results import (
 Progress = Callable[[int, int], None]  # (variants done, variants in all)
 # with a progress callback, the variants are evaluated in about this many chunks (each reports when done)
 PROGRESS_CHUNKS = 40
-NUMPY_CHUNK = 200_000  # ... but on the numpy engine no chunk smaller than this
+# ... but the numpy engine reports its own progress and is fastest given everything at once: it is chunked only
+# beyond this many variants (to bound the memory of one pass)
+NUMPY_CHUNK = 2_000_000
 
 
 def _scenario(sc: Scenario | str | Path) -> Scenario:
@@ -86,15 +88,25 @@ def run_variants(scenario: Scenario, table: Any, *, engine: str = "numpy", catal
     parts = []
     for start in range(0, n, size):
         chunk = table.iloc[start:start + size].reset_index(drop=True)
-        df = evaluate(scenario, chunk, catalog=cat, engine=engine, workload=workload)
+        inner = None if engine == "exact" else _groups_as_variants(_offset(progress, start, n), len(chunk))
+        df = evaluate(scenario, chunk, catalog=cat, engine=engine, workload=workload, progress=inner)
         df["variant"] += start
         parts.append(df)
         progress(min(n, start + size), n)
     return concat_frames(parts)
 
 
+def _offset(progress: Progress, start: int, n: int) -> Progress:
+    """A chunk's progress (variants of the chunk done) as the whole table's (``n`` variants, ``start`` of them
+    done before the chunk)."""
+    def report(done: int, _chunk: int) -> None:
+        progress(start + done, n)
+
+    return report
+
+
 def _groups_as_variants(progress: Progress, n: int) -> Progress:
-    """The numpy engine reports groups of variants done; the callers' progress counts variants."""
+    """The numpy engine reports steps of its work done; the callers' progress counts variants."""
     def report(done: int, total: int) -> None:
         if total > 0 and done < total:
             progress(n * done // total, n)

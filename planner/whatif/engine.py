@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -732,10 +732,10 @@ def _others(parts: dict[str, Any], wname: str | None, order_of: dict[str, int]) 
 # -- putting a group together ----------------------------------------------------------------------------
 
 def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | None, growth: np.ndarray | None,
-                factors: dict[str, np.ndarray], n: int, workload: str | None, memo: dict[Any, Any]
-                ) -> tuple[np.ndarray, dict[str, list[tuple[np.ndarray, bool]]]]:
+                factors: dict[str, np.ndarray], n: int, workload: str | None, memo: dict[Any, Any],
+                tick: Callable[[float], None] | None = None) -> tuple[np.ndarray, dict[str, list[tuple[np.ndarray, bool]]]]:
     """Result columns for ``n`` variants of ``base``: each variant's signature, and per column a list by cloud
-    of (values, per variant?) (see :func:`_cloud_arrays`)."""
+    of (values, per variant?) (see :func:`_cloud_arrays`). ``tick``: told the share of the group done."""
     from planner.comparison import _cost_region
     from planner.costing import excluded_options
     from planner.plan import plan, plan_serving
@@ -778,6 +778,10 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
         if ckey not in memo:
             memo[ckey] = rt.signatures()
         cap = memo[ckey]
+    if tick is not None:
+        tick(0.3)
+    n_regions = sum(len(sc.compare.regions_for(c)) for c in sc.compare.clouds)
+    done = 0
     cols: dict[str, list[tuple[np.ndarray, bool]]] = {c: [] for c in ("cloud", "region", "monthly_cost", "month_1_cost", "horizon_cost",
                                                   "commitment_tail", "instance_type", "count", "purchase_option",
                                                   "complete", "winner")}
@@ -798,6 +802,9 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                 wres = cost_workload(w_options, offers, allowed, cap, zones, hours, memo[key])
                 if not shared:  # one group: this region's arrays are done with; the next region reuses them
                     memo["spare"] = memo.pop(key)
+            done += 1
+            if tick is not None:
+                tick(0.3 + 0.65 * done / n_regions)
                 if wres is None:
                     raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             per_region.append((r, oth, wres))
@@ -940,11 +947,20 @@ def _evaluate(scenario: Scenario, table: Any, cat: Any, paths: list[str], kinds:
     # shared by the groups: capacity, and each region's candidates under every purchase option any group allows
     # (a group picks its own options from them)
     memo: dict[Any, Any] = {"options": set().union(*(b.compare.purchase_options for b in bases))} if len(bases) > 1 else {}
+    steps = 100  # progress: 100 steps a group (capacity, then each region), and 10 for the frame at the end
+    total = steps * len(groups) + steps // 10
+
+    def tick(gi: int) -> Callable[[float], None] | None:
+        if progress is None:
+            return None
+        return lambda part: progress(gi * steps + int(part * steps), total)
+
     frames = []
     for gi, (rows, sub, base) in enumerate(zip(groups, subs, bases, strict=True)):
-        frames.append(_evaluate_group(scenario, base, sub, rows, cat, kinds, qps_paths, wname, workload, memo))
+        frames.append(_evaluate_group(scenario, base, sub, rows, cat, kinds, qps_paths, wname, workload, memo,
+                                      tick(gi)))
         if progress is not None:
-            progress(gi + 1, len(groups))
+            progress((gi + 1) * steps, total)
     return _assemble(table, paths, frames, n_all)
 
 
@@ -1058,7 +1074,7 @@ def _groups(table: Any, struct: list[str]) -> list[np.ndarray]:
 
 def _evaluate_group(scenario: Scenario, base: Scenario, sub: Any, rows: np.ndarray, cat: Any,
                     kinds: dict[str, tuple[str, ...]], qps_paths: list[str], wname: str | None, workload: str | None,
-                    memo: dict[Any, Any]) -> list[Piece]:
+                    memo: dict[Any, Any], tick: Callable[[float], None] | None = None) -> list[Piece]:
     """The rows ``rows`` of the table (``sub``), whose structural values make ``base``: pieces for
     :func:`_assemble`."""
     from planner.whatif.core import exact_rows
@@ -1078,7 +1094,7 @@ def _evaluate_group(scenario: Scenario, base: Scenario, sub: Any, rows: np.ndarr
         for cloud, f in (base.prices or {}).items():
             factors.setdefault(cloud, np.full(n, float(f)))
         _check_factors(scenario, sub, factors, kinds)
-        idx, cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload, memo)
+        idx, cols = _group_rows(base, cat, wname, peak, growth, factors, n, workload, memo, tick)
     except _Fallback:
         ref = exact_rows(scenario, sub.reset_index(drop=True), catalog=cat, workload=workload)
         local = ref["variant"].to_numpy()

@@ -263,3 +263,14 @@ def test_progress_reports_variants_and_keeps_the_rows(small, catalog, engine):
     assert seen[-1] == (6, 6)
     assert all(n == 6 and 0 <= d <= 6 for d, n in seen) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert with_bar.to_frame().equals(plain.to_frame())
+
+
+def test_numpy_progress_moves_within_one_group(small, catalog):
+    """One group of variants (only the rate changes) still reports as it goes: after the capacity and after each
+    cloud's regions, not only once at the end."""
+    seen = []
+    grid = {"workloads.chat.qps_peak": [20 + i for i in range(60)]}
+    planner.sweep(small, grid, catalog=catalog, progress=lambda d, n: seen.append((d, n)))
+    done = [d for d, _ in seen]
+    assert seen[-1] == (60, 60) and done == sorted(done)
+    assert len({d for d in done if 0 < d < 60}) >= 3  # capacity, then the regions
