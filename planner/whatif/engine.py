@@ -100,6 +100,7 @@ class _Rates:
     def __init__(self, sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
                  profiles: list[Any]) -> None:
         self.profiles, self.months = profiles, months
+        self._capacity: _Capacity | None = None
         self.floor = float(max(w.min_replicas, w.zones, 1))
         self.util = w.utilization_target
         self.order = np.lexsort((peak, growth))
@@ -122,6 +123,12 @@ class _Rates:
             return self._month0[k]
         got: np.ndarray = np.asarray(replicas_for(self.profiles[k], self.rates[m][rows], self.util))
         return np.maximum(got, self.floor)
+
+    def capacity(self) -> _Capacity:
+        """The signatures of these rates (computed once, kept with them)."""
+        if self._capacity is None:
+            self._capacity = self.signatures()
+        return self._capacity
 
     def signatures(self) -> _Capacity:
         """Variants needing the same replicas in every configuration and month, as one signature."""
@@ -516,8 +523,14 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], cap:
     bursts = [_burst_for(cands, c) if c.term and c.rest is None else None for c in cands]
     live: list[int] = []  # candidates that can win somewhere, and where
     where: list[np.ndarray] = []
+    # per configuration, the most any signature's upper bound allows per replica-month: a candidate whose least
+    # rate is above it cannot win anywhere (a margin keeps float rounding on the side of trying)
+    most = {k: float(np.max(ub_loose / region.replica_months[k])) if u else 0.0 for k in {c.k for c in cands}}
     for j, c in enumerate(cands):
-        ok = priced[j] & (_floor_rate(c) * region.replica_months[c.k] <= ub_loose)
+        floor = _floor_rate(c)
+        if floor > most[c.k] * (1 + 1e-9) and j not in first_rows:
+            continue
+        ok = priced[j] & (floor * region.replica_months[c.k] <= ub_loose)
         if j in first_rows:
             ok[first_rows[j]] = True
         idx = np.flatnonzero(ok)
@@ -555,10 +568,13 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], cap:
     dup = np.flatnonzero(np.bincount(keyrank)[keyrank] > 1)  # one type and option in several configurations
     wins_dup = np.flatnonzero(np.isin(best_pin, dup)) if len(dup) else np.empty(0, dtype=np.int64)
     if len(wins_dup):  # a tie on cost, count, type and option is ordered by the configurations' order in the month
-        w = wins_dup
-        same = (priced[np.ix_(dup, w)] & (np.round(month1[np.ix_(dup, w)], 6) == m1j[:, w])
-                & (count1[np.ix_(dup, w)] == cj[:, w]) & (kr[dup] == kj[:, w]))
-        hard_mask[w[same.sum(axis=0) > 1]] = True
+        kw = keyrank[best_pin[wins_dup]]
+        for key in np.unique(kw):  # the winner's type and option in its other configurations
+            w = wins_dup[kw == key]
+            members = np.flatnonzero(keyrank == key)
+            same = (priced[np.ix_(members, w)] & (np.round(month1[np.ix_(members, w)], 6) == m1j[:, w])
+                    & (count1[np.ix_(members, w)] == cj[:, w]))
+            hard_mask[w[same.sum(axis=0) > 1]] = True
     hard = np.flatnonzero(hard_mask)
     if len(hard):
         pt = plan_total_rows(hard)
@@ -774,10 +790,7 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             raise _Fallback("levels")
         offers_by = {(c, r): cat.query(provider=c, region=r, resource="instance")
                      for c in sc.compare.clouds for r in sc.compare.regions_for(c)}
-        ckey = ("signatures", id(rt))
-        if ckey not in memo:
-            memo[ckey] = rt.signatures()
-        cap = memo[ckey]
+        cap = rt.capacity()
     if tick is not None:
         tick(0.3)
     n_regions = sum(len(sc.compare.regions_for(c)) for c in sc.compare.clouds)
@@ -795,13 +808,17 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
             wres = None
             if cap is not None:
                 offers = offers_by[(cloud, r)]
-                key = (id(cap), cloud, r, zones, hours, frozenset(union))
+                # every group with these replica counts shares the region's candidates, and their totals once
+                # computed (kept with the counts they were computed from: a group with other rates has its own)
+                key = ("candidates", cloud, r, zones, hours, frozenset(union))
                 shared = "options" in memo  # several groups: keep each region's candidates for the others
-                if key not in memo:  # every group's candidates, and their totals once computed
-                    memo[key] = _arrays(w_options, offers, cap, zones, union, None if shared else memo.pop("spare", None))
-                wres = cost_workload(w_options, offers, allowed, cap, zones, hours, memo[key])
+                hit = memo.get(key)
+                if hit is None or hit[0] is not cap:
+                    spare = None if shared else memo.pop("spare", None)
+                    hit = memo[key] = (cap, _arrays(w_options, offers, cap, zones, union, spare))
+                wres = cost_workload(w_options, offers, allowed, cap, zones, hours, hit[1])
                 if not shared:  # one group: this region's arrays are done with; the next region reuses them
-                    memo["spare"] = memo.pop(key)
+                    memo["spare"] = memo.pop(key)[1]
             done += 1
             if tick is not None:
                 tick(0.3 + 0.65 * done / n_regions)

@@ -59,6 +59,23 @@ def test_qps_purchase_options_and_prices_match_compare(chat, catalog):
                 exact_rows(chat, table, catalog=catalog, workload="chat"))
 
 
+def test_groups_with_different_rates_do_not_share_replica_counts(chat, catalog):
+    """Rows that are not a grid: each purchase-option group has its own rates and its own number of rows, so no
+    group may reuse another's replica counts or candidates (a price factor makes every row its own)."""
+    rng = np.random.default_rng(29)
+    sets = [["on_demand"], ["on_demand", "reserved_1y"], ["on_demand", "committed_1y"],
+            ["on_demand", "reserved_1y", "committed_1y"], ["on_demand", "spot"], ["on_demand", "reserved_3y"]]
+    n = 60
+    table = pd.DataFrame({
+        "workloads.chat.qps_peak": np.round(rng.lognormal(np.log(60), 0.8, n).clip(40, 2000), 3),
+        "workloads.chat.qps_growth_pct_per_month": np.round(rng.uniform(0, 15, n), 3),
+        "prices.gcp": np.round(rng.uniform(0.6, 1.2, n), 3),
+        "purchase_options": [sets[i] for i in rng.integers(0, len(sets), n)],
+    })
+    assert_same(eng.evaluate_numpy(chat, table, catalog=catalog, workload="chat"),
+                exact_rows(chat, table, catalog=catalog, workload="chat"))
+
+
 def test_mean_and_growth_over_two_years_with_renewed_commitments(chat, catalog):
     """24 months: one-year commitments expire and are bought again; growth is swept too (and may be negative)."""
     from planner.whatif import what_if
