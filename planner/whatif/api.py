@@ -8,6 +8,7 @@ the horizon, ``monthly_cost`` the horizon's average month, ``month_1_cost`` mont
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -291,17 +292,21 @@ def current_value(scenario: Scenario, path: str) -> Any:
     return value
 
 
-def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, Sequence[float]], metric: str = "horizon_cost",
+def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, Sequence[Any]], metric: str = "horizon_cost",
                 cloud: str | None = None, *, engine: str = "numpy", catalog: Any = None,
                 workload: str | None = None) -> SensitivityResult:
     """One assumption at a time moved to its low and its high value, the others at the scenario's: a tornado.
 
-    >>> t = planner.sensitivity(sc, {"workloads.chat.qps_peak": (30, 60), "prices.aws": (0.9, 1.1)})
+    >>> t = planner.sensitivity(sc, {"workloads.chat.qps_peak": (30, 60), "prices.aws": (0.9, 1.1),
+    ...                              "workloads.chat.accelerators": (["H100-SXM"], ["A100-80GB"])})
     >>> t.to_frame()      # per path and cloud: cost at low, base, high and the swing, largest swing first
     >>> t.plot()          # tornado chart for the winning cloud
 
     ``metric``: horizon_cost (default), monthly_cost (average month) or month_1_cost. ``cloud`` keeps one
-    cloud's rows. ``low``/``high`` must be numbers the field accepts.
+    cloud's rows. A range is two numbers for a numeric field (shown low then high whatever their order), or two
+    alternative values of any kind the field accepts, as :func:`planner.what_if` takes them (a list of
+    accelerators, purchase options, a model name, true/false); alternatives keep their order: the first in the
+    ``low`` slot, the second in ``high``. ``base`` is the scenario's own value.
     """
     import pandas as pd
 
@@ -310,27 +315,33 @@ def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, Sequence[f
     if not ranges:
         raise GridError("no ranges; give at least one path with (low, high), e.g. "
                         "{'workloads.chat.qps_peak': (30, 60)}", field="ranges")
-    lows: dict[str, float] = {}
-    highs: dict[str, float] = {}
-    base: dict[str, float] = {}
+    lows: dict[str, Any] = {}
+    highs: dict[str, Any] = {}
+    base: dict[str, Any] = {}
     for path, rng in ranges.items():
         p = str(path)
-        if isinstance(rng, str) or not isinstance(rng, Sequence) or len(rng) != 2:
-            raise GridError(f"range for {p} must be (low, high), got {rng!r}", field=p)
-        lo, hi = (_num(p, x) for x in rng)
+        if isinstance(rng, (str, bytes)) or not isinstance(rng, Sequence) or len(rng) != 2:
+            raise GridError(f"range for {p} must be (low, high) or two alternatives (a, b), got {rng!r}", field=p)
+        a, b = (_alternative(x) for x in rng)
+        if not (_is_number(a) and _is_number(b)):
+            lows[p], highs[p], base[p] = a, b, _check_alternatives(sc, p, a, b)
+            continue
+        lo, hi = _num(p, a), _num(p, b)
         if lo == hi:
             raise GridError(f"range for {p}: low and high are both {lo:g}; give two different values", field=p)
         cur = current_value(sc, p)  # unknown paths fail here, with suggestions
-        if isinstance(cur, bool) or not isinstance(cur, (int, float)):
-            raise GridError(f"{p} is {cur!r} in the scenario, not a number; sensitivity moves numeric fields "
-                            "(set it in the scenario first)", field=p)
+        if not _is_number(cur):
+            raise GridError(f"{p} is {cur!r} in the scenario, not a number; give two numbers only for a numeric "
+                            "field, else two values the field takes (or set it in the scenario first)", field=p)
         lows[p], highs[p], base[p] = min(lo, hi), max(lo, hi), float(cur)
     paths = list(lows)
     rows = [dict(base)]
     for p in paths:
         rows.append({**base, p: lows[p]})
         rows.append({**base, p: highs[p]})
-    table = pd.DataFrame(rows, columns=paths)
+    # alternatives as objects (None stays None, lists whole), numbers as floats as before
+    table = pd.DataFrame({p: pd.Series([r[p] for r in rows], dtype=float if _is_number(base[p]) and
+                                       _is_number(lows[p]) and _is_number(highs[p]) else object) for p in paths})
     wl = workload or workload_of(sc, paths)
     frame = run_variants(sc, table, engine=engine, catalog=catalog, workload=wl)
     at = frame.set_index(["variant", "cloud"])
@@ -345,7 +356,9 @@ def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, Sequence[f
         for c in clouds if cloud is None else [cloud]:
             cost = {k: float(at.loc[(v, c), metric]) if (v, c) in at.index else math.nan
                     for k, v in (("low", v_lo), ("base", 0), ("high", v_hi))}
-            out.append({"path": p, "cloud": c, "low": lows[p], "base": base[p], "high": highs[p],
+            # each row its own copy of a list value: editing one cell of the frame changes no other
+            out.append({"path": p, "cloud": c, "low": copy.deepcopy(lows[p]), "base": copy.deepcopy(base[p]),
+                        "high": copy.deepcopy(highs[p]),
                         "cost_low": cost["low"], "cost_base": cost["base"], "cost_high": cost["high"],
                         "swing": abs(cost["high"] - cost["low"]),
                         "winner_low": winners.get(v_lo), "winner_high": winners.get(v_hi)})
@@ -357,6 +370,36 @@ def _num(path: str, x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(float(x)):
         raise GridError(f"range for {path} takes two finite numbers, got {x!r}", field=path)
     return float(x)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _alternative(x: Any) -> Any:
+    """A range end as plain Python: numpy scalars as numbers, tuples and arrays as lists (as a scenario file has)."""
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        return x.tolist()
+    if isinstance(x, (list, tuple)):
+        return [_alternative(v) for v in x]
+    if isinstance(x, Mapping):
+        return {k: _alternative(v) for k, v in x.items()}
+    return x
+
+
+def _check_alternatives(sc: Scenario, path: str, a: Any, b: Any) -> Any:
+    """Two alternative values for ``path``, each validated as :func:`what_if` does; returns the scenario's value."""
+    cur = current_value(sc, path)  # unknown paths fail here, with suggestions
+    if a == b:
+        raise GridError(f"range for {path}: both alternatives are {SensitivityResult.value_text(a)}; give two "
+                        "different values", field=path)
+    for v in (a, b):
+        try:
+            what_if(sc, {path: v})
+        except OverrideError as exc:
+            raise GridError(f"range for {path}: {v!r} does not fit ({exc.message}); give two values the field "
+                            "takes, as in a scenario file", field=path) from None
+    return cur
 
 
 # ------------------------------------------------------------------------------------------------ diff

@@ -445,13 +445,34 @@ class SensitivityResult:
     base_winner: str | None
 
     def to_frame(self) -> Any:
-        """Columns: path, cloud, low, base, high (input values), cost_low, cost_base, cost_high, swing
-        (|cost_high - cost_low|), winner_low, winner_high; largest swing first."""
-        return self.table.copy()
+        """Columns: path, cloud, low, base, high (input values: numbers, or for two alternatives the values as
+        given, lists whole), cost_low, cost_base, cost_high, swing (|cost_high - cost_low|), winner_low,
+        winner_high; largest swing first."""
+        import copy
+
+        out = self.table.copy()
+        for c in ("low", "base", "high"):  # lists copied too: editing the frame leaves the result as it was
+            if out[c].dtype == object:
+                out[c] = out[c].map(copy.deepcopy)
+        return out
+
+    @staticmethod
+    def value_text(v: Any) -> str:
+        """An input value as a chart or table shows it: ``H100-SXM, H200`` for a list, ``0.8`` for a number."""
+        if isinstance(v, (list, tuple)):
+            return ", ".join(SensitivityResult.value_text(x) for x in v) if v else "none"
+        if isinstance(v, Mapping):
+            return ", ".join(f"{k}: {SensitivityResult.value_text(x)}" for k, x in v.items()) if v else "none"
+        if v is None:
+            return "default"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return label(v)
 
     def plot(self, ax: Any = None, cloud: str | None = None) -> Any:
         """Tornado chart for one cloud (default: the winner at the base values): a bar per assumption from its
-        low value's cost to its high value's, the largest swing on top, the base cost as a vertical line."""
+        low value's cost to its high value's (two alternatives: the first's and the second's), each end labelled
+        with its value (lists as ``H100-SXM, H200``), the largest swing on top, the base cost as a vertical line."""
         import numpy as np
 
         t = self.table
@@ -468,8 +489,10 @@ class SensitivityResult:
         y = np.arange(len(d))
         lo = d["cost_low"].to_numpy(dtype=float) - base
         hi = d["cost_high"].to_numpy(dtype=float) - base
-        ax.barh(y, lo, left=base, color="#5b8bd0", label="at the low value")
-        ax.barh(y, hi, left=base, color="#d0705b", label="at the high value")
+        # two alternatives (not numbers) are drawn as low (the first) and high (the second)
+        either = "" if all(_numeric([r["low"], r["high"]]) for _, r in d.iterrows()) else " (or first alternative)"
+        ax.barh(y, lo, left=base, color="#5b8bd0", label=f"at the low value{either}")
+        ax.barh(y, hi, left=base, color="#d0705b", label=f"at the high value{either.replace('first', 'second')}")
         ax.axvline(base, color="black", lw=1)
         moves = np.abs(np.concatenate([lo, hi]))
         moves = moves[np.isfinite(moves)]
@@ -484,7 +507,7 @@ class SensitivityResult:
                 sides[near] = not sides[near]
             for (val, delta), right in zip(ends, sides, strict=True):
                 end = base + (max(delta, 0) if right else min(delta, 0))
-                ax.text(end + (span * 0.02 if right else -span * 0.02), yi, label(val), va="center",
+                ax.text(end + (span * 0.02 if right else -span * 0.02), yi, self.value_text(val), va="center",
                         ha="left" if right else "right", fontsize=8)
         ax.set_yticks(y, [short_path(p) for p in d["path"]], fontsize=9)
         ax.set_xlim(base - span * 1.35, base + span * 1.35)
