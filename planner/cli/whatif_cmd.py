@@ -388,7 +388,9 @@ def _mc_table(result: Any, s: Any) -> None:
 @click.command()
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--range", "ranges", multiple=True, metavar="PATH=LOW,HIGH",
-              help="An input and the low and high values to try (the others stay at the scenario's). Repeat.")
+              help="An input and the low and high values to try (the others stay at the scenario's), or two "
+                   "alternatives of any kind, read as YAML like sweep --set (e.g. "
+                   "workloads.chat.accelerators=[H100-SXM],[H200]). Repeat.")
 @click.option("--metric", type=click.Choice(METRICS), default="horizon_cost", show_default=True)
 @click.option("--cloud", default=None, help="Only this cloud's rows (the chart: default the base winner).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
@@ -403,20 +405,20 @@ def sensitivity(scenario: str, ranges: tuple[str, ...], metric: str, cloud: str 
     \b
     planner sensitivity scenarios/chat-assistant.yaml --range workloads.chat.qps_peak=20,80 \\
         --range prices.aws=0.8,1.2 --range horizon_months=6,24
+    planner sensitivity scenarios/chat-assistant.yaml --range 'workloads.chat.accelerators=[H100-SXM],[H200]' \\
+        --range 'purchase_options=[on_demand],[on_demand, committed_1y]' \\
+        --range workloads.chat.model=llama-3-8b,llama-3-70b
+
+    LOW,HIGH are two numbers (shown low then high), or two alternatives the field takes, read as a YAML list
+    as in sweep --set: a list in brackets, a word, true/false, null for the default. Alternatives keep their
+    order: the first in the low column, the second in the high one.
     """
     from planner.whatif.api import sensitivity as run
 
     check_plot_path(plot_path)
     if not ranges:
         raise _err("give at least one --range PATH=LOW,HIGH (e.g. --range workloads.chat.qps_peak=20,80)", "--range")
-    parsed: dict[str, tuple[float, float]] = {}
-    for path, text in parse_pairs(ranges, "--range").items():
-        parts = [p.strip() for p in text.split(",")]
-        try:
-            lo, hi = (float(p) for p in parts)
-        except ValueError:
-            raise _err(f"{path}: give two numbers LOW,HIGH (e.g. {path}=20,80), got {text!r}", "--range") from None
-        parsed[path] = (lo, hi)
+    parsed = {path: parse_range(path, text) for path, text in parse_pairs(ranges, "--range").items()}
     result = run(scenario, parsed, metric=metric, cloud=cloud, catalog=catalog_name, workload=workload)
     ax = None
     if plot_path:
@@ -426,9 +428,8 @@ def sensitivity(scenario: str, ranges: tuple[str, ...], metric: str, cloud: str 
     if fmt != "table":
         emit_frame(f, fmt)
     else:
-        from planner.whatif.results import label
-
-        rows = [[short(r["path"]), str(r["cloud"]), f"{label(r['low'])} / {label(r['base'])} / {label(r['high'])}",
+        text = result.value_text
+        rows = [[short(r["path"]), str(r["cloud"]), f"{text(r['low'])} / {text(r['base'])} / {text(r['high'])}",
                  usd(r["cost_low"]), usd(r["cost_base"]), usd(r["cost_high"]), usd(r["swing"]),
                  f"{r['winner_low'] or 'none'} / {r['winner_high'] or 'none'}"] for _, r in f.iterrows()]
         name = getattr(result.scenario, "name", "")
@@ -437,6 +438,26 @@ def sensitivity(scenario: str, ranges: tuple[str, ...], metric: str, cloud: str 
                      "Winner low / high"], rows, {3, 4, 5, 6})
     if ax is not None and plot_path:
         save_plot(ax, plot_path)
+
+
+def parse_range(path: str, text: str) -> tuple[Any, Any]:
+    """``--range PATH=LOW,HIGH``: two numbers, else two alternatives read as a YAML list (``[H100-SXM],[H200]``)."""
+    import yaml
+
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        lo, hi = (float(p) for p in parts)
+        return lo, hi
+    except ValueError:
+        pass
+    try:
+        vals = yaml.safe_load(f"[{text}]")
+    except yaml.YAMLError:
+        vals = None
+    if not isinstance(vals, list) or len(vals) != 2:
+        raise _err(f"{path}: give two numbers LOW,HIGH (e.g. {path}=20,80) or two alternatives A,B read as YAML "
+                   f"(e.g. {path}=[H100-SXM],[H200]), got {text!r}", "--range")
+    return vals[0], vals[1]
 
 
 # ------------------------------------------------------------------------------------------------ diff
