@@ -819,11 +819,11 @@ def _group_rows(base: Scenario, cat: Any, wname: str | None, peak: np.ndarray | 
                 wres = cost_workload(w_options, offers, allowed, cap, zones, hours, hit[1])
                 if not shared:  # one group: this region's arrays are done with; the next region reuses them
                     memo["spare"] = memo.pop(key)[1]
+                if wres is None:
+                    raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             done += 1
             if tick is not None:
                 tick(0.3 + 0.65 * done / n_regions)
-                if wres is None:
-                    raise _Fallback(f"{wname} is not priced in {cloud} {r}")
             per_region.append((r, oth, wres))
         per_cloud.append(_cloud_arrays(cloud, per_region, sc.compare.placement, cap, n, horizon, factors.get(cloud),
                                        bool(factors), workload, wname))

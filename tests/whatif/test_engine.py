@@ -76,6 +76,20 @@ def test_groups_with_different_rates_do_not_share_replica_counts(chat, catalog):
                 exact_rows(chat, table, catalog=catalog, workload="chat"))
 
 
+def test_a_cloud_that_cannot_run_the_hardware_is_missing_not_cheap(chat, catalog):
+    """H200 only: the embedded catalog has it on AWS and on neither GCP nor Azure, so those two are incomplete
+    (no cost, never the winner), as compare() says; their other workloads alone must not make them cheapest."""
+    from planner.whatif.overrides import what_if
+
+    sc = what_if(chat, {"workloads.chat.accelerators": ["H200"]})
+    table = pd.DataFrame({"workloads.chat.qps_peak": [40.0, 80.0, 160.0]})
+    fast = eng.evaluate_numpy(sc, table, catalog=catalog, workload="chat")
+    ref = exact_rows(sc, table, catalog=catalog, workload="chat")
+    ref["count"] = ref["count"].astype("Int64")  # whole numbers, missing where nothing is priced
+    assert_same(fast, ref)
+    assert not fast.loc[fast["cloud"] != "aws", "complete"].any() and (fast.loc[fast["winner"], "cloud"] == "aws").all()
+
+
 def test_mean_and_growth_over_two_years_with_renewed_commitments(chat, catalog):
     """24 months: one-year commitments expire and are bought again; growth is swept too (and may be negative)."""
     from planner.whatif import what_if
