@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from planner.scenario import Scenario
-from planner.whatif.core import MAX_LOCAL_VARIANTS, GridError, check_engine, check_paths, evaluate, grid_table
+from planner.whatif.core import (
+    MAX_LOCAL_VARIANTS,
+    GridError,
+    _hashable,
+    check_engine,
+    check_paths,
+    evaluate,
+    grid_table,
+)
 from planner.whatif.overrides import OverrideError, scenario_data, what_if
 from planner.whatif.results import (
     METRICS,
@@ -140,7 +148,7 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]] | A
     sc = _scenario(scenario)
     if hasattr(grid, "columns") and hasattr(grid, "itertuples"):  # a DataFrame: its rows are the variants
         table = variants_table(grid)
-        axes = {p: list(dict.fromkeys(_values(table[p]))) for p in table.columns}
+        axes = {p: _distinct(_values(table[p])) for p in table.columns}
     else:
         axes = grid_axes(grid)
         if engine == "dask" and math.prod(len(v) for v in axes.values()) > MAX_LOCAL_VARIANTS:
@@ -154,6 +162,14 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[Any]] | A
     wl = workload or workload_of(sc, list(axes))
     frame = run_variants(sc, table, engine=engine, catalog=catalog, client=client, workload=wl, progress=progress)
     return SweepResult(sc, axes, frame, engine)
+
+
+def _distinct(values: Sequence[Any]) -> list[Any]:
+    """The distinct values in order of first appearance (lists and mappings compared by content)."""
+    seen: dict[Any, Any] = {}
+    for v in values:
+        seen.setdefault(_hashable(v), v)
+    return list(seen.values())
 
 
 def grid_axes(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:

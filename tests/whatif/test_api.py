@@ -274,3 +274,20 @@ def test_numpy_progress_moves_within_one_group(small, catalog):
     done = [d for d, _ in seen]
     assert seen[-1] == (60, 60) and done == sorted(done)
     assert len({d for d in done if 0 < d < 60}) >= 3  # capacity, then the regions
+
+
+def test_a_dataframe_of_variants_may_hold_lists(small, catalog):
+    """Rows of a DataFrame are the variants, whatever their values: purchase-option lists included (each row
+    costs what the same row of a grid costs)."""
+    import pandas as pd
+
+    rows = pd.DataFrame({"workloads.chat.qps_peak": [40, 80, 80],
+                         "purchase_options": [["on_demand"], ["on_demand", "committed_1y"], ["on_demand"]]})
+    got = planner.sweep(small, rows, catalog=catalog)
+    assert got.grid["purchase_options"] == [["on_demand"], ["on_demand", "committed_1y"]]
+    grid = planner.sweep(small, {"workloads.chat.qps_peak": [40, 80],
+                                 "purchase_options": [["on_demand"], ["on_demand", "committed_1y"]]}, catalog=catalog)
+    g = grid.to_frame().set_index(["workloads.chat.qps_peak", grid.to_frame()["purchase_options"].map(tuple), "cloud"])
+    for _, r in got.to_frame().iterrows():
+        want = g.loc[(r["workloads.chat.qps_peak"], tuple(r["purchase_options"]), r["cloud"]), "horizon_cost"]
+        assert r["horizon_cost"] == want
