@@ -8,13 +8,11 @@ one replica estimate, and the whole validation table.
 from __future__ import annotations
 
 import platform
-import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from planner.capacity.hardware import list_accelerators
 from planner.capacity.llm import llm_replica
@@ -23,7 +21,6 @@ from planner.capacity.training import estimate_training
 from planner.capacity.validation import predictions
 
 RUNS = 15
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, list[float]]:
@@ -70,10 +67,9 @@ def _cores() -> int:
 
 
 def record(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(r"^## Capacity\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+    from results_file import write_section
+
+    write_section(text)
 
 
 def main(argv: list[str]) -> int:

@@ -60,15 +60,9 @@ def machine() -> str:
 
 
 def record(text: str) -> None:
-    results = HERE / "RESULTS.md"
-    old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    start = old.find(SECTION)
-    if start == -1:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text.rstrip("\n") + ("\n\n" + old[end + 1:] if end != -1 else "")
-    results.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+    from results_file import write_section
+
+    write_section(text)
 
 
 def main() -> None:

@@ -20,3 +20,14 @@ def write_section(text: str, path: Path = RESULTS) -> None:
         end = old.find("\n## ", start + len(title))
         new = old[:start] + body + ("" if end < 0 else "\n" + old[end + 1:])
     path.write_text(new, encoding="utf-8")
+
+
+def read_section(title: str, path: Path = RESULTS) -> str | None:
+    """The section of ``path`` whose heading line is ``title`` (``## Title``), as ``write_section`` would replace it:
+    from that line up to the next ``## `` heading; None when there is no such section."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    start = ("\n" + old).find("\n" + title + "\n")
+    if start < 0:
+        return None
+    end = old.find("\n## ", start + len(title))
+    return old[start:] if end < 0 else old[start:end + 1]
