@@ -53,8 +53,8 @@ def main() -> None:
              "| command | median s | over `python -c pass` s |", "|---|---:|---:|"]
     for name, t in rows:
         lines.append(f"| `{name}` | {t:.3f} | {t - base:+.3f} |")
-    lines += ["", "Targets: `--help` within 0.25 s of a bare interpreter; `compare` of chat-assistant on the embedded "
-              "catalog within 0.25 s of it. Commands run with .pyc files written (bench/child_env.py).",
+    lines += ["", ("Targets: `--help` within 0.25 s of a bare interpreter; `compare` of chat-assistant on the embedded "
+                   "catalog within 0.25 s of it. Commands run with .pyc files written (bench/child_env.py)."),
               (f"Reproduce: `python bench/cli_bench.py --runs 7 --write` (figures above of {date.today().isoformat()}; "
               "the machine is shared, so other jobs may inflate them)."), ""]
     text = "\n".join(lines)
