@@ -39,15 +39,16 @@ LOWER_BOUND_NOTE = (
     "totalled only where its lower bound can beat month 1's cheapest plan.")
 WIDTH = 113  # the section's paragraphs are wrapped at this width
 NOTES = """\
-What made it 3.1x faster than the 2.23 s of the previous record: replica counts in closed form where the TTFT
-limit lies above the utilisation target (18 of the 19 configurations here), so the sizing's search runs only
-where it can bind; the four groups sharing each region's candidates instead of building them four times; results
-kept per signature until the frame is built, then one gather per column from small arrays; the grid grouped by
-hashing rather than sorting. Where the time goes now (cProfile of a warm run): replica counts and signatures
-(~0.2 s), the 3M-row frame (~0.2 s), costing the signatures in four regions (~0.17 s), grouping the grid by
-purchase options (~0.06 s), the other workloads for four groups x four regions (~0.04 s). Memory that is fresh to the process costs more here (page faults), so single
-runs vary by about 0.2 s. With Dask, shipping partitions and the catalog to the workers costs more than the
-second core gains back on this grid: 2 workers are 1.4x faster than 1, and slower than one process."""
+Before the changes of 2026-12-02 the same grid took 2.23 s on this machine. What made it faster: replica counts in
+closed form where the TTFT limit lies above the utilisation target (18 of the 19 configurations here), so the
+sizing's search runs only where it can bind; the four groups sharing each region's candidates instead of building
+them four times; results kept per signature until the frame is built, then one gather per column from small
+arrays; the grid grouped by hashing rather than sorting. Where the time went on 2026-12-02 (cProfile of a warm
+run of 0.72 s): replica counts and signatures ~0.2 s, the 3M-row frame ~0.2 s, costing the signatures in four
+regions ~0.17 s, grouping the grid by purchase options ~0.06 s, the other workloads for four groups x four regions
+~0.04 s. Memory that is fresh to the process costs more here (page faults), so single runs vary by about 0.2 s.
+With Dask, shipping partitions and the catalog to the workers costs more than the second core gains back on this
+grid (see the table)."""
 
 PURCHASE_SETS = [["on_demand"], ["on_demand", "reserved_1y"], ["on_demand", "committed_1y"],
                  ["on_demand", "reserved_1y", "committed_1y"]]

@@ -818,6 +818,13 @@ def _fleet(option: ComputeOption, offer: Offer, *, largest: int, allow_span: boo
     return None, tuple(out)
 
 
+def _fleets(reqs: Sequence[Requirement], months: Sequence[Candidate | None], offer: Offer, largest: int
+            ) -> list[_Fleet | None]:
+    """Each month's :func:`_fleet` of ``offer`` for that month's candidate (None where there is none)."""
+    return [None if c is None else _fleet(c.option, offer, largest=largest, allow_span=r.kind == "training")
+            for r, c in zip(reqs, months, strict=True)]
+
+
 def _split_hours(fleet: _Fleet, base: int) -> tuple[Decimal, Decimal]:
     need, levels = fleet
     if need is not None:
@@ -851,8 +858,7 @@ def plan_base_burst(
     if months is None:
         months = [_month_candidate(req, commit, pin, largest, overlay) for req in reqs]
     if fleets is None:
-        fleets = [None if c is None else _fleet(c.option, commit, largest=largest, allow_span=req.kind == "training")
-                  for req, c in zip(reqs, months, strict=True)]
+        fleets = _fleets(reqs, months, commit, largest)
     for req, c, fleet in zip(reqs, months, fleets, strict=True):
         counts.append(None if c is None else c.count)
         if c is None or fleet is None:
@@ -940,8 +946,7 @@ def _base_burst_plans(
         months = [_month_candidate(r, c.offer, pin_of(c), big, overlay, None, by_pin[m] if by_pin is not None else None)
                   for m, r in enumerate(reqs)]
         peak = max((x.count for x in months if x is not None), default=0)
-        fleets = [None if x is None else _fleet(x.option, c.offer, largest=big, allow_span=r.kind == "training")
-                  for r, x in zip(reqs, months, strict=True)]
+        fleets = _fleets(reqs, months, c.offer, big)
         for base in range(1, min(peak, 64) + 1):
             out.append(plan_base_burst(reqs, c.offer, b.offer, pin_of(c), base, big, overlay, months, fleets))
     return out

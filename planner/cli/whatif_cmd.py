@@ -442,7 +442,7 @@ def sensitivity(scenario: str, ranges: tuple[str, ...], metric: str, cloud: str 
 
 def parse_range(path: str, text: str) -> tuple[Any, Any]:
     """``--range PATH=LOW,HIGH``: two numbers, else two alternatives read as a YAML list (``[H100-SXM],[H200]``)."""
-    import yaml
+    from planner.whatif.overrides import parse_value
 
     parts = [p.strip() for p in text.split(",")]
     try:
@@ -450,10 +450,7 @@ def parse_range(path: str, text: str) -> tuple[Any, Any]:
         return lo, hi
     except ValueError:
         pass
-    try:
-        vals = yaml.safe_load(f"[{text}]")
-    except yaml.YAMLError:
-        vals = None
+    vals = parse_value(f"[{text}]")  # as sweep --set reads a value (text it cannot read stays text)
     if not isinstance(vals, list) or len(vals) != 2:
         raise _err(f"{path}: give two numbers LOW,HIGH (e.g. {path}=20,80) or two alternatives A,B read as YAML "
                    f"(e.g. {path}=[H100-SXM],[H200]), got {text!r}", "--range")

@@ -169,9 +169,14 @@ _PROFILES: dict[Any, list[Any]] = {}  # serving profiles by what they depend on,
 # asks again and again of the same model)
 
 
+def _profile_key(w: Any) -> tuple[Any, ...]:
+    """What a workload's serving profiles depend on."""
+    return (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms, w.dtype,
+            repr(w.calibration))
+
+
 def _profiles(w: Any) -> list[Any]:
-    key = (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms, w.dtype,
-           repr(w.calibration))
+    key = _profile_key(w)
     hit = _PROFILES.get(key)
     if hit is None:
         if len(_PROFILES) >= 64:
@@ -199,8 +204,7 @@ def _new_profiles(w: Any) -> list[Any]:
 
 def _rates_for(sc: Scenario, w: Any, peak: np.ndarray, growth: np.ndarray, months: int,
                cache: dict[Any, Any]) -> _Rates:
-    sizing = (w.model, tuple(w.accelerators or ()), w.input_tokens, w.output_tokens, w.ttft_p95_ms, w.tpot_ms,
-              w.dtype, repr(w.calibration), w.utilization_target, w.min_replicas, w.zones, months)
+    sizing = (*_profile_key(w), w.utilization_target, w.min_replicas, w.zones, months)
     hit = cache.get(sizing)
     if (hit is not None and len(hit.order) == len(peak) and np.array_equal(peak[hit.order], hit.up[hit.pair_of])
             and np.array_equal(growth[hit.order], hit.ug[hit.pair_of])):
@@ -376,8 +380,7 @@ class _Arrays:
     month1: np.ndarray  # (candidates, signatures); inf: not a candidate in month 1 (a mixed fleet that does not
     count1: np.ndarray  # beat the single types)
     keyrank: np.ndarray  # (candidates,) order of (type, purchase option)
-    by_km: np.ndarray  # (configs, months, signatures) replicas
-    replica_months: np.ndarray  # (configs, signatures) replicas summed over the horizon
+    cap: _Capacity  # the replica counts the candidates are costed for
     zones: int
     priced: np.ndarray  # month1 is finite
     total: dict[int, np.ndarray] = field(default_factory=dict)  # candidate -> spend over the horizon (nan: not yet)
@@ -393,7 +396,7 @@ class _Arrays:
         if not len(rows):
             return
         c = self.cands[j]
-        r = self.by_km[c.k][:, rows]  # months x rows
+        r = self.cap.by_km[c.k][:, rows]  # months x rows
         if c.rest is None:
             n = _counts(c, r, self.zones)
             if c.term:
@@ -456,7 +459,7 @@ def _arrays(options: list[Any], offers: list[Any], cap: _Capacity, zones: int,
     keys = sorted({(c.label, c.po) for c in cands})
     keyrank = np.array([keys.index((c.label, c.po)) for c in cands])
     priced = np.isfinite(month1, out=_buffer(spare.priced if spare else None, (nc, u), np.bool_))
-    return _Arrays(cands, month1, count1, keyrank, cap.by_km, cap.replica_months, zones, priced)
+    return _Arrays(cands, month1, count1, keyrank, cap, zones, priced)
 
 
 def _buffer(old: np.ndarray | None, shape: tuple[int, int], dtype: Any) -> np.ndarray:
@@ -525,12 +528,12 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], cap:
     where: list[np.ndarray] = []
     # per configuration, the most any signature's upper bound allows per replica-month: a candidate whose least
     # rate is above it cannot win anywhere (a margin keeps float rounding on the side of trying)
-    most = {k: float(np.max(ub_loose / region.replica_months[k])) if u else 0.0 for k in {c.k for c in cands}}
+    most = {k: float(np.max(ub_loose / region.cap.replica_months[k])) if u else 0.0 for k in {c.k for c in cands}}
     for j, c in enumerate(cands):
         floor = _floor_rate(c)
         if floor > most[c.k] * (1 + 1e-9) and j not in first_rows:
             continue
-        ok = priced[j] & (floor * region.replica_months[c.k] <= ub_loose)
+        ok = priced[j] & (floor * region.cap.replica_months[c.k] <= ub_loose)
         if j in first_rows:
             ok[first_rows[j]] = True
         idx = np.flatnonzero(ok)
@@ -597,11 +600,11 @@ def cost_workload(options: list[Any], offers: list[Any], allowed: set[str], cap:
         if burst is None:
             continue
         b = cands[burst]
-        lb = _floor_rate(c, b) * region.replica_months[c.k]
+        lb = _floor_rate(c, b) * region.cap.replica_months[c.k]
         at = np.flatnonzero(priced[j] & priced[burst] & (lb <= best_val * (1 + 1e-9) + 1e-6))
         if not len(at):
             continue
-        n = np.ascontiguousarray(_counts(c, region.by_km[c.k][:, at], zones).T)  # rows x months
+        n = np.ascontiguousarray(_counts(c, region.cap.by_km[c.k][:, at], zones).T)  # rows x months
         top = np.minimum(n.max(axis=1), MAX_BASE)
         bought_months = math.ceil(horizon / c.term) * c.term
         fixed = c.hourly * 730.0
@@ -884,16 +887,16 @@ def _cloud_arrays(cloud: str, per_region: list[tuple[str, _Others, _WResult | No
     m1s = take(lambda o, wr: o.month1_scaled + w_arr(wr, "month1"), float)
     m1f = take(lambda o, wr: o.month1_fixed, float)
     item = [take(lambda o, wr, a=a: _main_item(o, wr, nsig, workload, wname, a)) for a in range(3)]
-    text = {"cloud": (np.full(nsig, cloud, dtype=object), False), "region": (region, False),
+    per_sig = {"cloud": (np.full(nsig, cloud, dtype=object), False), "region": (region, False),
             "instance_type": (item[0], False), "purchase_option": (item[2], False),
             "count": (np.asarray(item[1], dtype=float), False), "complete": (np.ones(nsig, dtype=bool), False)}
     if not per_variant:
         horizon_cost = scaled + fixed
-        return {**text, "horizon_cost": (horizon_cost, False), "monthly_cost": (horizon_cost / horizon, False),
+        return {**per_sig, "horizon_cost": (horizon_cost, False), "monthly_cost": (horizon_cost / horizon, False),
                 "month_1_cost": (m1s + m1f, False), "commitment_tail": (tail, False)}
     f = np.ones(n) if factor is None else factor
     horizon_cost = scaled[idx] * f + fixed[idx]
-    return {**text, "horizon_cost": (horizon_cost, True), "monthly_cost": (horizon_cost / horizon, True),
+    return {**per_sig, "horizon_cost": (horizon_cost, True), "monthly_cost": (horizon_cost / horizon, True),
             "month_1_cost": (m1s[idx] * f + m1f[idx], True), "commitment_tail": (tail[idx] * f, True)}
 
 
